@@ -1,0 +1,161 @@
+"""Recurrent cells as pure functions, with PyTorch's parameter names, layouts and gate order.
+
+Every cell is a single step ``cell(params, carry, x) -> (carry, record)``, the signature
+``lax.scan`` wants, so stepping one time step and scanning a whole sequence share one function.
+A cell is split in two so that a scan can hoist the input projection out of the loop:
+
+- ``project(params, x)``: ``W_ih x + b_ih``, shape ``(G*H,)`` for ``x`` of shape ``(I,)``,
+  or ``(T, G*H)`` for a whole sequence ``(T, I)`` in one matmul;
+- ``recur(params, carry, xp)``: everything that depends on the previous state.
+
+``params`` holds one layer and direction: ``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``,
+``bias_ih (G*H,)``, ``bias_hh (G*H,)``, with ``G`` the number of gates (1 RNN, 4 LSTM, 3 GRU).
+
+The carry is a tuple: ``(h,)`` for the RNN and GRU, ``(h, c)`` for the LSTM (PyTorch's order,
+unlike Flax's ``(c, h)``), each of shape ``(H,)``. The record is a dict with the new ``h``,
+``c`` for the LSTM, and every gate by its letter, each ``(H,)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import jax
+import jax.numpy as jnp
+
+Params = dict[str, jax.Array]
+Carry = tuple[jax.Array, ...]
+Record = dict[str, jax.Array]
+
+
+def project(params: Params, x: jax.Array) -> jax.Array:
+    """Input projection ``W_ih x + b_ih`` for one step ``(I,)`` or a sequence ``(T, I)``."""
+    return x @ params["weight_ih"].T + params["bias_ih"]
+
+
+def _rnn_recur(activation: Callable[[jax.Array], jax.Array]):
+    def recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
+        (h,) = carry
+        h = activation(xp + params["weight_hh"] @ h + params["bias_hh"])
+        return (h,), {"h": h}
+
+    return recur
+
+
+def _lstm_recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
+    h, c = carry
+    z = xp + params["weight_hh"] @ h + params["bias_hh"]
+    zi, zf, zg, zo = jnp.split(z, 4)
+    i, f, g, o = jax.nn.sigmoid(zi), jax.nn.sigmoid(zf), jnp.tanh(zg), jax.nn.sigmoid(zo)
+    c = f * c + i * g
+    h = o * jnp.tanh(c)
+    return (h, c), {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
+
+
+def _gru_recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
+    (h,) = carry
+    hp = params["weight_hh"] @ h + params["bias_hh"]
+    xr, xz, xn = jnp.split(xp, 3)
+    hr, hz, hn = jnp.split(hp, 3)
+    r = jax.nn.sigmoid(xr + hr)
+    z = jax.nn.sigmoid(xz + hz)
+    n = jnp.tanh(xn + r * hn)
+    h = (1 - z) * n + z * h
+    return (h,), {"h": h, "r": r, "z": z, "n": n}
+
+
+@dataclass(frozen=True)
+class CellType:
+    """What distinguishes one kind of cell: its gates, its carry and its step.
+
+    ``gates`` maps each gate letter to ``(name, range)``, the range being the activation's
+    image, ``(0, 1)`` for a sigmoid and ``(-1, 1)`` for a tanh, which the views use as a
+    fixed colour scale.
+    """
+
+    name: str
+    num_gates: int
+    gates: dict[str, tuple[str, tuple[float, float]]]
+    has_cell_state: bool
+    recur: Callable[[Params, Carry, jax.Array], tuple[Carry, Record]]
+    equations: str
+
+    def __call__(self, params: Params, carry: Carry, x: jax.Array) -> tuple[Carry, Record]:
+        """One time step from the raw input ``x`` of shape ``(I,)``."""
+        return self.recur(params, carry, project(params, x))
+
+    @property
+    def carry_names(self) -> tuple[str, ...]:
+        return ("h", "c") if self.has_cell_state else ("h",)
+
+    @property
+    def state_names(self) -> tuple[str, ...]:
+        """Names of everything a record holds, in a fixed order."""
+        return self.carry_names + tuple(self.gates)
+
+    def zero_carry(self, hidden_size: int, dtype) -> Carry:
+        return tuple(jnp.zeros((hidden_size,), dtype) for _ in self.carry_names)
+
+
+_SIGMOID = (0.0, 1.0)
+_TANH = (-1.0, 1.0)
+
+RNN_TANH = CellType(
+    name="rnn_tanh",
+    num_gates=1,
+    gates={},
+    has_cell_state=False,
+    recur=_rnn_recur(jnp.tanh),
+    equations="h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)",
+)
+RNN_RELU = CellType(
+    name="rnn_relu",
+    num_gates=1,
+    gates={},
+    has_cell_state=False,
+    recur=_rnn_recur(jax.nn.relu),
+    equations="h_t = relu(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)",
+)
+LSTM = CellType(
+    name="lstm",
+    num_gates=4,
+    gates={"i": ("input", _SIGMOID), "f": ("forget", _SIGMOID),
+           "g": ("candidate", _TANH), "o": ("output", _SIGMOID)},
+    has_cell_state=True,
+    recur=_lstm_recur,
+    equations=(
+        "i_t = sigma(W_ii x_t + b_ii + W_hi h_{t-1} + b_hi)\n"
+        "f_t = sigma(W_if x_t + b_if + W_hf h_{t-1} + b_hf)\n"
+        "g_t = tanh(W_ig x_t + b_ig + W_hg h_{t-1} + b_hg)\n"
+        "o_t = sigma(W_io x_t + b_io + W_ho h_{t-1} + b_ho)\n"
+        "c_t = f_t * c_{t-1} + i_t * g_t\n"
+        "h_t = o_t * tanh(c_t)"
+    ),
+)
+GRU = CellType(
+    name="gru",
+    num_gates=3,
+    gates={"r": ("reset", _SIGMOID), "z": ("update", _SIGMOID), "n": ("candidate", _TANH)},
+    has_cell_state=False,
+    recur=_gru_recur,
+    equations=(
+        "r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)\n"
+        "z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)\n"
+        "n_t = tanh(W_in x_t + b_in + r_t * (W_hn h_{t-1} + b_hn))\n"
+        "h_t = (1 - z_t) * n_t + z_t * h_{t-1}\n"
+        "(PyTorch's form: the reset gate multiplies W_hn h + b_hn, after the matmul,\n"
+        " not h before it as in Cho et al. 2014)"
+    ),
+)
+
+CELLS: dict[str, CellType] = {c.name: c for c in (RNN_TANH, RNN_RELU, LSTM, GRU)}
+CELL_ALIASES = {"rnn": "rnn_tanh", "tanh": "rnn_tanh", "relu": "rnn_relu"}
+
+
+def get_cell(name: str) -> CellType:
+    """The cell type called ``name`` (``rnn``/``rnn_tanh``, ``rnn_relu``, ``lstm``, ``gru``)."""
+    key = CELL_ALIASES.get(name.lower(), name.lower())
+    if key not in CELLS:
+        raise ValueError(f"unknown cell {name!r}: expected one of rnn, rnn_relu, lstm, gru")
+    return CELLS[key]

@@ -1,0 +1,111 @@
+"""The ``rnnviz`` command line.
+
+``rnnviz`` with no command opens the window on the default preset. Errors in what the user gave
+(a missing file, a wrong shape, a bad preset) print one line on stderr and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rnnviz.errors import RnnvizError
+
+EXIT_USAGE = 2
+
+
+def _load_array(path: str, what: str) -> np.ndarray:
+    p = Path(path)
+    if not p.is_file():
+        raise RnnvizError(f"{p}: no such file ({what})")
+    try:
+        if p.suffix.lower() == ".npy":
+            return np.load(p, allow_pickle=False)
+        if p.suffix.lower() in (".csv", ".txt"):
+            return np.loadtxt(p, delimiter="," if p.suffix.lower() == ".csv" else None,
+                              ndmin=2)
+    except ValueError as exc:
+        raise RnnvizError(f"{p}: cannot read {what}: {str(exc).splitlines()[0]}") from None
+    raise RnnvizError(f"{p}: unknown format {p.suffix or '(none)'} for {what}: "
+                      "expected .npy or .csv")
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from rnnviz.losses import Target
+    from rnnviz.model import Model
+
+    model = Model.load(args.weights, nonlinearity=args.nonlinearity)
+    xs = _load_array(args.input, "the input")
+    if xs.ndim == 1 and model.spec.input_size == 1:
+        xs = xs[:, None]
+    if xs.ndim != 2 or xs.shape[1] != model.spec.input_size:
+        raise RnnvizError(f"{args.input}: input is {xs.shape}, expected (T, "
+                          f"{model.spec.input_size}) for the model in {args.weights}")
+    if not np.all(np.isfinite(xs)):
+        bad = int(np.argwhere(~np.isfinite(xs))[0][0])
+        raise RnnvizError(f"{args.input}: input holds NaN or Inf (first at step {bad})")
+    target = None
+    if args.target:
+        values = _load_array(args.target, "the target")
+        mask = _load_array(args.mask, "the mask").reshape(-1) if args.mask else None
+        try:
+            target = Target(values if args.loss == "mse" else values.reshape(-1), mask, args.loss)
+        except ValueError as exc:
+            raise RnnvizError(f"{args.target}: {exc}") from None
+    try:
+        trace = model.trace(xs, target, flow=target is not None and not args.no_flow,
+                            memory=not args.no_memory)
+    except ValueError as exc:
+        raise RnnvizError(f"{args.target or args.input}: {exc}") from None
+    trace.save_npz(args.out)
+    print(f"wrote {args.out}: {model.spec.describe()}, {trace.steps} steps, "
+          f"{len(trace.arrays)} arrays", file=sys.stderr)
+    if trace.nonfinite:
+        print(f"warning: NaN/Inf in {', '.join(trace.nonfinite)}", file=sys.stderr)
+    return 0
+
+
+def _front_end(module: str):
+    """The Qt front end, imported only when a command needs a screen, so that the engine
+    itself never loads Qt."""
+    return importlib.import_module(module)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnviz", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("trace", help="run a model headless and write every state to .npz")
+    p.add_argument("--weights", required=True, help=".safetensors or .npz (PyTorch names)")
+    p.add_argument("--input", required=True, help="(T, input_size) .npy or .csv")
+    p.add_argument("--out", required=True, help="the .npz to write")
+    p.add_argument("--target", help="(T, O) .npy/.csv for mse, (T,) class indices for xent; "
+                   "adds the loss and gradient arrays")
+    p.add_argument("--mask", help="(T,) weights of each step in the loss (default: all 1)")
+    p.add_argument("--loss", choices=("mse", "xent"), default="mse")
+    p.add_argument("--nonlinearity", choices=("tanh", "relu"), default=None,
+                   help="a vanilla RNN's activation, if the file does not record it")
+    p.add_argument("--no-flow", action="store_true", help="skip the (T, T) gradient flow")
+    p.add_argument("--no-memory", action="store_true", help="skip the (T, T) Jacobian norms")
+    p.set_defaults(func=cmd_trace)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return _front_end("ui.app").main([])
+    try:
+        return args.func(args)
+    except RnnvizError as exc:
+        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""The shape of a model: cell type, sizes, layers, directions, and the PyTorch parameter names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import jax
+import numpy as np
+
+from rnnviz.cells import CellType, get_cell
+
+DTYPES = ("float32", "float64")
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A stacked, optionally bidirectional RNN/LSTM/GRU with an optional linear readout.
+
+    Parameters are named and shaped as PyTorch's ``nn.RNN``/``nn.LSTM``/``nn.GRU``:
+    ``weight_ih_l{k}{sfx} (G*H, I_k)``, ``weight_hh_l{k}{sfx} (G*H, H)``, ``bias_ih_l{k}{sfx}``
+    and ``bias_hh_l{k}{sfx} (G*H,)``, where ``sfx`` is ``""`` or ``"_reverse"``, ``I_0`` is
+    ``input_size`` and ``I_k = D*H`` above the first layer (``D`` = 2 when bidirectional).
+    The readout maps the top layer's ``(D*H,)`` output to ``output_size``:
+    ``readout.weight (O, D*H)``, ``readout.bias (O,)``; with ``output_size=None`` there is no
+    readout and the output is the top layer's hidden state.
+
+    ``dtype="float64"`` switches on JAX's 64-bit mode for the process (``jax_enable_x64``).
+    """
+
+    cell: str
+    input_size: int
+    hidden_size: int
+    num_layers: int = 1
+    bidirectional: bool = False
+    output_size: int | None = None
+    dtype: str = "float32"
+
+    def __post_init__(self):
+        object.__setattr__(self, "cell", get_cell(self.cell).name)
+        for name in ("input_size", "hidden_size", "num_layers"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.output_size is not None and self.output_size < 1:
+            raise ValueError(f"output_size must be a positive integer, got {self.output_size!r}")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.dtype == "float64":
+            jax.config.update("jax_enable_x64", True)
+
+    @property
+    def cell_type(self) -> CellType:
+        return get_cell(self.cell)
+
+    @property
+    def num_directions(self) -> int:
+        return 2 if self.bidirectional else 1
+
+    @property
+    def directions(self) -> tuple[str, ...]:
+        """Suffixes of the directions: ``("",)`` or ``("", "_reverse")``."""
+        return ("", "_reverse") if self.bidirectional else ("",)
+
+    @property
+    def units(self) -> list[str]:
+        """One name per layer and direction, bottom to top: ``l0``, ``l0_reverse``, ``l1``, ..."""
+        return [f"l{k}{sfx}" for k in range(self.num_layers) for sfx in self.directions]
+
+    @property
+    def top_units(self) -> list[str]:
+        return [f"l{self.num_layers - 1}{sfx}" for sfx in self.directions]
+
+    @property
+    def top_size(self) -> int:
+        """Size of the top layer's output ``(D*H,)``, what the readout reads."""
+        return self.num_directions * self.hidden_size
+
+    @property
+    def out_size(self) -> int:
+        """Size of the model's output at each step."""
+        return self.output_size if self.output_size is not None else self.top_size
+
+    def layer_input_size(self, layer: int) -> int:
+        return self.input_size if layer == 0 else self.top_size
+
+    def param_shapes(self) -> dict[str, tuple[int, ...]]:
+        """Every parameter's PyTorch name and shape, in PyTorch's order."""
+        gh = self.cell_type.num_gates * self.hidden_size
+        shapes: dict[str, tuple[int, ...]] = {}
+        for k in range(self.num_layers):
+            for sfx in self.directions:
+                shapes[f"weight_ih_l{k}{sfx}"] = (gh, self.layer_input_size(k))
+                shapes[f"weight_hh_l{k}{sfx}"] = (gh, self.hidden_size)
+                shapes[f"bias_ih_l{k}{sfx}"] = (gh,)
+                shapes[f"bias_hh_l{k}{sfx}"] = (gh,)
+        if self.output_size is not None:
+            shapes["readout.weight"] = (self.output_size, self.top_size)
+            shapes["readout.bias"] = (self.output_size,)
+        return shapes
+
+    def describe(self) -> str:
+        """A short human label, e.g. ``LSTM 2x32 bi -> 1``."""
+        label = {"rnn_tanh": "RNN", "rnn_relu": "RNN(relu)", "lstm": "LSTM", "gru": "GRU"}
+        text = f"{label[self.cell]} "
+        text += f"{self.num_layers}x{self.hidden_size}" if self.num_layers > 1 else str(
+            self.hidden_size
+        )
+        if self.bidirectional:
+            text += " bi"
+        return text
+
+
+def unit_params(params: dict, unit: str) -> dict:
+    """The four tensors of one layer and direction (``unit`` as in ``ModelSpec.units``),
+    under the short names the cells use."""
+    return {name: params[f"{name}_{unit}"] for name in
+            ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}

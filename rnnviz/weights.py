@@ -1,0 +1,161 @@
+"""Weight files: ``.safetensors`` and ``.npz`` under PyTorch's names. Never pickle.
+
+A PyTorch ``nn.RNN``/``nn.LSTM``/``nn.GRU`` state_dict saved with
+``safetensors.torch.save_file(module.state_dict(), path)`` or
+``numpy.savez(path, **{k: v.numpy() for k, v in module.state_dict().items()})`` loads directly.
+The cell type, sizes, layer count and direction are read off the keys and shapes:
+
+- ``weight_hh_l0`` is ``(G*H, H)``: ``H`` its width, ``G`` = 1 (RNN), 3 (GRU) or 4 (LSTM);
+- ``weight_ih_l0`` is ``(G*H, I)``; layers are counted from ``weight_ih_l{k}``; a ``_reverse``
+  twin means bidirectional; missing biases (``bias=False``) load as zeros.
+
+Keys may carry a module prefix (``rnn.weight_ih_l0`` in a whole model's state_dict). A linear
+layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout.
+A vanilla RNN's nonlinearity is not visible in its weights: files written here record it;
+otherwise it is ``tanh`` unless asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from rnnviz.errors import RnnvizError
+from rnnviz.files import atomic_path, write_bytes_atomic
+from rnnviz.spec import ModelSpec
+
+_CELL_BY_GATES = {1: "rnn", 3: "gru", 4: "lstm"}
+_CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
+_UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)_l(?P<layer>\d+)"
+                       r"(?P<rev>_reverse)?$")
+
+
+def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """All arrays in a ``.safetensors`` or ``.npz`` file, and its text metadata."""
+    path = Path(path)
+    if not path.is_file():
+        raise RnnvizError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".safetensors":
+            from safetensors import safe_open
+
+            with safe_open(str(path), framework="numpy") as f:
+                meta = dict(f.metadata() or {})
+                arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
+            return arrays, meta
+        if suffix == ".npz":
+            with np.load(path, allow_pickle=False) as npz:
+                arrays = {k: npz[k] for k in npz.files}
+            meta = {}
+            if _CELL_KEY in arrays:
+                meta["cell"] = str(arrays.pop(_CELL_KEY))
+            return arrays, meta
+    except Exception as exc:  # OSError, zipfile.BadZipFile, SafetensorError, ValueError...
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise RnnvizError(f"{path}: not a readable {suffix} weight file ({first})") from None
+    raise RnnvizError(f"{path}: unknown weight format {suffix or '(none)'}: "
+                      "expected .safetensors or .npz")
+
+
+def infer_spec(arrays: dict[str, np.ndarray], *, nonlinearity: str = "tanh",
+               source: str = "weights") -> tuple[ModelSpec, dict[str, np.ndarray]]:
+    """Read a ``ModelSpec`` off PyTorch-named arrays; return it with the arrays renamed to this
+    project's names (prefix stripped, readout as ``readout.*``, missing biases as zeros)."""
+    found = ", ".join(f"{k} {tuple(v.shape)}" for k, v in sorted(arrays.items())) or "nothing"
+
+    def fail(why: str):
+        raise RnnvizError(f"{source}: {why}; found {found}; expected PyTorch nn.RNN/LSTM/GRU keys "
+                          "weight_ih_l0 (G*H, I), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0, "
+                          "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM)")
+
+    matches = {k: _UNIT_KEY.match(k) for k in arrays}
+    prefixes = sorted({m["prefix"] for m in matches.values() if m and m["mat"] == "ih"})
+    if not prefixes:
+        fail("no weight_ih_l0")
+    if len(prefixes) > 1:
+        names = ", ".join(p.rstrip(".") or "(root)" for p in prefixes)
+        fail(f"several recurrent modules ({names})")
+    prefix = prefixes[0]
+    if any(m and m["mat"] == "hr" for m in matches.values()):
+        fail("an LSTM with proj_size (weight_hr_l*) is not supported")
+    w_ih, w_hh = arrays.get(f"{prefix}weight_ih_l0"), arrays.get(f"{prefix}weight_hh_l0")
+    if w_hh is None or w_ih.ndim != 2 or w_hh.ndim != 2:
+        fail("weight_ih_l0 and weight_hh_l0 must both be 2-D")
+    hidden = w_hh.shape[1]
+    gates, rest = divmod(w_hh.shape[0], hidden)
+    if rest or gates not in _CELL_BY_GATES:
+        fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks")
+    cell = _CELL_BY_GATES[gates]
+    if cell == "rnn":
+        cell = {"tanh": "rnn_tanh", "relu": "rnn_relu"}.get(nonlinearity, nonlinearity)
+    layers = 1 + max(int(m["layer"]) for m in matches.values() if m and m["prefix"] == prefix)
+    bidirectional = f"{prefix}weight_ih_l0_reverse" in arrays
+
+    ours = {k for k, m in matches.items() if m and m["prefix"] == prefix}
+    others = {k: v for k, v in arrays.items() if k not in ours}
+    readout = _find_readout(others, hidden * (2 if bidirectional else 1), fail)
+    dtype = "float64" if all(v.dtype == np.float64 for v in arrays.values()) else "float32"
+    spec = ModelSpec(cell, int(w_ih.shape[1]), int(hidden), layers, bidirectional,
+                     None if readout is None else int(others[readout + "weight"].shape[0]), dtype)
+
+    params: dict[str, np.ndarray] = {}
+    for name, shape in spec.param_shapes().items():
+        if name.startswith("readout."):
+            value = others[readout + name.split(".")[1]]
+        elif f"{prefix}{name}" in arrays:
+            value = arrays[f"{prefix}{name}"]
+        elif name.startswith("bias_") and not any(k.startswith(f"{prefix}bias_") for k in arrays):
+            value = np.zeros(shape)  # saved from a module with bias=False
+        else:
+            fail(f"missing {prefix}{name} {shape} for a {spec.describe()} model")
+        if tuple(value.shape) != shape:
+            fail(f"{prefix}{name} is {tuple(value.shape)}, expected {shape} for a "
+                 f"{spec.describe()} model")
+        if not np.issubdtype(value.dtype, np.floating):
+            fail(f"{prefix}{name} has dtype {value.dtype}, expected floats")
+        params[name] = np.asarray(value, dtype=spec.dtype)
+    return spec, params
+
+
+def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:
+    """The prefix (``"fc."``, ``"readout."``) of the one linear layer reading ``top`` features."""
+    linear = [k[: -len("weight")] for k, v in others.items()
+              if k.endswith("weight") and v.ndim == 2 and v.shape[1] == top
+              and k[: -len("weight")] + "bias" in others]
+    used = {p + s for p in linear for s in ("weight", "bias")}
+    unknown = sorted(set(others) - used)
+    if unknown:
+        fail(f"unexpected key(s) {', '.join(unknown)}")
+    if len(linear) > 1:
+        fail(f"several linear layers read the RNN's output ({', '.join(linear)})")
+    return linear[0] if linear else None
+
+
+def load_weights(path: str | os.PathLike, *, nonlinearity: str | None = None
+                 ) -> tuple[ModelSpec, dict]:
+    """``(spec, params)`` from a weight file; params as JAX arrays in the model's dtype."""
+    arrays, meta = read_arrays(path)
+    cell = nonlinearity or {"rnn_relu": "relu"}.get(meta.get("cell", ""), "tanh")
+    spec, params = infer_spec(arrays, nonlinearity=cell, source=str(path))
+    return spec, {k: jnp.asarray(v) for k, v in params.items()}
+
+
+def save_weights(path: str | os.PathLike, spec: ModelSpec, params: dict) -> None:
+    """Write ``params`` under PyTorch's names to ``.safetensors`` or ``.npz``, atomically."""
+    path = Path(path)
+    if path.suffix.lower() not in (".safetensors", ".npz"):
+        raise RnnvizError(f"{path}: unknown weight format {path.suffix or '(none)'}: "
+                          "expected .safetensors or .npz")
+    arrays = {k: np.ascontiguousarray(np.asarray(params[k])) for k in spec.param_shapes()}
+    if path.suffix.lower() == ".safetensors":
+        from safetensors.numpy import save
+
+        write_bytes_atomic(path, save(arrays, metadata={"cell": spec.cell}))
+    else:
+        with atomic_path(path) as tmp:
+            np.savez(tmp, **arrays, **{_CELL_KEY: np.array(spec.cell)})

@@ -1,0 +1,85 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from rnnviz import Model
+from rnnviz.cli import main
+
+
+@pytest.fixture
+def files(tmp_path):
+    model = Model.create("lstm", 2, 3, num_layers=2, output_size=1, seed=0)
+    model.save(tmp_path / "w.safetensors")
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", rng.normal(size=(12, 2)).astype(np.float32))
+    np.save(tmp_path / "y.npy", rng.normal(size=(12, 1)).astype(np.float32))
+    return tmp_path, model
+
+
+def test_trace_writes_every_state_and_gradient(files):
+    path, model = files
+    code = main(["trace", "--weights", str(path / "w.safetensors"), "--input",
+                 str(path / "x.npy"), "--target", str(path / "y.npy"), "--out",
+                 str(path / "t.npz")])
+    assert code == 0
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        arrays = dict(npz)
+    assert arrays["h"].shape == (12, 3)
+    for k in (0, 1):
+        assert arrays[f"h_l{k}"].shape == arrays[f"c_l{k}"].shape == (12, 3)
+        for gate in "ifgo":
+            assert arrays[f"gate_{gate}_l{k}"].shape == (12, 3)
+        assert arrays[f"grad_loss_h_l{k}"].shape == (12,)
+        assert arrays[f"grad_flow_l{k}"].shape == arrays[f"memory_l{k}"].shape == (12, 12)
+    assert arrays["output"].shape == (12, 1) and arrays["loss"].shape == (12,)
+    assert "grad_param_weight_hh_l1" in arrays
+    expected = model.trace(np.load(path / "x.npy"))
+    np.testing.assert_allclose(arrays["gate_f_l1"], expected["gate_f_l1"], atol=1e-6)
+
+
+def test_trace_without_target_has_states_and_memory(files):
+    path, _ = files
+    assert main(["trace", "--weights", str(path / "w.safetensors"), "--input",
+                 str(path / "x.npy"), "--out", str(path / "t.npz")]) == 0
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        assert "memory_l1" in npz.files and "loss" not in npz.files
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    (lambda p: None, "absent.npy: no such file"),
+    (lambda p: np.save(p / "absent.npy", np.zeros((5, 3))), r"expected \(T, 2\)"),
+    (lambda p: np.save(p / "absent.npy", np.array([[0, np.nan]] * 4)), "NaN or Inf"),
+    (lambda p: np.save(p / "absent.npy", np.zeros((0, 2))), "no time steps"),
+])
+def test_bad_input_exits_2_with_one_line(files, capsys, setup, message):
+    path, _ = files
+    setup(path)
+    code = main(["trace", "--weights", str(path / "w.safetensors"), "--input",
+                 str(path / "absent.npy"), "--out", str(path / "t.npz")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("rnnviz: error:"), err
+    assert message in err or __import__("re").search(message, err)
+    assert not (path / "t.npz").exists()
+
+
+def test_mismatched_target_exits_2(files, capsys):
+    path, _ = files
+    np.save(path / "y3.npy", np.zeros((12, 3)))
+    code = main(["trace", "--weights", str(path / "w.safetensors"), "--input",
+                 str(path / "x.npy"), "--target", str(path / "y3.npy"), "--out",
+                 str(path / "t.npz")])
+    assert code == 2 and "target must be (12, 1)" in capsys.readouterr().err
+
+
+def test_no_traceback_from_the_real_command(files):
+    path, _ = files
+    result = subprocess.run(
+        [sys.executable, "-m", "rnnviz", "trace", "--weights", str(path / "nope.npz"),
+         "--input", str(path / "x.npy"), "--out", str(path / "t.npz")],
+        capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"rnnviz: error: {path / 'nope.npz'}: no such file"]
