@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from rnnviz.errors import RnnvizError
+from rnnviz.presets import DEFAULT_PRESET
 
 EXIT_USAGE = 2
 
@@ -76,7 +77,11 @@ def _front_end(module: str):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rnnviz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="rnnviz", usage="rnnviz [PRESET] | rnnviz COMMAND ...",
+        description="Watch recurrent neural networks think. With no command, open the window "
+                    "on PRESET (a shipped preset's name or a .toml file; default: the last "
+                    "one used, or the default preset).")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("trace", help="run a model headless and write every state to .npz")
@@ -92,11 +97,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flow", action="store_true", help="skip the (T, T) gradient flow")
     p.add_argument("--no-memory", action="store_true", help="skip the (T, T) Jacobian norms")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("render", help="draw the window offscreen at one step to a PNG")
+    p.add_argument("preset", nargs="?", default=DEFAULT_PRESET,
+                   help="a shipped preset's name or a .toml file (default: %(default)s)")
+    p.add_argument("--step", type=int, default=None, help="the time step (default: the "
+                   "preset's start step)")
+    p.add_argument("--out", required=True, help="the .png to write")
+    p.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT "
+                   "(default: 1600x1000)")
+    p.set_defaults(func=lambda args: _front_end("ui.render").main(args))
     return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
+    if not (200 <= width <= 8000 and 200 <= height <= 8000):
+        raise argparse.ArgumentTypeError(f"expected sizes in 200..8000, got {text!r}")
+    return width, height
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+        return _front_end("ui.app").main(argv[:1])
     args = parser.parse_args(argv)
     if args.command is None:
         return _front_end("ui.app").main([])

@@ -1,0 +1,293 @@
+"""Presets: classroom demonstrations as TOML files.
+
+A preset names a title and a description, a task and its settings, one to three models,
+optional training, the starting step and the panel to highlight::
+
+    title = "Sine prediction: RNN vs LSTM vs GRU"
+    description = "All three learn to predict the next value; watch the state oscillate."
+    start_step = 40
+    highlight = "state"                  # sequence | state | cell | gates | gradients
+
+    [task]
+    name = "sine"                        # a task of rnnviz.tasks; other keys are its settings
+    length = 200
+    seed = 0                             # which example sequence is shown
+
+    [[models]]
+    cell = "rnn"                         # rnn | rnn_relu | lstm | gru
+    hidden_size = 16
+    num_layers = 1
+    bidirectional = false
+    seed = 0
+    weights = "sine-rnn.safetensors"     # optional, relative to the preset file
+    init = { recurrent = "orthogonal", recurrent_gain = 1.0, forget_bias = 1.0 }
+
+    [training]                           # optional: train each model before showing it
+    steps = 300
+    learning_rate = 0.01
+
+Every error names the file, the key (or the TOML line) and what was expected, in one line.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from rnnviz.cells import get_cell
+from rnnviz.errors import RnnvizError
+from rnnviz.files import write_bytes_atomic
+from rnnviz.init import RECURRENT_INITS, InitOptions
+
+HIGHLIGHTS = ("sequence", "state", "cell", "gates", "gradients")
+MAX_MODELS = 3
+DEFAULT_PRESET = "sine"
+_PRESET_PACKAGE = "rnnviz_presets"  # the presets/ folder, shipped in the wheel
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One column: the model's shape, its initialisation and, optionally, trained weights."""
+
+    cell: str = "lstm"
+    hidden_size: int = 16
+    num_layers: int = 1
+    bidirectional: bool = False
+    seed: int = 0
+    init: InitOptions = field(default_factory=InitOptions)
+    weights: Path | None = None
+    label: str | None = None
+
+    @property
+    def title(self) -> str:
+        if self.label:
+            return self.label
+        names = {"rnn_tanh": "RNN", "rnn_relu": "RNN (relu)", "lstm": "LSTM", "gru": "GRU"}
+        return names[get_cell(self.cell).name]
+
+
+@dataclass(frozen=True)
+class Preset:
+    title: str
+    description: str
+    task: str
+    task_settings: dict[str, Any]
+    models: tuple[ModelConfig, ...]
+    example_seed: int = 0
+    start_step: int = 0
+    highlight: str | None = None
+    training: dict[str, Any] | None = None
+    path: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.stem if self.path else self.title
+
+    def with_models(self, models) -> Preset:
+        return replace(self, models=tuple(models))
+
+
+# -- reading -----------------------------------------------------------------------------------
+class _Checker:
+    """Pulls typed values out of a TOML table, naming the file and key on any error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, key: str, expected: str, got: Any = None, show_got: bool = True):
+        tail = f", got {got!r}" if show_got else ""
+        raise RnnvizError(f"{self.source}: {key}: expected {expected}{tail}")
+
+    def unknown(self, table: dict, allowed, where: str):
+        extra = sorted(set(table) - set(allowed))
+        if extra:
+            key = f"{where}.{extra[0]}" if where else extra[0]
+            raise RnnvizError(f"{self.source}: {key}: unknown key; expected one of "
+                              f"{', '.join(sorted(allowed))}")
+
+    def get(self, table: dict, key: str, kind, where: str, default=..., check=None,
+            expected: str | None = None):
+        name = f"{where}.{key}" if where else key
+        if key not in table:
+            if default is ...:
+                self.fail(name, f"a value ({expected or kind.__name__})", show_got=False)
+            return default
+        value = table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            self.fail(name, expected or f"a {kind.__name__}", value)
+        if check is not None and not check(value):
+            self.fail(name, expected or "a valid value", value)
+        return value
+
+
+def parse_preset(text: str, *, source: str = "preset", base: Path | None = None) -> Preset:
+    """Check and read a preset's TOML text; ``base`` resolves relative weight paths."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RnnvizError(f"{source}: bad TOML: {exc}") from None
+    c = _Checker(source)
+    c.unknown(data, ("title", "description", "start_step", "highlight", "task", "models",
+                     "training"), "")
+    title = c.get(data, "title", str, "", check=bool, expected="a non-empty string")
+    description = c.get(data, "description", str, "", default="")
+    start = c.get(data, "start_step", int, "", default=0, check=lambda v: v >= 0,
+                  expected="an integer >= 0")
+    highlight = c.get(data, "highlight", str, "", default=None,
+                      check=lambda v: v in HIGHLIGHTS, expected=f"one of {', '.join(HIGHLIGHTS)}")
+
+    task = c.get(data, "task", dict, "", expected="a [task] table")
+    task_name = c.get(task, "name", str, "task")
+    example_seed = c.get(task, "seed", int, "task", default=0)
+    settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
+    _check_task(c, task_name, settings)
+
+    models_data = c.get(data, "models", list, "", expected="a list of [[models]] tables")
+    if not 1 <= len(models_data) <= MAX_MODELS:
+        c.fail("models", f"1 to {MAX_MODELS} [[models]] tables", len(models_data))
+    models = tuple(_parse_model(c, m, f"models[{i}]", base)
+                   for i, m in enumerate(models_data))
+
+    training = None
+    if "training" in data:
+        training = c.get(data, "training", dict, "", expected="a [training] table")
+        _check_training(c, training)
+    return Preset(title, description, task_name, settings, models, example_seed, start,
+                  highlight, training)
+
+
+def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
+    if not isinstance(m, dict):
+        c.fail(where, "a table", m)
+    c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
+                  "weights", "label"), where)
+    cell = c.get(m, "cell", str, where, default="lstm", expected="rnn, rnn_relu, lstm or gru",
+                 check=lambda v: v.lower() in ("rnn", "rnn_tanh", "tanh", "relu", "rnn_relu",
+                                               "lstm", "gru"))
+    init_table = c.get(m, "init", dict, where, default={}, expected="an init table")
+    iw = f"{where}.init"
+    c.unknown(init_table, ("recurrent", "recurrent_gain", "spectral_radius", "forget_bias"), iw)
+    init = InitOptions(
+        recurrent=c.get(init_table, "recurrent", str, iw, default="uniform",
+                        check=lambda v: v in RECURRENT_INITS,
+                        expected=" or ".join(RECURRENT_INITS)),
+        recurrent_gain=c.get(init_table, "recurrent_gain", float, iw, default=1.0,
+                             check=lambda v: 0 < v <= 100, expected="a number in (0, 100]"),
+        spectral_radius=c.get(init_table, "spectral_radius", float, iw, default=None,
+                              check=lambda v: 0 < v <= 100, expected="a number in (0, 100]"),
+        forget_bias=c.get(init_table, "forget_bias", float, iw, default=None,
+                          check=lambda v: -20 <= v <= 20, expected="a number in [-20, 20]"),
+    )
+    weights = c.get(m, "weights", str, where, default=None)
+    if weights is not None:
+        weights = (base / weights) if base is not None else Path(weights)
+        if not weights.is_file():
+            c.fail(f"{where}.weights", "an existing .safetensors or .npz file",
+                   str(weights))
+    return ModelConfig(
+        cell=get_cell(cell).name,
+        hidden_size=c.get(m, "hidden_size", int, where, default=16,
+                          check=lambda v: 1 <= v <= 1024, expected="an integer in 1..1024"),
+        num_layers=c.get(m, "num_layers", int, where, default=1,
+                         check=lambda v: 1 <= v <= 8, expected="an integer in 1..8"),
+        bidirectional=c.get(m, "bidirectional", bool, where, default=False,
+                            expected="true or false"),
+        seed=c.get(m, "seed", int, where, default=0),
+        init=init,
+        weights=weights,
+        label=c.get(m, "label", str, where, default=None),
+    )
+
+
+def _check_task(c: _Checker, name: str, settings: dict) -> None:
+    from rnnviz.tasks import TASKS, make_task
+
+    if name not in TASKS:
+        c.fail("task.name", f"one of {', '.join(sorted(TASKS))}", name)
+    try:
+        make_task(name, **settings)
+    except RnnvizError as exc:
+        raise RnnvizError(f"{c.source}: task.{exc}") from None
+
+
+def _check_training(c: _Checker, training: dict) -> None:
+    from rnnviz.training import TrainOptions
+
+    allowed = {f.name for f in fields(TrainOptions)}
+    c.unknown(training, allowed, "training")
+    try:
+        TrainOptions(**training)
+    except (TypeError, ValueError) as exc:
+        raise RnnvizError(f"{c.source}: training: {exc}") from None
+
+
+def load_preset(path_or_name: str | Path) -> Preset:
+    """A preset from a file path, or a shipped preset by name (``"sine"``)."""
+    path = Path(path_or_name)
+    if not path.suffix and not path.exists():
+        shipped = dict(shipped_presets())
+        if str(path_or_name) not in shipped:
+            raise RnnvizError(f"{path_or_name}: no such preset; shipped presets: "
+                              f"{', '.join(shipped)}")
+        path = shipped[str(path_or_name)]
+    if not path.is_file():
+        raise RnnvizError(f"{path}: no such file")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RnnvizError(f"{path}: cannot read: {exc}") from None
+    return replace(parse_preset(text, source=str(path), base=path.parent), path=path)
+
+
+def shipped_presets() -> list[tuple[str, Path]]:
+    """``(name, path)`` of every preset shipped inside the package, default first."""
+    folder = resources.files(_PRESET_PACKAGE)
+    paths = sorted(Path(str(p)) for p in folder.iterdir() if str(p).endswith(".toml"))
+    paths.sort(key=lambda p: (p.stem != DEFAULT_PRESET, p.stem))
+    return [(p.stem, p) for p in paths]
+
+
+# -- writing -----------------------------------------------------------------------------------
+def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
+    """The TOML table of ``preset`` (what ``save_preset`` writes)."""
+    data: dict[str, Any] = {"title": preset.title, "description": preset.description,
+                            "start_step": preset.start_step}
+    if preset.highlight:
+        data["highlight"] = preset.highlight
+    data["task"] = {"name": preset.task, "seed": preset.example_seed, **preset.task_settings}
+    models = []
+    for m in preset.models:
+        table: dict[str, Any] = {"cell": m.cell, "hidden_size": m.hidden_size,
+                                 "num_layers": m.num_layers, "bidirectional": m.bidirectional,
+                                 "seed": m.seed}
+        init = {f.name: getattr(m.init, f.name) for f in fields(InitOptions)}
+        table["init"] = {k: v for k, v in init.items() if v is not None}
+        if m.weights is not None:
+            w = Path(m.weights)
+            if relative_to is not None:
+                try:
+                    w = w.resolve().relative_to(relative_to.resolve())
+                except ValueError:
+                    w = w.resolve()
+            table["weights"] = w.as_posix()
+        if m.label:
+            table["label"] = m.label
+        models.append(table)
+    data["models"] = models
+    if preset.training:
+        data["training"] = dict(preset.training)
+    return data
+
+
+def save_preset(preset: Preset, path: str | Path) -> None:
+    """Write ``preset`` as TOML, atomically; weight paths are made relative to its folder."""
+    import tomli_w
+
+    path = Path(path)
+    data = preset_to_dict(preset, relative_to=path.parent)
+    write_bytes_atomic(path, tomli_w.dumps(data).encode("utf-8"))

@@ -1,0 +1,63 @@
+"""GUI test fixtures: a window on a preset, and a check that no worker thread outlives its
+test."""
+
+import pytest
+
+from ui.jobs import JobRunner
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_running(monkeypatch):
+    started: list[JobRunner] = []
+    original = JobRunner.start
+
+    def start(self, *args):
+        started.append(self)
+        return original(self, *args)
+
+    monkeypatch.setattr(JobRunner, "start", start)
+    yield
+    left = [r for r in started if r.isRunning()]
+    for runner in left:
+        runner.stop()
+    assert not left, f"{len(left)} worker thread(s) left running"
+
+
+@pytest.fixture
+def wait_ready(qtbot):
+    """``wait_ready(window)``: until every column has its trace and the gradient rows for the
+    cursor."""
+
+    def wait(window, timeout=120_000):
+        model = window.model
+
+        def ready():
+            return (model.runner.is_idle()
+                    and all(c.error or (c.ready and c.rows_t == model.t)
+                            for c in model.columns))
+
+        qtbot.waitUntil(ready, timeout=timeout)
+
+    return wait
+
+
+@pytest.fixture
+def make_window(qtbot, wait_ready):
+    from rnnviz.presets import load_preset
+    from ui.main_window import MainWindow
+
+    windows = []
+
+    def make(preset="sine", settings=None):
+        window = MainWindow(settings=settings)
+        qtbot.addWidget(window)
+        window.resize(1400, 900)
+        window.load(load_preset(preset))
+        window.show()
+        windows.append(window)
+        wait_ready(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()

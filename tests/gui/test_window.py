@@ -1,0 +1,235 @@
+"""Drive the explorer window as a user would and check what the panels show against the
+engine's own trace."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+
+from rnnviz.init import InitOptions
+from rnnviz.presets import ModelConfig
+
+
+def _titles(window):
+    return [c.config.title for c in window.model.columns]
+
+
+def _scene_to_viewport(view, plot, x, y):
+    scene_point = plot.getViewBox().mapViewToScene(__import__("pyqtgraph").Point(x, y))
+    return view.canvas.mapFromScene(scene_point)
+
+
+def test_default_preset_opens_with_three_columns(make_window):
+    window = make_window()
+    assert _titles(window) == ["RNN", "LSTM", "GRU"]
+    assert window.model.t == window.model.preset.start_step
+    assert window.time_controls.label.text() == f"t = {window.model.t} / 199"
+
+
+def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
+    window = make_window()
+    window.model.set_cursor(37)
+    wait_ready(window)
+    for column in window.model.columns:
+        view, trace = window.views[column.id], column.trace
+        np.testing.assert_array_equal(view.heatmaps["h"].data, trace["h_l0"].T)
+        np.testing.assert_allclose(view.bars["h"].item.opts["width"], trace["h_l0"][37])
+        np.testing.assert_array_equal(view.pred_curve.yData, trace["output"][:, 0])
+        for k, letter in enumerate(column.model.spec.cell_type.gates):
+            np.testing.assert_array_equal(view.heatmaps[f"gate{k}"].data,
+                                          trace[f"gate_{letter}_l0"].T)
+        assert view.cursors[0].line.value() == 37
+        flow = column.rows["flow"]
+        expected = column.model.gradient_flow(window.model.inputs, window.model.target, 37)
+        np.testing.assert_allclose(flow, expected["l0"], rtol=1e-5)
+        shown = view.flow_curve.yData
+        np.testing.assert_allclose(shown[:38][flow[:38] > 0], flow[:38][flow[:38] > 0])
+    lstm = window.views[window.model.columns[1].id]
+    np.testing.assert_array_equal(lstm.heatmaps["c"].data,
+                                  window.model.columns[1].trace["c_l0"].T)
+    rnn = window.views[window.model.columns[0].id]
+    assert rnn.heatmaps["gate0"].data is None
+    assert rnn.blanks["gate0"].toPlainText() == "a vanilla RNN has no gates"
+    assert "carries only h" in rnn.blanks["c"].toPlainText()
+
+
+def test_keys_and_buttons_move_the_cursor(make_window, qtbot):
+    window = make_window()
+    model = window.model
+    start = model.t
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    assert model.t == start + 1
+    qtbot.keyClick(window, Qt.Key.Key_PageDown)
+    assert model.t == start + 2
+    qtbot.keyClick(window, Qt.Key.Key_Left)
+    qtbot.keyClick(window, Qt.Key.Key_PageUp)
+    assert model.t == start
+    qtbot.keyClick(window, Qt.Key.Key_End)
+    assert model.t == model.steps - 1
+    qtbot.keyClick(window, Qt.Key.Key_Right)  # the end stays the end
+    assert model.t == model.steps - 1
+    qtbot.keyClick(window, Qt.Key.Key_Home)
+    assert model.t == 0
+    window.time_controls.step_action.trigger()
+    assert model.t == 1
+    window.time_controls.back_action.trigger()
+    assert model.t == 0
+    window.time_controls.last_action.trigger()
+    assert model.t == model.steps - 1
+    window.time_controls.first_action.trigger()
+    assert model.t == 0
+
+
+def test_slider_scrubs(make_window):
+    window = make_window()
+    window.time_controls.slider.setValue(123)
+    assert window.model.t == 123
+    assert window.time_controls.label.text() == "t = 123 / 199"
+    window.model.set_cursor(5)
+    assert window.time_controls.slider.value() == 5
+
+
+def test_play_and_pause(make_window, qtbot):
+    window = make_window()
+    controls = window.time_controls
+    controls.speed.setValue(200)
+    window.model.set_cursor(0)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert controls.playing
+    qtbot.waitUntil(lambda: window.model.t >= 20, timeout=10_000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not controls.playing
+    stopped_at = window.model.t
+    qtbot.wait(100)
+    assert window.model.t == stopped_at
+    controls.play()
+    qtbot.waitUntil(lambda: not controls.playing, timeout=20_000)  # stops at the end
+    assert window.model.t == window.model.steps - 1
+
+
+def test_add_remove_and_change_columns(make_window, wait_ready):
+    window = make_window()
+    model = window.model
+    assert not window.add_action.isEnabled()  # three is the most
+    model.remove_column(model.columns[0].id)
+    assert _titles(window) == ["LSTM", "GRU"] and len(window.views) == 2
+    assert window.add_action.isEnabled()
+    window.add_action.trigger()
+    wait_ready(window)
+    assert len(model.columns) == 3 and len(window.views) == 3
+    column = model.columns[2]
+    config = ModelConfig(cell="rnn_relu", hidden_size=7, num_layers=2, seed=3,
+                         init=InitOptions(recurrent="orthogonal"))
+    model.configure_column(column.id, config)
+    wait_ready(window)
+    view = window.views[column.id]
+    assert view.heatmaps["h"].data.shape == (7, model.steps)
+    assert column.model.spec.num_layers == 2
+    assert view.unit_box.isVisible() or not window.isVisible()
+    view.unit_box.setCurrentText("l1")
+    wait_ready(window)
+    np.testing.assert_array_equal(view.heatmaps["h"].data, column.trace["h_l1"].T)
+
+
+def test_column_editor_builds_the_config(qtbot):
+    from ui.column_editor import ColumnEditor
+
+    editor = ColumnEditor(ModelConfig(cell="lstm", hidden_size=16))
+    qtbot.addWidget(editor)
+    editor.cell.setCurrentIndex(editor.cell.findData("gru"))
+    editor.hidden.setValue(32)
+    editor.bidirectional.setChecked(True)
+    editor.use_radius.setChecked(True)
+    editor.radius.setValue(1.5)
+    config = editor.config()
+    assert (config.cell, config.hidden_size, config.bidirectional) == ("gru", 32, True)
+    assert config.init.spectral_radius == 1.5 and config.init.forget_bias is None
+
+
+def test_clicking_a_unit_selects_it_and_explains_it(make_window, qtbot, wait_ready):
+    window = make_window()
+    model = window.model
+    lstm = model.columns[1]
+    view = window.views[lstm.id]
+    model.set_cursor(50)
+    wait_ready(window)
+    main, _ = view.slot_plots["h"]
+    pos = _scene_to_viewport(view, main, 20, 3.5)
+    qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos))
+    assert model.selection is not None
+    assert (model.selection.column, model.selection.name, model.selection.index) == \
+        (lstm.id, "h", 3)
+    assert view.heatmaps["h"].outline.isVisible()
+    assert view.heatmaps["gate1"].outline.isVisible()  # the unit in every panel
+    lines = window.inspector.lines()
+    assert [line.split(" = ")[0] for line, _ in lines] == \
+        ["i_t", "f_t", "g_t", "o_t", "c_t", "h_t"]
+    values = dict(zip("ifgoch", (v for _, v in lines), strict=True))
+    trace = lstm.trace
+    for name in "ifgo":
+        assert values[name] == pytest.approx(trace[f"gate_{name}_l0"][50, 3], abs=1e-5)
+    assert values["c"] == pytest.approx(trace["c_l0"][50, 3], abs=1e-5)
+    assert values["h"] == pytest.approx(trace["h_l0"][50, 3], abs=1e-5)
+    assert "sigma(" in window.inspector.body.text()
+
+
+def test_clicking_a_time_moves_the_cursor(make_window, qtbot):
+    window = make_window()
+    view = window.views[window.model.columns[0].id]
+    pos = _scene_to_viewport(view, view.input_plot, 88, 0.0)
+    qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos))
+    assert window.model.t == 88
+
+
+def test_hover_shows_the_value(make_window, qtbot):
+    window = make_window()
+    column = window.model.columns[2]
+    view = window.views[column.id]
+    main, _ = view.slot_plots["gate1"]
+    pos = _scene_to_viewport(view, main, 30, 2.5)
+    with qtbot.waitSignal(view.hovered, timeout=2000) as signal:
+        view.canvas.scene().sigMouseMoved.emit(main.getViewBox().mapViewToScene(
+            __import__("pyqtgraph").Point(30, 2.5)))
+    assert pos is not None
+    text = signal.args[0]
+    assert text.startswith("GRU z[unit 2] at t=30:")
+    assert float(text.split(": ")[1]) == pytest.approx(column.trace["gate_z_l0"][30, 2],
+                                                        rel=1e-3)
+
+
+def test_exploding_gradients_are_shown_not_crashed(make_window, wait_ready):
+    window = make_window()
+    model = window.model
+    column = model.columns[0]
+    exploding = ModelConfig(cell="rnn_relu", hidden_size=16, seed=0,
+                            init=InitOptions(spectral_radius=30.0))
+    model.configure_column(column.id, exploding)
+    wait_ready(window)
+    view = window.views[column.id]
+    assert column.trace.nonfinite
+    assert "NaN/Inf" in view.grad_warning.toPlainText()
+    assert len(view.bad_points.data) > 0
+    assert "NaN/Inf" in window.banner.text()
+
+
+def test_a_bad_preset_is_one_line_and_the_window_keeps_going(make_window, tmp_path):
+    window = make_window()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('title = "x"\n[task]\nname = "sine"\n[[models]]\ncell = "lstm"\n'
+                   'hidden_size = "big"\n')
+    before = window.model.preset
+    assert not window.open_preset(bad)
+    assert window.model.preset is before
+    text = window.banner.text()
+    assert "bad.toml: models[0].hidden_size: expected" in text and "\n" not in text
+
+
+def test_geometry_and_last_preset_are_remembered(make_window, tmp_path):
+    from ui.settings import Settings
+
+    settings = Settings(tmp_path / "cfg")
+    window = make_window(settings=settings)
+    window.resize(1234, 777)
+    window.close()
+    again = Settings(tmp_path / "cfg")
+    assert again.last_preset().endswith("sine.toml")
+    assert again.geometry()

@@ -1,0 +1,56 @@
+"""Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
+used, or the default one)."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from rnnviz import compile_cache
+from rnnviz.errors import RnnvizError
+from rnnviz.presets import DEFAULT_PRESET, load_preset
+
+
+def _has_display() -> bool:
+    if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    preset_arg = argv[0] if argv else None
+    if not _has_display():
+        out = "rnnviz-window.png"
+        print(f"rnnviz: no display here (DISPLAY is not set): drawing the window offscreen to "
+              f"{out} instead; on a desktop, `rnnviz` opens it", file=sys.stderr)
+        from ui.render import render_to_file
+
+        try:
+            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000))
+        except RnnvizError as exc:
+            print(f"rnnviz: error: {exc}", file=sys.stderr)
+            return 2
+        print(f"wrote {out}", file=sys.stderr)
+        return 0
+
+    from PySide6.QtWidgets import QApplication
+
+    from ui.main_window import MainWindow
+    from ui.settings import Settings
+
+    compile_cache.enable()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("rnnviz")
+    settings = Settings()
+    try:
+        preset = load_preset(preset_arg or settings.last_preset() or DEFAULT_PRESET)
+    except RnnvizError as exc:
+        if preset_arg:
+            print(f"rnnviz: error: {exc}", file=sys.stderr)
+            return 2
+        preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
+    window = MainWindow(settings=settings)
+    window.load(preset)
+    window.show()
+    return app.exec()

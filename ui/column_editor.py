@@ -1,0 +1,97 @@
+"""A dialog to change one column: cell type, hidden size, layers, direction, initialisation
+and seed. Any change draws fresh weights."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSpinBox,
+)
+
+from rnnviz.init import InitOptions
+from rnnviz.presets import ModelConfig
+
+CELLS = [("RNN (tanh)", "rnn_tanh"), ("RNN (relu)", "rnn_relu"), ("LSTM", "lstm"),
+         ("GRU", "gru")]
+
+
+class ColumnEditor(QDialog):
+    def __init__(self, config: ModelConfig, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Column")
+        form = QFormLayout(self)
+        self.cell = QComboBox()
+        for text, value in CELLS:
+            self.cell.addItem(text, value)
+        self.hidden = QSpinBox(minimum=1, maximum=1024)
+        self.layers = QSpinBox(minimum=1, maximum=8)
+        self.bidirectional = QCheckBox("bidirectional")
+        self.recurrent = QComboBox()
+        self.recurrent.addItems(["uniform", "orthogonal"])
+        self.gain = QDoubleSpinBox(minimum=0.01, maximum=100.0, singleStep=0.1, decimals=2)
+        self.use_radius = QCheckBox("set spectral radius")
+        self.radius = QDoubleSpinBox(minimum=0.01, maximum=100.0, singleStep=0.1, decimals=2)
+        self.use_forget = QCheckBox("set forget-gate bias (LSTM)")
+        self.forget = QDoubleSpinBox(minimum=-20.0, maximum=20.0, singleStep=0.5, decimals=2)
+        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        form.addRow("Cell", self.cell)
+        form.addRow("Hidden size", self.hidden)
+        form.addRow("Layers", self.layers)
+        form.addRow("", self.bidirectional)
+        form.addRow("Recurrent init", self.recurrent)
+        form.addRow("Recurrent gain", self.gain)
+        form.addRow(self.use_radius, self.radius)
+        form.addRow(self.use_forget, self.forget)
+        form.addRow("Seed", self.seed)
+        form.addRow(QLabel("Applying draws new weights (trained weights are dropped)."))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.use_radius.toggled.connect(self._sync)
+        self.use_forget.toggled.connect(self._sync)
+        self.cell.currentIndexChanged.connect(self._sync)
+        self.set_config(config)
+
+    def set_config(self, config: ModelConfig) -> None:
+        self.cell.setCurrentIndex(self.cell.findData(config.cell))
+        self.hidden.setValue(config.hidden_size)
+        self.layers.setValue(config.num_layers)
+        self.bidirectional.setChecked(config.bidirectional)
+        self.recurrent.setCurrentText(config.init.recurrent)
+        self.gain.setValue(config.init.recurrent_gain)
+        self.use_radius.setChecked(config.init.spectral_radius is not None)
+        self.radius.setValue(config.init.spectral_radius or 1.0)
+        self.use_forget.setChecked(config.init.forget_bias is not None)
+        self.forget.setValue(config.init.forget_bias if config.init.forget_bias is not None
+                             else 1.0)
+        self.seed.setValue(config.seed)
+        self._label = config.label
+        self._sync()
+
+    def _sync(self) -> None:
+        self.radius.setEnabled(self.use_radius.isChecked())
+        self.gain.setEnabled(not self.use_radius.isChecked())
+        lstm = self.cell.currentData() == "lstm"
+        self.use_forget.setEnabled(lstm)
+        self.forget.setEnabled(lstm and self.use_forget.isChecked())
+
+    def config(self) -> ModelConfig:
+        lstm = self.cell.currentData() == "lstm"
+        init = InitOptions(
+            recurrent=self.recurrent.currentText(),
+            recurrent_gain=self.gain.value(),
+            spectral_radius=self.radius.value() if self.use_radius.isChecked() else None,
+            forget_bias=self.forget.value() if lstm and self.use_forget.isChecked() else None,
+        )
+        return ModelConfig(cell=self.cell.currentData(), hidden_size=self.hidden.value(),
+                           num_layers=self.layers.value(),
+                           bidirectional=self.bidirectional.isChecked(), seed=self.seed.value(),
+                           init=init)

@@ -1,0 +1,487 @@
+"""One column of the explorer: a model's input, output, states, gates and gradients over time.
+
+Rows are the same in every column so that columns line up; a cell type without a row's
+quantity (the RNN has no gates, only the LSTM has a cell state) leaves the row empty and says
+why. Plot items are built once; a new trace re-fills them, a time step moves cursors and
+re-fills the bars at t.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import theme as colours
+from ui.explorer import Column, ExplorerModel
+from ui.plots import Bars, Cursor, Heatmap, finite_positive
+from ui.theme import Theme
+
+GATE_SLOTS = 4
+SIGMOID, TANH = (0.0, 1.0), (-1.0, 1.0)
+
+HELP = {
+    "input": "The input sequence; the orange line is the current step t.",
+    "output": "Target (dashed) and the model's prediction up to t. For classes: the "
+              "probability the model gives the right class at each scored step.",
+    "h": "Hidden state h: one row per unit, one column per step (revealed up to t). "
+         "Bars: h at step t. Click a row to select that unit.",
+    "c": "LSTM cell state c, the long-term memory: f*c_(t-1) + i*g. Bars: c at step t.",
+    "gate": "Gate activation per unit over time; colour scale fixed to the gate's range.",
+    "means": "Mean of each gate over the units, over time.",
+    "grad": "Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of the "
+            "whole loss. Orange: ||d loss_t/dh_k||, the gradient from step t flowing back. "
+            "Green: ||dh_t/dh_k||_F, how much of step k the state at t still holds.",
+}
+
+
+class ColumnView(QWidget):
+    """The view of one ``Column`` of an ``ExplorerModel``."""
+
+    hovered = Signal(str)
+    edit_requested = Signal(int)
+
+    def __init__(self, model: ExplorerModel, column_id: int, theme: Theme = colours.LIGHT,
+                 parent=None):
+        super().__init__(parent)
+        self.model, self.column_id, self.theme = model, column_id, theme
+        self._build_header()
+        self.canvas = pg.GraphicsLayoutWidget()
+        self.canvas.setBackground(theme.background)
+        self.canvas.ci.layout.setSpacing(2)
+        self.canvas.ci.setContentsMargins(2, 2, 2, 2)
+        self.canvas.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self._header)
+        layout.addWidget(self.canvas, 1)
+        self._build_plots()
+
+        model.column_ready.connect(self._on_column_ready)
+        model.rows_ready.connect(self._on_rows_ready)
+        model.cursor_changed.connect(self._update_cursor)
+        model.selection_changed.connect(self._update_selection)
+        self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._refresh()
+
+    # -- building ----------------------------------------------------------------------------
+    @property
+    def column(self) -> Column:
+        return self.model.column(self.column_id)
+
+    def _build_header(self) -> None:
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold;")
+        self.unit_box = QComboBox()
+        self.unit_box.setToolTip("Which layer and direction to show")
+        self.unit_box.currentTextChanged.connect(self._on_unit_chosen)
+        self.status = QLabel()
+        self.status.setStyleSheet(f"color: {self.theme.muted};")
+        self.edit_button = QToolButton(text="Edit…")
+        self.edit_button.setToolTip("Change this column's cell, size, layers or initialisation")
+        self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.column_id))
+        self.remove_button = QToolButton(text="✕")
+        self.remove_button.setToolTip("Remove this column")
+        self.remove_button.clicked.connect(lambda: self.model.remove_column(self.column_id))
+        self._header = QHBoxLayout()
+        self._header.setContentsMargins(4, 0, 4, 0)
+        for w in (self.title, self.unit_box, self.status):
+            self._header.addWidget(w)
+        self._header.addStretch(1)
+        self._header.addWidget(self.edit_button)
+        self._header.addWidget(self.remove_button)
+
+    def _plot(self, row: int, col: int, label: str, help_key: str) -> pg.PlotItem:
+        plot = self.canvas.ci.addPlot(row=row, col=col)
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        plot.setToolTip(HELP[help_key])
+        left = plot.getAxis("left")
+        left.setWidth(34)
+        if label:
+            left.setLabel(label)
+        if col == 0:
+            plot.setMouseEnabled(x=True, y=False)
+            plot.getAxis("bottom").setStyle(showValues=False)
+        else:
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideAxis("left")
+            plot.hideAxis("bottom")
+        return plot
+
+    def _build_plots(self) -> None:
+        t = self.theme
+        self.cursors: list[Cursor] = []
+        row = 0
+        self.input_plot = self._plot(row, 0, "input", "input")
+        self.input_curves = [self.input_plot.plot(pen=t.pen(c)) for c in
+                             (colours.INPUT, "#56B4E9", "#009E73")]
+        self.input_map = Heatmap(self.input_plot, t)
+        self.input_plot.getViewBox().invertY(False)
+        self.char_items: list[pg.TextItem] = []
+        self.cursors.append(Cursor(self.input_plot, t, shade=False))
+        row += 1
+        self.output_plot = self._plot(row, 0, "output", "output")
+        self.target_curve = self.output_plot.plot(pen=t.pen(colours.TARGET, dash=True),
+                                                  symbolBrush=colours.TARGET, symbolSize=5)
+        self.pred_curve = self.output_plot.plot(pen=t.pen(colours.PREDICTION),
+                                                symbolBrush=colours.PREDICTION, symbolSize=5)
+        self.cursors.append(Cursor(self.output_plot, t))
+        row += 1
+
+        self.heatmaps: dict[str, Heatmap] = {}
+        self.bars: dict[str, Bars] = {}
+        self.blanks: dict[str, pg.TextItem] = {}
+        self.slot_plots: dict[str, tuple[pg.PlotItem, pg.PlotItem]] = {}
+        self.slot_cursors: dict[str, Cursor] = {}
+        slots = ["h", "c"] + [f"gate{k}" for k in range(GATE_SLOTS)]
+        for slot in slots:
+            help_key = slot if slot in ("h", "c") else "gate"
+            main = self._plot(row, 0, slot if slot in ("h", "c") else "", help_key)
+            side = self._plot(row, 1, "", help_key)
+            self.slot_plots[slot] = (main, side)
+            self.heatmaps[slot] = Heatmap(main, t)
+            self.bars[slot] = Bars(side, t, TANH)
+            self.slot_cursors[slot] = Cursor(main, t)
+            self.cursors.append(self.slot_cursors[slot])
+            row += 1
+
+        self.means_plot = self._plot(row, 0, "gate mean", "means")
+        self.means_plot.setYRange(-1, 1, padding=0.05)
+        self.mean_curves: dict[str, pg.PlotDataItem] = {}
+        self.cursors.append(Cursor(self.means_plot, t))
+        row += 1
+
+        self.grad_plot = self._plot(row, 0, "grad", "grad")
+        self.grad_plot.setLogMode(y=True)
+        self.grad_plot.getAxis("bottom").setStyle(showValues=True)
+        self.bptt_curve = self.grad_plot.plot(pen=t.pen(colours.BPTT), name="dL/dh_k")
+        self.flow_curve = self.grad_plot.plot(pen=t.pen(colours.FLOW), name="d l_t/dh_k")
+        self.memory_curve = self.grad_plot.plot(pen=t.pen(colours.MEMORY, dash=True),
+                                                name="dh_t/dh_k")
+        self.bad_points = pg.ScatterPlotItem(symbol="x", size=10, pen=pg.mkPen("#cc0000",
+                                                                               width=2))
+        self.grad_plot.addItem(self.bad_points)
+        self.grad_warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
+        self.grad_plot.addItem(self.grad_warning, ignoreBounds=True)
+        self.cursors.append(Cursor(self.grad_plot, t, shade=False))
+
+        for plot in self._time_plots():
+            if plot is not self.input_plot:
+                plot.setXLink(self.input_plot)
+        layout = self.canvas.ci.layout
+        layout.setColumnStretchFactor(0, 8)
+        layout.setColumnStretchFactor(1, 1)
+        layout.setRowStretchFactor(row, 2)  # the gradient plot gets two shares
+
+    def named_plots(self) -> dict[str, pg.PlotItem]:
+        """Every time plot by row name: input, output, h, c, gate0..3, means, grad."""
+        plots = {"input": self.input_plot, "output": self.output_plot}
+        plots.update({slot: main for slot, (main, _) in self.slot_plots.items()})
+        plots.update(means=self.means_plot, grad=self.grad_plot)
+        return plots
+
+    def _time_plots(self) -> list[pg.PlotItem]:
+        mains = [p for p, _ in self.slot_plots.values()]
+        return [self.input_plot, self.output_plot, *mains, self.means_plot, self.grad_plot]
+
+    # -- filling from a trace ----------------------------------------------------------------
+    def _refresh(self) -> None:
+        column = self.column
+        spec = column.model.spec if column.model else None
+        self.title.setText(column.config.title + (f" {column.config.hidden_size}"
+                                                  if spec is None else
+                                                  f"  {spec.describe().split(' ', 1)[1]}"))
+        units = spec.units if spec else [column.unit]
+        self.unit_box.blockSignals(True)
+        self.unit_box.clear()
+        self.unit_box.addItems(units)
+        self.unit_box.setCurrentText(column.unit)
+        self.unit_box.setVisible(len(units) > 1)
+        self.unit_box.blockSignals(False)
+        if column.error:
+            self.status.setText(f"⚠ {column.error}")
+            self.status.setStyleSheet("color: #cc0000;")
+        else:
+            self.status.setText("" if column.ready else "computing…")
+            self.status.setStyleSheet(f"color: {self.theme.muted};")
+        self._fill_sequence()
+        if column.ready:
+            self._fill_trace(column)
+        else:
+            self._clear_trace()
+        self._update_cursor(self.model.t)
+
+    def _fill_sequence(self) -> None:
+        xs, steps = self.model.inputs, self.model.steps
+        x = np.arange(steps)
+        for cursor in self.cursors:
+            cursor.steps = steps
+        small = xs.shape[1] <= len(self.input_curves)
+        for k, curve in enumerate(self.input_curves):
+            curve.setData(x, xs[:, k]) if small and k < xs.shape[1] else curve.setData([], [])
+        if small:
+            self.input_map.clear()
+        else:
+            lo, hi = float(xs.min()), float(xs.max())
+            self.input_map.set(xs, (lo, hi if hi > lo else lo + 1), self.theme.sequential)
+            self.input_plot.setYRange(0, xs.shape[1], padding=0)
+        for item in self.char_items:
+            self.input_plot.removeItem(item)
+        self.char_items = []
+        labels = self.model.labels
+        if labels is not None and steps <= 400:  # characters stay readable only on short inputs
+            for t, text in enumerate(labels):
+                item = pg.TextItem(text, color=self.theme.foreground, anchor=(0.5, 1))
+                item.setPos(t, xs.shape[1] if not small else float(np.max(xs)))
+                self.input_plot.addItem(item, ignoreBounds=True)
+                self.char_items.append(item)
+        self.input_plot.setXRange(-0.5, steps - 0.5, padding=0)
+
+        target = self.model.target
+        if target is None:
+            self.target_curve.setData([], [])
+        elif target.kind == "mse":
+            values = np.where(target.mask > 0, target.values[:, 0], np.nan)
+            sparse = target.mask.sum() < 0.2 * steps
+            self.target_curve.setData(x, values, connect="finite",
+                                      symbol="o" if sparse else None)
+        else:
+            self.target_curve.setData([], [])
+
+    def _fill_trace(self, column: Column) -> None:
+        trace, spec, unit = column.trace, column.model.spec, column.unit
+        cell = spec.cell_type
+        steps = trace.steps
+        x = np.arange(steps)
+        target = self.model.target
+        if target is not None and target.kind == "xent":
+            logits = trace["output"]
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            p /= p.sum(axis=1, keepdims=True)
+            correct = p[np.arange(steps), target.values]
+            values = np.where(target.mask > 0, correct, np.nan)
+            self.pred_curve.setData(x, values, connect="finite", symbol="o")
+            self.output_plot.setYRange(0, 1, padding=0.05)
+            self.output_plot.getAxis("left").setLabel("p(target)")
+        else:
+            sparse = target is not None and target.mask.sum() < 0.2 * steps
+            self.pred_curve.setData(x, trace["output"][:, 0], symbol="o" if sparse else None)
+            self.output_plot.enableAutoRange(axis="y")
+            self.output_plot.getAxis("left").setLabel("output")
+
+        h_levels = self._levels("h")
+        self._fill_slot("h", trace[f"h_{unit}"], h_levels)
+        if cell.has_cell_state:
+            self._fill_slot("c", trace[f"c_{unit}"], self._levels("c"))
+        else:
+            self._blank_slot("c", f"no cell state: the {column.config.title} carries only h")
+        gates = list(cell.gates.items())
+        for k in range(GATE_SLOTS):
+            slot = f"gate{k}"
+            if k < len(gates):
+                letter, (name, levels) = gates[k]
+                self._fill_slot(slot, trace[f"gate_{letter}_{unit}"], levels,
+                                label=f"{letter} {name}")
+            elif not gates and k == 0:
+                self._blank_slot(slot, "a vanilla RNN has no gates")
+            else:
+                self._blank_slot(slot, "")
+        for curve in self.mean_curves.values():
+            self.means_plot.removeItem(curve)
+        self.mean_curves = {}
+        for letter in cell.gates:
+            mean = trace[f"gate_{letter}_{unit}"].mean(axis=1)
+            self.mean_curves[letter] = self.means_plot.plot(
+                x, mean, pen=self.theme.pen(colours.GATE_COLOURS[letter]))
+        self.means_plot.getAxis("left").setLabel("gate mean" if cell.gates else "(no gates)")
+
+        bptt = trace.arrays.get(f"grad_loss_h_{unit}")
+        if bptt is not None:
+            shown, _ = finite_positive(bptt)
+            self.bptt_curve.setData(x, shown, connect="finite")
+        else:
+            self.bptt_curve.setData([], [])
+        self._fill_rows(column)
+
+    def _fill_slot(self, slot: str, data: np.ndarray, levels, label: str | None = None):
+        main, side = self.slot_plots[slot]
+        if slot in self.blanks:
+            main.removeItem(self.blanks.pop(slot))
+            main.showAxis("left")
+            side.getViewBox().setVisible(True)
+            self.slot_cursors[slot].set_visible(True)
+        self.heatmaps[slot].set(data, levels, self.theme.lut_for(levels))
+        self.bars[slot].set_limits(levels)
+        if label is not None:
+            main.getAxis("left").setLabel(label)
+        main.setMouseEnabled(x=True, y=False)
+
+    def _blank_slot(self, slot: str, text: str) -> None:
+        main, side = self.slot_plots[slot]
+        self.heatmaps[slot].clear()
+        self.bars[slot].clear()
+        if slot not in self.blanks:
+            main.hideAxis("left")
+            self.blanks[slot] = pg.TextItem(text, color=self.theme.muted, anchor=(0.5, 0.5))
+            main.addItem(self.blanks[slot], ignoreBounds=True)
+            side.getViewBox().setVisible(False)
+            self.slot_cursors[slot].set_visible(False)
+        self.blanks[slot].setText(text)
+        self.blanks[slot].setPos(self.model.steps / 2, 0.5)
+        main.setYRange(0, 1, padding=0)
+
+    def _clear_trace(self) -> None:
+        self.pred_curve.setData([], [])
+        for slot in self.heatmaps:
+            self._blank_slot(slot, "")
+        for curve in (self.bptt_curve, self.flow_curve, self.memory_curve):
+            curve.setData([], [])
+        self.bad_points.setData([], [])
+        self.grad_warning.setText("")
+
+    def _levels(self, name: str) -> tuple[float, float]:
+        """Shared colour scale across columns: tanh range for h, and the largest |c| (or
+        relu h) of any column for unbounded states."""
+        if name == "h" and not any(
+                c.ready and c.model.spec.cell == "rnn_relu" for c in self.model.columns):
+            return TANH
+        top = 1.0
+        for c in self.model.columns:
+            if c.ready and f"{name}_{c.unit}" in c.trace:
+                values = c.trace[f"{name}_{c.unit}"]
+                finite = values[np.isfinite(values)]
+                if finite.size:
+                    top = max(top, float(np.abs(finite).max()))
+        return (-top, top)
+
+    def _fill_rows(self, column: Column) -> None:
+        steps = self.model.steps
+        x = np.arange(steps)
+        rows = column.rows
+        bad_x, bad_y = [], []
+        for name, curve in (("flow", self.flow_curve), ("memory", self.memory_curve)):
+            if name in rows:
+                shown, bad = finite_positive(rows[name])  # zeros (k after t) leave gaps
+                curve.setData(x, shown, connect="finite")
+                bad_x.extend(bad)
+            else:
+                curve.setData([], [])
+        trace = column.trace
+        bptt = trace.arrays.get(f"grad_loss_h_{column.unit}") if trace is not None else None
+        if bptt is not None:
+            bad_x.extend(finite_positive(bptt)[1])
+        if bad_x:
+            finite = [c.yData for c in (self.bptt_curve, self.flow_curve, self.memory_curve)
+                      if c.yData is not None and np.any(np.isfinite(c.yData))]
+            top = max((np.nanmax(y) for y in finite), default=1.0)
+            bad_y = np.full(len(bad_x), np.log10(top) + 0.5)
+            self.bad_points.setData(np.asarray(bad_x, float), bad_y)
+            self.grad_warning.setText(f"NaN/Inf at {len(set(bad_x))} step(s)")
+            self.grad_warning.setPos(0, np.log10(top) + 1)
+        else:
+            self.bad_points.setData([], [])
+            self.grad_warning.setText("")
+
+    # -- reacting to the model ---------------------------------------------------------------
+    def _on_column_ready(self, column_id: int) -> None:
+        if column_id == self.column_id:
+            self._refresh()
+        elif self.column.ready:
+            # shared colour scales may have moved with another column's trace
+            self._fill_trace(self.column)
+
+    def _on_rows_ready(self, column_id: int) -> None:
+        if column_id == self.column_id:
+            self._fill_rows(self.column)
+
+    def _on_unit_chosen(self, unit: str) -> None:
+        if unit:
+            self.model.show_unit(self.column_id, unit)
+
+    def _update_cursor(self, t: int) -> None:
+        for cursor in self.cursors:
+            cursor.move(t)
+        column = self.column
+        if not column.ready:
+            return
+        sel = self.model.selection
+        selected = sel.index if sel and sel.column == self.column_id else None
+        for slot, heatmap in self.heatmaps.items():
+            if heatmap.data is not None:
+                self.bars[slot].set(heatmap.data[:, t], selected)
+
+    def _update_selection(self) -> None:
+        sel = self.model.selection
+        index = sel.index if sel and sel.column == self.column_id else None
+        for heatmap in self.heatmaps.values():
+            heatmap.select(index)
+        self._update_cursor(self.model.t)
+
+    # -- mouse -------------------------------------------------------------------------------
+    def _plot_at(self, pos):
+        for slot, (main, _) in self.slot_plots.items():
+            if main.getViewBox().sceneBoundingRect().contains(pos):
+                return slot, main
+        for plot in (self.input_plot, self.output_plot, self.means_plot, self.grad_plot):
+            if plot.getViewBox().sceneBoundingRect().contains(pos):
+                return None, plot
+        return None, None
+
+    def _slot_name(self, slot: str) -> str:
+        if slot in ("h", "c"):
+            return slot
+        gates = list(self.column.model.spec.cell_type.gates) if self.column.model else []
+        k = int(slot[4:])
+        return gates[k] if k < len(gates) else ""
+
+    def _on_mouse_moved(self, pos) -> None:
+        slot, plot = self._plot_at(pos)
+        if plot is None:
+            return
+        point = plot.getViewBox().mapSceneToView(pos)
+        if slot is not None:
+            hit = self.heatmaps[slot].value_at(point.x(), point.y())
+            if hit is not None:
+                t, unit, value = hit
+                self.hovered.emit(f"{self.column.config.title} {self._slot_name(slot)}"
+                                  f"[unit {unit}] at t={t}: {value:.4g}")
+            return
+        t = int(round(point.x()))
+        if not 0 <= t < self.model.steps:
+            return
+        parts = [f"{self.column.config.title} at t={t}:"]
+        curves = {"input": self.input_curves[0], "target": self.target_curve,
+                  "prediction": self.pred_curve, "dL/dh_k": self.bptt_curve,
+                  "d l_t/dh_k": self.flow_curve, "dh_t/dh_k": self.memory_curve,
+                  **{f"mean {k}": c for k, c in self.mean_curves.items()}}
+        for name, curve in curves.items():
+            if curve.yData is not None and len(curve.yData) > t and plot.isAncestorOf(curve):
+                value = curve.yData[t]
+                parts.append(f"{name} {value:.4g}")
+        self.hovered.emit("  ".join(parts))
+
+    def _on_mouse_clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        slot, plot = self._plot_at(event.scenePos())
+        if plot is None:
+            return
+        point = plot.getViewBox().mapSceneToView(event.scenePos())
+        if slot is not None:
+            hit = self.heatmaps[slot].value_at(point.x(), point.y())
+            if hit is not None:
+                self.model.select(self.column_id, self._slot_name(slot), hit[1])
+        else:
+            self.model.set_cursor(int(round(point.x())))

@@ -1,0 +1,239 @@
+"""The explorer's model: the sequence, the columns, the time cursor and the selection.
+
+It holds no widgets. Views take it in their constructor and subscribe to its signals; it sends
+all JAX work to the ``JobRunner`` and stores the numpy results it gets back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from rnnviz import columns as engine
+from rnnviz.losses import Target
+from rnnviz.model import Model
+from rnnviz.presets import MAX_MODELS, ModelConfig, Preset
+from rnnviz.trace import Trace
+from ui.jobs import JobRunner
+
+
+@dataclass
+class Column:
+    """One model on screen. ``unit`` is the layer and direction shown (``l0``, ``l1_reverse``)."""
+
+    id: int
+    config: ModelConfig
+    model: Model | None = None
+    trace: Trace | None = None
+    unit: str = "l0"
+    rows_t: int | None = None
+    rows: dict[str, np.ndarray] = field(default_factory=dict)
+    error: str | None = None
+    generation: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.trace is not None
+
+
+@dataclass(frozen=True)
+class Selection:
+    column: int
+    name: str       # "h", "c" or a gate letter
+    index: int      # the hidden unit
+
+
+class ExplorerModel(QObject):
+    sequence_changed = Signal()        # new inputs/target (all columns will re-trace)
+    columns_changed = Signal()         # a column was added, removed or reconfigured
+    column_ready = Signal(int)         # column id: its trace arrived (or failed)
+    rows_ready = Signal(int)           # column id: gradient rows for the cursor arrived
+    cursor_changed = Signal(int)
+    selection_changed = Signal()
+    message = Signal(str)              # one line for the status bar (errors included)
+    busy_changed = Signal(bool)
+
+    def __init__(self, runner: JobRunner | None = None, parent=None):
+        super().__init__(parent)
+        self.runner = runner or JobRunner()
+        self.runner.done.connect(self._on_done)
+        self.runner.failed.connect(self._on_failed)
+        self.runner.idle_changed.connect(lambda idle: self.busy_changed.emit(not idle))
+        self._ids = itertools.count()
+        self.preset: Preset | None = None
+        self.task = None
+        self.inputs = np.zeros((1, 1), np.float32)
+        self.target: Target | None = None
+        self.labels: list[str] | None = None
+        self.columns: list[Column] = []
+        self.t = 0
+        self.selection: Selection | None = None
+
+    # -- the sequence ------------------------------------------------------------------------
+    @property
+    def steps(self) -> int:
+        return len(self.inputs)
+
+    def load_preset(self, preset: Preset) -> None:
+        """Show ``preset``: its task's example sequence and its models, from its start step."""
+        from rnnviz.tasks import make_task
+
+        task = make_task(preset.task, **preset.task_settings)
+        inputs, target = task.example(seed=preset.example_seed)
+        self.preset, self.task = preset, task
+        self.labels = task.decode(inputs) if hasattr(task, "decode") else None
+        self.inputs, self.target = np.asarray(inputs, np.float32), target
+        self.t = min(preset.start_step, self.steps - 1)
+        self.selection = None
+        self.columns = [Column(next(self._ids), config) for config in preset.models]
+        self.sequence_changed.emit()
+        self.columns_changed.emit()
+        self.cursor_changed.emit(self.t)
+        self.selection_changed.emit()
+        for column in self.columns:
+            self._submit_trace(column)
+
+    # -- columns -----------------------------------------------------------------------------
+    def column(self, column_id: int) -> Column:
+        return next(c for c in self.columns if c.id == column_id)
+
+    def add_column(self, config: ModelConfig | None = None) -> Column | None:
+        if len(self.columns) >= MAX_MODELS:
+            self.message.emit(f"at most {MAX_MODELS} columns")
+            return None
+        config = config or ModelConfig(cell="gru")
+        column = Column(next(self._ids), config)
+        self.columns.append(column)
+        self.columns_changed.emit()
+        self._submit_trace(column)
+        return column
+
+    def remove_column(self, column_id: int) -> None:
+        if len(self.columns) <= 1:
+            self.message.emit("the last column stays")
+            return
+        self.columns = [c for c in self.columns if c.id != column_id]
+        self.runner.cancel(f"trace:{column_id}")
+        self.runner.cancel(f"rows:{column_id}")
+        if self.selection and self.selection.column == column_id:
+            self.selection = None
+            self.selection_changed.emit()
+        self.columns_changed.emit()
+
+    def configure_column(self, column_id: int, config: ModelConfig) -> None:
+        """Replace a column's model (new cell, size, initialisation...) and re-trace it."""
+        column = self.column(column_id)
+        column.config = config
+        column.model = column.trace = None
+        column.rows, column.rows_t, column.error = {}, None, None
+        column.unit = "l0"
+        if self.selection and self.selection.column == column_id:
+            self.selection = None
+            self.selection_changed.emit()
+        self.columns_changed.emit()
+        self._submit_trace(column)
+
+    def show_unit(self, column_id: int, unit: str) -> None:
+        """Show another layer or direction of a column."""
+        column = self.column(column_id)
+        if column.unit != unit:
+            column.unit = unit
+            column.rows, column.rows_t = {}, None
+            self.column_ready.emit(column_id)
+            self._submit_rows(column)
+
+    # -- the cursor --------------------------------------------------------------------------
+    def set_cursor(self, t: int) -> None:
+        t = int(np.clip(t, 0, self.steps - 1))
+        if t != self.t:
+            self.t = t
+            self.cursor_changed.emit(t)
+            for column in self.columns:
+                self._submit_rows(column)
+
+    def step(self, delta: int = 1) -> None:
+        self.set_cursor(self.t + delta)
+
+    # -- selection ---------------------------------------------------------------------------
+    def select(self, column_id: int, name: str, index: int) -> None:
+        self.selection = Selection(column_id, name, int(index))
+        self.selection_changed.emit()
+
+    def clear_selection(self) -> None:
+        if self.selection is not None:
+            self.selection = None
+            self.selection_changed.emit()
+
+    # -- work on the worker thread -----------------------------------------------------------
+    def _submit_trace(self, column: Column) -> None:
+        column.generation += 1
+        config, generation = column.config, column.generation
+        inputs, target = self.inputs, self.target
+        input_size, output_size = self.task.input_size, self.task.output_size
+
+        def job(ctx):
+            model = engine.build_model(config, input_size, output_size)
+            return generation, model, engine.trace_column(model, inputs, target)
+
+        self.runner.submit(f"trace:{column.id}", job)
+
+    def _submit_rows(self, column: Column) -> None:
+        if column.model is None:
+            return
+        model, inputs, target, unit, t = column.model, self.inputs, self.target, column.unit, \
+            self.t
+        generation = column.generation
+
+        def job(ctx):
+            return generation, t, unit, engine.gradient_rows(model, inputs, target, unit, t)
+
+        self.runner.submit(f"rows:{column.id}", job)
+
+    def _find(self, key: str) -> Column | None:
+        column_id = int(key.split(":")[1])
+        return next((c for c in self.columns if c.id == column_id), None)
+
+    def _on_done(self, key: str, result) -> None:
+        column = self._find(key)
+        if column is None:
+            return
+        if key.startswith("trace:"):
+            generation, model, trace = result
+            if generation != column.generation:
+                return  # a newer configuration is on its way
+            column.model, column.trace, column.error = model, trace, None
+            if column.unit not in model.spec.units:
+                column.unit = model.spec.units[0]
+            if trace.nonfinite:
+                self.message.emit(f"{column.config.title}: NaN/Inf in "
+                                  f"{', '.join(trace.nonfinite[:4])}")
+            self.column_ready.emit(column.id)
+            self._submit_rows(column)
+        elif key.startswith("rows:"):
+            generation, t, unit, rows = result
+            if generation == column.generation and unit == column.unit:
+                column.rows_t, column.rows = t, rows
+                self.rows_ready.emit(column.id)
+
+    def _on_failed(self, key: str, message: str) -> None:
+        column = self._find(key)
+        if column is None or message == "cancelled":
+            return
+        if key.startswith("trace:"):
+            column.error = message
+            self.column_ready.emit(column.id)
+        self.message.emit(f"{column.config.title}: {message}")
+
+    def shutdown(self) -> None:
+        """Stop the worker thread (call before the app quits)."""
+        self.runner.stop()
+
+    def preset_now(self) -> Preset | None:
+        """The current setup as a preset (columns as configured now)."""
+        if self.preset is None:
+            return None
+        return replace(self.preset.with_models(c.config for c in self.columns),
+                       start_step=self.t)

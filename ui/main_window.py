@@ -1,0 +1,209 @@
+"""The explorer window: preset picker and columns on top, the unit inspector at the side, time
+controls at the bottom."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnnviz.errors import RnnvizError
+from rnnviz.presets import Preset, load_preset, shipped_presets
+from ui.column_editor import ColumnEditor
+from ui.column_view import ColumnView
+from ui.explorer import ExplorerModel
+from ui.inspector import Inspector
+from ui.settings import Settings
+from ui.theme import LIGHT, Theme
+from ui.time_controls import TimeControls
+
+OPEN_ITEM = "Open…"
+HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"],
+                  "gates": ["gate0", "gate1", "gate2", "gate3", "means"],
+                  "gradients": ["grad"]}
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, model: ExplorerModel | None = None, *, settings: Settings | None = None,
+                 theme: Theme = LIGHT):
+        super().__init__()
+        self.model = model or ExplorerModel(parent=self)
+        self.settings = settings
+        self.theme = theme
+        self.setWindowTitle("rnnviz")
+        self.views: dict[int, ColumnView] = {}
+
+        self._build_toolbar()
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.description.setContentsMargins(8, 4, 8, 4)
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet("color: #b00020; padding: 2px 8px;")
+        self.banner.hide()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.columns_area = QSplitter(Qt.Orientation.Horizontal)
+        self.columns_area.setChildrenCollapsible(False)
+        self.inspector = Inspector(self.model)
+        self.splitter.addWidget(self.columns_area)
+        self.splitter.addWidget(self.inspector)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 1)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.description)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.time_controls = TimeControls(self.model, self)
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.time_controls)
+        self.hover_label = QLabel()
+        self.busy_label = QLabel()
+        self.statusBar().addWidget(self.hover_label, 1)
+        self.statusBar().addPermanentWidget(self.busy_label)
+
+        self.model.columns_changed.connect(self._sync_columns)
+        self.model.message.connect(self.show_message)
+        self.model.busy_changed.connect(
+            lambda busy: self.busy_label.setText("computing…" if busy else ""))
+        self.model.sequence_changed.connect(self._update_description)
+        self.resize(1600, 1000)
+        if settings is not None:
+            geometry = settings.geometry()
+            if geometry:
+                self.restoreGeometry(QByteArray(geometry))
+
+    # -- toolbar -----------------------------------------------------------------------------
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar("Preset")
+        bar.setObjectName("preset-bar")
+        bar.addWidget(QLabel(" Preset: "))
+        self.preset_box = QComboBox()
+        self.preset_box.setMinimumWidth(320)
+        self._presets: list[Path] = []
+        for name, path in shipped_presets():
+            try:
+                title = load_preset(path).title
+            except RnnvizError:
+                title = name
+            self.preset_box.addItem(title, str(path))
+            self._presets.append(path)
+        self.preset_box.addItem(OPEN_ITEM, None)
+        self.preset_box.activated.connect(self._on_preset_chosen)
+        bar.addWidget(self.preset_box)
+        self.add_action = QAction("Add column", self)
+        self.add_action.setToolTip("Add a model next to the others (at most three)")
+        self.add_action.triggered.connect(lambda: self.model.add_column())
+        bar.addAction(self.add_action)
+        self.clear_action = QAction("Clear selection", self)
+        self.clear_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
+        self.clear_action.triggered.connect(self.model.clear_selection)
+        bar.addAction(self.clear_action)
+
+    def _on_preset_chosen(self, index: int) -> None:
+        path = self.preset_box.itemData(index)
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(self, "Open preset", "",
+                                                  "Presets (*.toml)")
+            if not path:
+                self._select_current_preset()
+                return
+        self.open_preset(path)
+
+    def _select_current_preset(self) -> None:
+        preset = self.model.preset
+        if preset is not None and preset.path is not None:
+            index = self.preset_box.findData(str(preset.path))
+            if index >= 0:
+                self.preset_box.setCurrentIndex(index)
+
+    # -- presets -----------------------------------------------------------------------------
+    def open_preset(self, path_or_name) -> bool:
+        """Load a preset; on a bad file show one line and keep what is on screen."""
+        try:
+            preset = load_preset(path_or_name)
+            self.load(preset)
+        except RnnvizError as exc:
+            self.show_message(str(exc), error=True)
+            self._select_current_preset()
+            return False
+        return True
+
+    def load(self, preset: Preset) -> None:
+        self.model.load_preset(preset)
+        self.banner.hide()
+        self._select_current_preset()
+        if self.settings is not None and preset.path is not None:
+            self.settings.set_last_preset(str(preset.path))
+
+    def _update_description(self) -> None:
+        preset = self.model.preset
+        if preset is not None:
+            self.description.setText(f"<b>{preset.title}</b> — {preset.description}")
+            self.setWindowTitle(f"rnnviz — {preset.title}")
+
+    def show_message(self, text: str, error: bool = False) -> None:
+        if error or "NaN" in text or "Error" in text or "expected" in text:
+            self.banner.setText(f"⚠ {text}")
+            self.banner.show()
+        self.statusBar().showMessage(text, 10000)
+
+    # -- columns -----------------------------------------------------------------------------
+    def _sync_columns(self) -> None:
+        wanted = [c.id for c in self.model.columns]
+        for column_id in list(self.views):
+            if column_id not in wanted:
+                view = self.views.pop(column_id)
+                view.setParent(None)
+                view.deleteLater()
+        for index, column_id in enumerate(wanted):
+            view = self.views.get(column_id)
+            if view is None:
+                view = ColumnView(self.model, column_id, self.theme)
+                view.hovered.connect(self.hover_label.setText)
+                view.edit_requested.connect(self.edit_column)
+                self.views[column_id] = view
+            else:
+                view._refresh()  # noqa: SLF001 (a reconfigured column)
+            self.columns_area.insertWidget(index, view)
+        first = self.views[wanted[0]]
+        for view in self.views.values():
+            view.input_plot.setXLink(first.input_plot if view is not first else None)
+        self.add_action.setEnabled(len(wanted) < 3)
+        self._apply_highlight()
+
+    def _apply_highlight(self) -> None:
+        import pyqtgraph as pg
+
+        preset = self.model.preset
+        rows = HIGHLIGHT_ROWS.get(preset.highlight, []) if preset else []
+        for view in self.views.values():
+            for name, plot in view.named_plots().items():
+                plot.getViewBox().setBorder(
+                    pg.mkPen(self.theme.highlight, width=2) if name in rows else None)
+
+    def edit_column(self, column_id: int) -> None:
+        dialog = ColumnEditor(self.model.column(column_id).config, self)
+        if dialog.exec():
+            self.model.configure_column(column_id, dialog.config())
+
+    # -- closing -----------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        self.time_controls.pause()
+        if self.settings is not None:
+            self.settings.set_geometry(bytes(self.saveGeometry()))
+        self.model.shutdown()
+        super().closeEvent(event)
