@@ -115,8 +115,9 @@ def _size(text: str) -> tuple[int, int]:
         width, height = (int(v) for v in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT, got {text!r}") from None
-    if not (200 <= width <= 8000 and 200 <= height <= 8000):
-        raise argparse.ArgumentTypeError(f"expected sizes in 200..8000, got {text!r}")
+    if not (960 <= width <= 8000 and 600 <= height <= 8000):
+        raise argparse.ArgumentTypeError(f"expected at least 960x600 and at most 8000x8000, "
+                                         f"got {text!r}")
     return width, height
 
 

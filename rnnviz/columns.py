@@ -41,14 +41,16 @@ def trace_column(model: Model, inputs: np.ndarray, target: Target | None) -> Tra
     return model.trace(inputs, target)
 
 
-def gradient_rows(model: Model, inputs: np.ndarray, target: Target | None, unit: str, t: int
-                  ) -> dict[str, np.ndarray]:
-    """For step ``t`` within ``unit``: ``flow`` = ``||d loss_t / dh_k||`` (needs a target)
-    and ``memory`` = ``||dh_t / dh_k||_F``, each ``(T,)`` over k."""
+def flow_row(model: Model, inputs: np.ndarray, target: Target, unit: str, t: int) -> np.ndarray:
+    """``||d loss_t / dh_k||`` for every k within ``unit``, ``(T,)``: one backward pass."""
     xs = as_input(model.spec, inputs)
-    rows = {"memory": np.asarray(gradients.memory_row(model.spec, model.params, xs, unit, t))}
-    if target is not None:
-        flow = gradients.flow_row(model.spec, model.params, xs, target.values, target.mask,
-                                  target.kind, t)
-        rows["flow"] = np.asarray(flow[unit])
-    return rows
+    rows = gradients.flow_row(model.spec, model.params, xs, target.values, target.mask,
+                              target.kind, t)
+    return np.asarray(rows[unit])
+
+
+def memory_row(model: Model, inputs: np.ndarray, unit: str, t: int) -> np.ndarray:
+    """``||dh_t / dh_k||_F`` for every k within ``unit``, ``(T,)``: H backward passes, so
+    the window asks for it only once the cursor rests."""
+    xs = as_input(model.spec, inputs)
+    return np.asarray(gradients.memory_row(model.spec, model.params, xs, unit, t))

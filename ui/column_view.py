@@ -13,6 +13,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
@@ -176,14 +177,35 @@ class ColumnView(QWidget):
         self.grad_warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
         self.grad_plot.addItem(self.grad_warning, ignoreBounds=True)
         self.cursors.append(Cursor(self.grad_plot, t, shade=False))
+        self._grad_range: tuple[float, float] | None = None
 
         for plot in self._time_plots():
             if plot is not self.input_plot:
                 plot.setXLink(self.input_plot)
+        self._cache_static_items()
         layout = self.canvas.ci.layout
         layout.setColumnStretchFactor(0, 8)
         layout.setColumnStretchFactor(1, 1)
         layout.setRowStretchFactor(row, 2)  # the gradient plot gets two shares
+
+    def _cache_static_items(self) -> None:
+        """Let Qt keep a pixmap of everything that does not move with the cursor (images,
+        curves, axes), so that a step repaints them as a copy, not a Python paint call."""
+        cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
+        plots = self._time_plots() + [side for _, side in self.slot_plots.values()]
+        for plot in plots:
+            for axis in ("left", "bottom"):
+                plot.getAxis(axis).setCacheMode(cache)
+            plot.disableAutoRange()
+        items = [h.image for h in self.heatmaps.values()] + [self.input_map.image]
+        curves = [*self.input_curves, self.target_curve, self.pred_curve, self.bptt_curve,
+                  self.flow_curve, self.memory_curve]
+        for curve in curves:
+            curve.setClipToView(True)
+            curve.setDownsampling(auto=True, method="peak")
+            items += [curve.curve, curve.scatter]
+        for item in items:
+            item.setCacheMode(cache)
 
     def named_plots(self) -> dict[str, pg.PlotItem]:
         """Every time plot by row name: input, output, h, c, gate0..3, means, grad."""
@@ -233,6 +255,7 @@ class ColumnView(QWidget):
             curve.setData(x, xs[:, k]) if small and k < xs.shape[1] else curve.setData([], [])
         if small:
             self.input_map.clear()
+            self._fit_y(self.input_plot, self.input_curves)
         else:
             lo, hi = float(xs.min()), float(xs.max())
             self.input_map.set(xs, (lo, hi if hi > lo else lo + 1), self.theme.sequential)
@@ -278,7 +301,7 @@ class ColumnView(QWidget):
         else:
             sparse = target is not None and target.mask.sum() < 0.2 * steps
             self.pred_curve.setData(x, trace["output"][:, 0], symbol="o" if sparse else None)
-            self.output_plot.enableAutoRange(axis="y")
+            self._fit_y(self.output_plot, [self.pred_curve, self.target_curve])
             self.output_plot.getAxis("left").setLabel("output")
 
         h_levels = self._levels("h")
@@ -303,10 +326,13 @@ class ColumnView(QWidget):
         self.mean_curves = {}
         for letter in cell.gates:
             mean = trace[f"gate_{letter}_{unit}"].mean(axis=1)
-            self.mean_curves[letter] = self.means_plot.plot(
-                x, mean, pen=self.theme.pen(colours.GATE_COLOURS[letter]))
+            curve = self.means_plot.plot(x, mean, pen=self.theme.pen(colours.GATE_COLOURS[letter]))
+            curve.setDownsampling(auto=True, method="peak")
+            curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+            self.mean_curves[letter] = curve
         self.means_plot.getAxis("left").setLabel("gate mean" if cell.gates else "(no gates)")
 
+        self._grad_range = None
         bptt = trace.arrays.get(f"grad_loss_h_{unit}")
         if bptt is not None:
             shown, _ = finite_positive(bptt)
@@ -314,6 +340,38 @@ class ColumnView(QWidget):
         else:
             self.bptt_curve.setData([], [])
         self._fill_rows(column)
+
+    def _expand_grad_range(self) -> None:
+        """Grow the gradient plot's log range to fit its curves, in whole decades, and never
+        shrink it while stepping: a range change would redraw every item of the plot."""
+        values = [np.asarray(c.yData, float) for c in
+                  (self.bptt_curve, self.flow_curve, self.memory_curve) if c.yData is not None]
+        values = np.concatenate(values) if values else np.array([])
+        values = values[np.isfinite(values) & (values > 0)]
+        if values.size == 0:
+            return
+        lo = np.floor(np.log10(max(values.min(), 1e-30)))
+        hi = np.ceil(np.log10(values.max()))
+        current = self._grad_range
+        if current is None or lo < current[0] or hi > current[1]:
+            lo, hi = (lo, hi) if current is None else (min(lo, current[0]), max(hi, current[1]))
+            self._grad_range = (lo, max(hi, lo + 1))
+            self.grad_plot.setYRange(*self._grad_range, padding=0.02)
+
+    def _fit_y(self, plot: pg.PlotItem, curves, log: bool = False) -> None:
+        """Set a plot's y range to its curves' finite data once (auto-range stays off, so a
+        time step never re-measures the data)."""
+        values = [np.asarray(c.yData, float) for c in curves if c.yData is not None]
+        values = np.concatenate(values) if values else np.array([])
+        values = values[np.isfinite(values) & ((values > 0) if log else True)]
+        if values.size == 0:
+            return
+        lo, hi = float(values.min()), float(values.max())
+        if log:
+            lo, hi = np.log10(lo), np.log10(hi)
+        if hi - lo < 1e-9:
+            lo, hi = lo - 1, hi + 1
+        plot.setYRange(lo, hi, padding=0.08)
 
     def _fill_slot(self, slot: str, data: np.ndarray, levels, label: str | None = None):
         main, side = self.slot_plots[slot]
@@ -367,17 +425,19 @@ class ColumnView(QWidget):
         return (-top, top)
 
     def _fill_rows(self, column: Column) -> None:
-        steps = self.model.steps
-        x = np.arange(steps)
-        rows = column.rows
-        bad_x, bad_y = [], []
-        for name, curve in (("flow", self.flow_curve), ("memory", self.memory_curve)):
-            if name in rows:
-                shown, bad = finite_positive(rows[name])  # zeros (k after t) leave gaps
-                curve.setData(x, shown, connect="finite")
-                bad_x.extend(bad)
-            else:
+        """The gradient rows for the cursor: the flow as soon as it comes (the newest one
+        while playing), the Jacobian norms only when they are for the current step."""
+        x = np.arange(self.model.steps)
+        bad_x: list[int] = []
+        for name, curve, t in (("flow", self.flow_curve, None),
+                               ("memory", self.memory_curve, self.model.t)):
+            row = column.row(name, t)
+            if row is None:
                 curve.setData([], [])
+                continue
+            shown, bad = finite_positive(row)  # zeros (k after t) leave gaps
+            curve.setData(x, shown, connect="finite")
+            bad_x.extend(bad)
         trace = column.trace
         bptt = trace.arrays.get(f"grad_loss_h_{column.unit}") if trace is not None else None
         if bptt is not None:
@@ -386,13 +446,14 @@ class ColumnView(QWidget):
             finite = [c.yData for c in (self.bptt_curve, self.flow_curve, self.memory_curve)
                       if c.yData is not None and np.any(np.isfinite(c.yData))]
             top = max((np.nanmax(y) for y in finite), default=1.0)
-            bad_y = np.full(len(bad_x), np.log10(top) + 0.5)
-            self.bad_points.setData(np.asarray(bad_x, float), bad_y)
+            self.bad_points.setData(np.asarray(bad_x, float),
+                                    np.full(len(bad_x), np.log10(top) + 0.5))
             self.grad_warning.setText(f"NaN/Inf at {len(set(bad_x))} step(s)")
             self.grad_warning.setPos(0, np.log10(top) + 1)
         else:
             self.bad_points.setData([], [])
             self.grad_warning.setText("")
+        self._expand_grad_range()
 
     # -- reacting to the model ---------------------------------------------------------------
     def _on_column_ready(self, column_id: int) -> None:
@@ -416,6 +477,8 @@ class ColumnView(QWidget):
         column = self.column
         if not column.ready:
             return
+        if column.row("memory") is not None and column.row("memory", t) is None:
+            self.memory_curve.setData([], [])  # it was for another step
         sel = self.model.selection
         selected = sel.index if sel and sel.column == self.column_id else None
         for slot, heatmap in self.heatmaps.items():

@@ -10,7 +10,7 @@ import itertools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from rnnviz import columns as engine
 from rnnviz.losses import Target
@@ -18,6 +18,8 @@ from rnnviz.model import Model
 from rnnviz.presets import MAX_MODELS, ModelConfig, Preset
 from rnnviz.trace import Trace
 from ui.jobs import JobRunner
+
+MEMORY_DELAY_MS = 150
 
 
 @dataclass
@@ -29,14 +31,20 @@ class Column:
     model: Model | None = None
     trace: Trace | None = None
     unit: str = "l0"
-    rows_t: int | None = None
-    rows: dict[str, np.ndarray] = field(default_factory=dict)
+    rows: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)  # name: (t, row)
     error: str | None = None
     generation: int = 0
 
     @property
     def ready(self) -> bool:
         return self.trace is not None
+
+    def row(self, name: str, t: int | None = None) -> np.ndarray | None:
+        """The gradient row ``name`` ("flow" or "memory"), if computed for step ``t`` (any
+        step when ``t`` is None)."""
+        if name not in self.rows or (t is not None and self.rows[name][0] != t):
+            return None
+        return self.rows[name][1]
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,9 @@ class ExplorerModel(QObject):
         self.columns: list[Column] = []
         self.t = 0
         self.selection: Selection | None = None
+        # the Jacobian norms cost H backward passes: computed once the cursor rests
+        self._memory_timer = QTimer(self, singleShot=True, interval=MEMORY_DELAY_MS)
+        self._memory_timer.timeout.connect(self._submit_memory_rows)
 
     # -- the sequence ------------------------------------------------------------------------
     @property
@@ -116,8 +127,8 @@ class ExplorerModel(QObject):
             self.message.emit("the last column stays")
             return
         self.columns = [c for c in self.columns if c.id != column_id]
-        self.runner.cancel(f"trace:{column_id}")
-        self.runner.cancel(f"rows:{column_id}")
+        for kind in ("trace", "flow", "memory"):
+            self.runner.cancel(f"{kind}:{column_id}")
         if self.selection and self.selection.column == column_id:
             self.selection = None
             self.selection_changed.emit()
@@ -128,7 +139,7 @@ class ExplorerModel(QObject):
         column = self.column(column_id)
         column.config = config
         column.model = column.trace = None
-        column.rows, column.rows_t, column.error = {}, None, None
+        column.rows, column.error = {}, None
         column.unit = "l0"
         if self.selection and self.selection.column == column_id:
             self.selection = None
@@ -141,9 +152,10 @@ class ExplorerModel(QObject):
         column = self.column(column_id)
         if column.unit != unit:
             column.unit = unit
-            column.rows, column.rows_t = {}, None
+            column.rows = {}
             self.column_ready.emit(column_id)
             self._submit_rows(column)
+            self._submit_memory_rows()
 
     # -- the cursor --------------------------------------------------------------------------
     def set_cursor(self, t: int) -> None:
@@ -153,6 +165,7 @@ class ExplorerModel(QObject):
             self.cursor_changed.emit(t)
             for column in self.columns:
                 self._submit_rows(column)
+            self._memory_timer.start()
 
     def step(self, delta: int = 1) -> None:
         self.set_cursor(self.t + delta)
@@ -181,16 +194,30 @@ class ExplorerModel(QObject):
         self.runner.submit(f"trace:{column.id}", job)
 
     def _submit_rows(self, column: Column) -> None:
-        if column.model is None:
+        """The gradient flowing back from the cursor (one backward pass): asked at every step;
+        while the worker is busy only the newest request is kept."""
+        if column.model is None or self.target is None:
             return
-        model, inputs, target, unit, t = column.model, self.inputs, self.target, column.unit, \
-            self.t
+        model, inputs, target, unit, t = (column.model, self.inputs, self.target, column.unit,
+                                          self.t)
         generation = column.generation
 
         def job(ctx):
-            return generation, t, unit, engine.gradient_rows(model, inputs, target, unit, t)
+            return generation, unit, "flow", t, engine.flow_row(model, inputs, target, unit, t)
 
-        self.runner.submit(f"rows:{column.id}", job)
+        self.runner.submit(f"flow:{column.id}", job)
+
+    def _submit_memory_rows(self) -> None:
+        for column in self.columns:
+            if column.model is None:
+                continue
+            model, inputs, unit, t = column.model, self.inputs, column.unit, self.t
+            generation = column.generation
+
+            def job(ctx, model=model, inputs=inputs, unit=unit, t=t, generation=generation):
+                return generation, unit, "memory", t, engine.memory_row(model, inputs, unit, t)
+
+            self.runner.submit(f"memory:{column.id}", job)
 
     def _find(self, key: str) -> Column | None:
         column_id = int(key.split(":")[1])
@@ -212,10 +239,11 @@ class ExplorerModel(QObject):
                                   f"{', '.join(trace.nonfinite[:4])}")
             self.column_ready.emit(column.id)
             self._submit_rows(column)
-        elif key.startswith("rows:"):
-            generation, t, unit, rows = result
+            self._memory_timer.start()
+        else:
+            generation, unit, name, t, row = result
             if generation == column.generation and unit == column.unit:
-                column.rows_t, column.rows = t, rows
+                column.rows[name] = (t, row)
                 self.rows_ready.emit(column.id)
 
     def _on_failed(self, key: str, message: str) -> None:

@@ -92,7 +92,7 @@ class MainWindow(QMainWindow):
         bar.setObjectName("preset-bar")
         bar.addWidget(QLabel(" Preset: "))
         self.preset_box = QComboBox()
-        self.preset_box.setMinimumWidth(320)
+        self.preset_box.setMinimumWidth(260)
         self._presets: list[Path] = []
         for name, path in shipped_presets():
             try:

@@ -30,7 +30,7 @@ class Theme:
     foreground: str = "#202020"
     muted: str = "#888888"
     highlight: str = "#E69F00"
-    line_width: float = 1.5
+    line_width: float = 1.0
     font_size: int = 9
     sequential: np.ndarray = field(default_factory=lambda: _lut("viridis"))
     diverging: np.ndarray = field(default_factory=lambda: _lut("CET-D1A"))

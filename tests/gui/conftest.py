@@ -33,7 +33,9 @@ def wait_ready(qtbot):
 
         def ready():
             return (model.runner.is_idle()
-                    and all(c.error or (c.ready and c.rows_t == model.t)
+                    and not model._memory_timer.isActive()  # noqa: SLF001
+                    and all(c.error or (c.ready and c.row("flow", model.t) is not None
+                                        and c.row("memory", model.t) is not None)
                             for c in model.columns))
 
         qtbot.waitUntil(ready, timeout=timeout)

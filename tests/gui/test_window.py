@@ -38,7 +38,7 @@ def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
             np.testing.assert_array_equal(view.heatmaps[f"gate{k}"].data,
                                           trace[f"gate_{letter}_l0"].T)
         assert view.cursors[0].line.value() == 37
-        flow = column.rows["flow"]
+        flow = column.row("flow", 37)
         expected = column.model.gradient_flow(window.model.inputs, window.model.target, 37)
         np.testing.assert_allclose(flow, expected["l0"], rtol=1e-5)
         shown = view.flow_curve.yData

@@ -1,0 +1,150 @@
+"""How fast the explorer window follows the time cursor, offscreen.
+
+Three columns (RNN, LSTM, GRU), hidden 128, on the sine task. Prints, for each sequence
+length: the latency from a step request to the repainted window (p50, p99 over --n steps),
+the frames per second of play mode, and the resident memory; with --soak N, N steps of play
+and the memory growth over them.
+
+    python benchmarks/bench_window.py                  # 1000 and 10000 steps
+    python benchmarks/bench_window.py --soak 100000    # the long play
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+from PySide6.QtCore import QEvent, QObject  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from rnnviz.presets import ModelConfig, Preset  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from ui.render import wait_until_ready  # noqa: E402
+
+
+class PaintCounter(QObject):
+    def __init__(self):
+        super().__init__()
+        self.count = 0
+
+    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint:
+            self.count += 1
+        return False
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def build(app, steps: int, hidden: int, size) -> MainWindow:
+    models = tuple(ModelConfig(cell=c, hidden_size=hidden, seed=0) for c in ("rnn", "lstm", "gru"))
+    preset = Preset("bench", "", "sine", {"length": steps}, models)
+    window = MainWindow()
+    window.resize(*size)
+    window.load(preset)
+    window.show()
+    wait_until_ready(app, window)
+    return window
+
+
+def step_latency(app, window, n: int) -> tuple[np.ndarray, float]:
+    """Seconds from ``set_cursor`` until the event loop has repainted what changed, for n
+    consecutive steps; and the paints per step of each column (to check none was skipped)."""
+    model = window.model
+    counters = []
+    for view in window.views.values():
+        counters.append(PaintCounter())
+        view.canvas.viewport().installEventFilter(counters[-1])
+    times = []
+    start = 10
+    for i in range(n):
+        t0 = time.perf_counter()
+        model.set_cursor(start + i)
+        # two passes: the scene posts its update requests in the first, paints in the second
+        app.processEvents()
+        app.processEvents()
+        times.append(time.perf_counter() - t0)
+    paints = min(c.count for c in counters) / n
+    for view, counter in zip(window.views.values(), counters, strict=True):
+        view.canvas.viewport().removeEventFilter(counter)
+    return np.asarray(times), paints
+
+
+def play_fps(app, window, seconds: float) -> tuple[float, float]:
+    """Paints per second of the first column and steps per second while playing at 500/s."""
+    counter = PaintCounter()
+    viewport = next(iter(window.views.values())).canvas.viewport()
+    viewport.installEventFilter(counter)
+    controls = window.time_controls
+    controls.speed.setValue(500)
+    window.model.set_cursor(0)
+    t_start = window.model.t
+    controls.play()
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end and controls.playing:
+        app.processEvents()
+    elapsed = seconds - max(end - time.perf_counter(), 0)
+    controls.pause()
+    viewport.removeEventFilter(counter)
+    return counter.count / elapsed, (window.model.t - t_start) / elapsed
+
+
+def soak(app, window, steps: int) -> None:
+    model = window.model
+    controls = window.time_controls
+    controls.speed.setValue(500)
+    before = rss_mb()
+    done, last_report = 0, time.perf_counter()
+    t_prev = model.t
+    controls.play()
+    while done < steps:
+        app.processEvents()
+        if model.t != t_prev:
+            done += (model.t - t_prev) % model.steps or 1
+            t_prev = model.t
+        if not controls.playing:
+            controls.play()  # wraps to the start at the end
+        if time.perf_counter() - last_report > 30:
+            print(f"  soak: {done} steps, rss {rss_mb():.0f} MB", flush=True)
+            last_report = time.perf_counter()
+    controls.pause()
+    print(f"soak: {done} steps played, rss {before:.0f} MB -> {rss_mb():.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--lengths", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--n", type=int, default=500, help="steps timed per length")
+    parser.add_argument("--size", default="1600x1000")
+    parser.add_argument("--soak", type=int, default=0, help="steps of play for the soak")
+    args = parser.parse_args()
+    size = tuple(int(v) for v in args.size.split("x"))
+    app = QApplication.instance() or QApplication(["bench"])
+    print(f"three columns (RNN, LSTM, GRU), hidden {args.hidden}, window {args.size}, "
+          f"offscreen, {os.cpu_count()} cores")
+    print(f"{'steps':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'play fps':>9} "
+          f"{'steps/s':>8} {'rss MB':>7}")
+    window = None
+    for steps in args.lengths:
+        window = build(app, steps, args.hidden, size)
+        latency, paints = step_latency(app, window, min(args.n, steps - 20))
+        latency *= 1000
+        fps, sps = play_fps(app, window, 5.0)
+        print(f"{steps:>6} {np.percentile(latency, 50):8.2f} {np.percentile(latency, 99):8.2f} "
+              f"{latency.max():8.2f} {fps:9.1f} {sps:8.1f} {rss_mb():7.0f} "
+              f"(paints per step and column: {paints:.2f})", flush=True)
+        if args.soak and steps == args.lengths[-1]:
+            soak(app, window, args.soak)
+        window.close()
+
+
+if __name__ == "__main__":
+    main()

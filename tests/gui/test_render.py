@@ -1,0 +1,34 @@
+"""``rnnviz render``: the window drawn offscreen to a PNG, and its one-line errors."""
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from rnnviz.cli import main
+
+
+def test_render_writes_a_picture_of_the_window(qapp, tmp_path):
+    out = tmp_path / "shot.png"
+    assert main(["render", "sine", "--step", "12", "--out", str(out), "--size", "1000x700"]) == 0
+    image = QImage(str(out))
+    assert (image.width(), image.height()) == (1000, 700)
+    pixels = np.frombuffer(image.convertToFormat(QImage.Format.Format_RGB32).constBits(),
+                           np.uint32)
+    assert len(np.unique(pixels)) > 500  # heatmaps, curves and text: not a blank window
+
+
+def test_step_out_of_range_exits_2_with_one_line(tmp_path, capsys):
+    out = tmp_path / "shot.png"
+    assert main(["render", "sine", "--step", "200", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--step 200 is out of range" in err and "0..199" in err
+    assert not out.exists()
+
+
+def test_bad_preset_exits_2_with_one_line(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("title = 'x'\n[task]\nname = 'sine'\nlength = -3\n[[models]]\n")
+    assert main(["render", str(bad), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"rnnviz: error: {bad}: task.length")
+    assert main(["render", "no-such-preset", "--out", str(tmp_path / "x.png")]) == 2
+    assert "no such preset" in capsys.readouterr().err
