@@ -22,8 +22,10 @@ optional training, the starting step and the panel to highlight::
     weights = "sine-rnn.safetensors"     # optional, relative to the preset file
     init = { recurrent = "orthogonal", recurrent_gain = 1.0, forget_bias = 1.0 }
 
-    [training]                           # optional: train each model before showing it
-    steps = 300
+    training = { clip_norm = 1.0 }       # optional: this model's changes to [training]
+
+    [training]                           # optional: how the models are trained
+    steps = 300                          # (fields of rnnviz.training.TrainOptions)
     learning_rate = 0.01
 
 Every error names the file, the key (or the TOML line) and what was expected, in one line.
@@ -60,6 +62,7 @@ class ModelConfig:
     init: InitOptions = field(default_factory=InitOptions)
     weights: Path | None = None
     label: str | None = None
+    training: dict[str, Any] | None = None  # overrides of the preset's [training] table
 
     @property
     def title(self) -> str:
@@ -88,6 +91,16 @@ class Preset:
 
     def with_models(self, models) -> Preset:
         return replace(self, models=tuple(models))
+
+    def train_options(self, index: int):
+        """The ``TrainOptions`` of model ``index``: the preset's ``[training]`` table updated
+        with the model's own ``training`` table; None when neither is given."""
+        from rnnviz.training import TrainOptions
+
+        own = self.models[index].training
+        if self.training is None and own is None:
+            return None
+        return TrainOptions(**{**(self.training or {}), **(own or {})})
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -165,7 +178,7 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
     if not isinstance(m, dict):
         c.fail(where, "a table", m)
     c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
-                  "weights", "label"), where)
+                  "weights", "label", "training"), where)
     cell = c.get(m, "cell", str, where, default="lstm", expected="rnn, rnn_relu, lstm or gru",
                  check=lambda v: v.lower() in ("rnn", "rnn_tanh", "tanh", "relu", "rnn_relu",
                                                "lstm", "gru"))
@@ -183,6 +196,9 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
         forget_bias=c.get(init_table, "forget_bias", float, iw, default=None,
                           check=lambda v: -20 <= v <= 20, expected="a number in [-20, 20]"),
     )
+    training = c.get(m, "training", dict, where, default=None, expected="a training table")
+    if training is not None:
+        _check_training(c, training, f"{where}.training")
     weights = c.get(m, "weights", str, where, default=None)
     if weights is not None:
         weights = (base / weights) if base is not None else Path(weights)
@@ -201,6 +217,7 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
         init=init,
         weights=weights,
         label=c.get(m, "label", str, where, default=None),
+        training=training,
     )
 
 
@@ -215,15 +232,15 @@ def _check_task(c: _Checker, name: str, settings: dict) -> None:
         raise RnnvizError(f"{c.source}: task.{exc}") from None
 
 
-def _check_training(c: _Checker, training: dict) -> None:
+def _check_training(c: _Checker, training: dict, where: str = "training") -> None:
     from rnnviz.training import TrainOptions
 
     allowed = {f.name for f in fields(TrainOptions)}
-    c.unknown(training, allowed, "training")
+    c.unknown(training, allowed, where)
     try:
         TrainOptions(**training)
     except (TypeError, ValueError) as exc:
-        raise RnnvizError(f"{c.source}: training: {exc}") from None
+        raise RnnvizError(f"{c.source}: {where}.{exc}") from None
 
 
 def load_preset(path_or_name: str | Path) -> Preset:
@@ -277,6 +294,8 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
             table["weights"] = w.as_posix()
         if m.label:
             table["label"] = m.label
+        if m.training:
+            table["training"] = dict(m.training)
         models.append(table)
     data["models"] = models
     if preset.training:
