@@ -43,6 +43,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("rnnviz")
         self.views: dict[int, ColumnView] = {}
 
+        menus = self.menuBar()  # features add their actions to these
+        self.file_menu = menus.addMenu("&File")
+        self.view_menu = menus.addMenu("&View")
+        self.train_menu = menus.addMenu("&Train")
         self._build_toolbar()
         self.description = QLabel()
         self.description.setWordWrap(True)
