@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,57 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train every model of a preset from its seeded start and write the weights (see
+    ``rnnviz.preset_training``). Ctrl-C stops training, keeping and writing what was
+    reached."""
+    import signal
+
+    from rnnviz.preset_training import ProgressBar, train_preset
+    from rnnviz.presets import load_preset, save_preset
+
+    preset = load_preset(args.preset, require_weights=False)
+    bar = ProgressBar(preset)
+    interrupted = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True))
+    except ValueError:  # not the main thread: no Ctrl-C handling
+        previous = None
+    try:
+        trained = train_preset(preset, args.out, steps=args.steps, seed=args.seed,
+                               callback=bar.update, should_stop=lambda: bool(interrupted),
+                               announce=bar.announce)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    for t in trained:
+        r = t.result
+        state = ("stopped by Ctrl-C" if r.stopped else "DIVERGED (NaN/Inf)" if r.diverged
+                 else "done")
+        acc = "" if r.val_accuracies is None else f", val accuracy {r.val_accuracies[-1]:.1%}"
+        print(f"wrote {t.path}: {state} after {r.steps} steps, val loss "
+              f"{r.val_losses[-1]:.4g}{acc}, {r.elapsed:.1f} s", file=sys.stderr)
+    if args.preset_out:
+        weights = {t.index: t.path for t in trained}
+        models = [m if k not in weights else replace(m, weights=weights[k].resolve())
+                  for k, m in enumerate(preset.models)]
+        save_preset(preset.with_models(models), args.preset_out)
+        print(f"wrote {args.preset_out}", file=sys.stderr)
+    if interrupted:
+        print("rnnviz: interrupted: the weights above are what training reached",
+              file=sys.stderr)
+        return 130
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Validate a preset: one summary line and status 0, or the one-line error and 2."""
+    from rnnviz.preset_check import check_preset
+
+    print(check_preset(args.file))
+    return 0
+
+
 def _front_end(module: str):
     """The Qt front end, imported only when a command needs a screen, so that the engine
     itself never loads Qt."""
@@ -97,6 +149,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-flow", action="store_true", help="skip the (T, T) gradient flow")
     p.add_argument("--no-memory", action="store_true", help="skip the (T, T) Jacobian norms")
     p.set_defaults(func=cmd_trace)
+
+    p = sub.add_parser("train", help="train a preset's models and write their weights")
+    p.add_argument("preset", help="a shipped preset's name or a .toml file")
+    p.add_argument("--out", required=True, help="a folder (writes <preset>-<k>-<cell>"
+                   ".safetensors for model k) or, for a one-model preset, a .safetensors file")
+    p.add_argument("--preset-out", help="also write a copy of the preset, as .toml, whose "
+                   "models load the weights just written")
+    p.add_argument("--steps", type=int, help="override the preset's number of steps")
+    p.add_argument("--seed", type=int, help="override the preset's training seed")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check", help="validate a preset file (exit 0, or 2 with the error)")
+    p.add_argument("file", help="a .toml preset (or a shipped preset's name)")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("render", help="draw the window offscreen at one step to a PNG")
     p.add_argument("preset", nargs="?", default=DEFAULT_PRESET,

@@ -138,8 +138,12 @@ class _Checker:
         return value
 
 
-def parse_preset(text: str, *, source: str = "preset", base: Path | None = None) -> Preset:
-    """Check and read a preset's TOML text; ``base`` resolves relative weight paths."""
+def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
+                 require_weights: bool = True) -> Preset:
+    """Check and read a preset's TOML text; ``base`` resolves relative weight paths.
+
+    ``require_weights=False`` accepts weight files that do not exist yet (``rnnviz train``
+    writes them)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -158,12 +162,15 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None)
     task_name = c.get(task, "name", str, "task")
     example_seed = c.get(task, "seed", int, "task", default=0)
     settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
-    _check_task(c, task_name, settings)
+    length = _check_task(c, task_name, settings).length
+    if start >= length:
+        c.fail("start_step", f"an integer in 0..{length - 1} (the task has {length} steps)",
+               start)
 
     models_data = c.get(data, "models", list, "", expected="a list of [[models]] tables")
     if not 1 <= len(models_data) <= MAX_MODELS:
         c.fail("models", f"1 to {MAX_MODELS} [[models]] tables", len(models_data))
-    models = tuple(_parse_model(c, m, f"models[{i}]", base)
+    models = tuple(_parse_model(c, m, f"models[{i}]", base, require_weights)
                    for i, m in enumerate(models_data))
 
     training = None
@@ -174,7 +181,8 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None)
                   highlight, training)
 
 
-def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
+def _parse_model(c: _Checker, m, where: str, base: Path | None,
+                 require_weights: bool = True) -> ModelConfig:
     if not isinstance(m, dict):
         c.fail(where, "a table", m)
     c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
@@ -202,7 +210,7 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
     weights = c.get(m, "weights", str, where, default=None)
     if weights is not None:
         weights = (base / weights) if base is not None else Path(weights)
-        if not weights.is_file():
+        if require_weights and not weights.is_file():
             c.fail(f"{where}.weights", "an existing .safetensors or .npz file",
                    str(weights))
     return ModelConfig(
@@ -221,13 +229,13 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None) -> ModelConfig:
     )
 
 
-def _check_task(c: _Checker, name: str, settings: dict) -> None:
+def _check_task(c: _Checker, name: str, settings: dict):
     from rnnviz.tasks import TASKS, make_task
 
     if name not in TASKS:
         c.fail("task.name", f"one of {', '.join(sorted(TASKS))}", name)
     try:
-        make_task(name, **settings)
+        return make_task(name, **settings)
     except RnnvizError as exc:
         raise RnnvizError(f"{c.source}: task.{exc}") from None
 
@@ -243,7 +251,7 @@ def _check_training(c: _Checker, training: dict, where: str = "training") -> Non
         raise RnnvizError(f"{c.source}: {where}.{exc}") from None
 
 
-def load_preset(path_or_name: str | Path) -> Preset:
+def load_preset(path_or_name: str | Path, *, require_weights: bool = True) -> Preset:
     """A preset from a file path, or a shipped preset by name (``"sine"``)."""
     path = Path(path_or_name)
     if not path.suffix and not path.exists():
@@ -258,7 +266,8 @@ def load_preset(path_or_name: str | Path) -> Preset:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RnnvizError(f"{path}: cannot read: {exc}") from None
-    return replace(parse_preset(text, source=str(path), base=path.parent), path=path)
+    return replace(parse_preset(text, source=str(path), base=path.parent,
+                                require_weights=require_weights), path=path)
 
 
 def shipped_presets() -> list[tuple[str, Path]]:

@@ -49,6 +49,7 @@ def _number(key: str, value: Any, *, lo: float, hi: float = math.inf, open_lo: b
             none: bool = False) -> float | None:
     if value is None and none:
         return None
+    given = value  # shown as the user wrote it (0, not 0.0)
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok:
         value = float(value)
@@ -57,7 +58,7 @@ def _number(key: str, value: Any, *, lo: float, hi: float = math.inf, open_lo: b
         bound = f"> {lo:g}" if open_lo else f">= {lo:g}"
         expected = f"a number {bound}" + (f" and <= {hi:g}" if hi < math.inf else "")
         raise RnnvizError(f"{key}: expected {expected}{' or None' if none else ''}, "
-                          f"got {value!r}")
+                          f"got {given!r}")
     return value
 
 

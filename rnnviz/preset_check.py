@@ -1,0 +1,50 @@
+"""``rnnviz check FILE``: validate a preset completely, the way the window will load it.
+
+Beyond what ``load_preset`` checks (TOML syntax, known keys, types, ranges, the task's
+settings, existing weight files, a start step inside the sequence), every weight file is
+read and compared with its ``[[models]]`` table: same cell, hidden size, layers and direction,
+and the task's input and output sizes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rnnviz.errors import RnnvizError
+from rnnviz.presets import Preset, load_preset
+from rnnviz.tasks import make_task
+from rnnviz.weights import load_weights
+
+
+def check_weights(preset: Preset) -> None:
+    """Raise a one-line ``RnnvizError`` if a model's weights do not fit its table."""
+    task = make_task(preset.task, **preset.task_settings)
+    source = preset.path or preset.title
+    for k, m in enumerate(preset.models):
+        if m.weights is None:
+            continue
+        spec, _ = load_weights(m.weights, nonlinearity="relu" if m.cell == "rnn_relu" else None)
+        want = (m.cell, m.hidden_size, m.num_layers, m.bidirectional, task.input_size,
+                task.output_size)
+        got = (spec.cell, spec.hidden_size, spec.num_layers, spec.bidirectional,
+               spec.input_size, spec.out_size)
+        if want != got:
+            def describe(cell, hidden, layers, bi, i, o):
+                return (f"{cell}, hidden {hidden}, {layers} layer(s), "
+                        f"{'bi' if bi else 'uni'}directional, {i} in, {o} out")
+            raise RnnvizError(f"{source}: models[{k}].weights: expected {describe(*want)} "
+                              f"(the table and task {task.name}), got {describe(*got)} in "
+                              f"{Path(m.weights).name}")
+
+
+def check_preset(path_or_name: str | Path) -> str:
+    """Validate the preset; return a one-line summary, or raise a one-line error."""
+    preset = load_preset(path_or_name)
+    check_weights(preset)
+    task = make_task(preset.task, **preset.task_settings)
+    models = ", ".join(f"{m.title} {m.hidden_size}" + (" (trained)" if m.weights else "")
+                       for m in preset.models)
+    options = preset.train_options(0)
+    trains = "" if options is None else f"; trains {options.steps} steps"
+    return (f"{preset.path}: ok: {preset.title!r}: task {task.name} ({task.length} steps), "
+            f"{len(preset.models)} model(s): {models}; start step {preset.start_step}{trains}")
