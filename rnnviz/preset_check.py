@@ -42,9 +42,10 @@ def check_preset(path_or_name: str | Path) -> str:
     preset = load_preset(path_or_name)
     check_weights(preset)
     task = make_task(preset.task, **preset.task_settings)
-    models = ", ".join(f"{m.title} {m.hidden_size}" + (" (trained)" if m.weights else "")
+    models = ", ".join(f"{m.title} {m.hidden_size}" + (" (weights file)" if m.weights else "")
                        for m in preset.models)
-    options = preset.train_options(0)
-    trains = "" if options is None else f"; trains {options.steps} steps"
+    options = [preset.train_options(k) for k in range(len(preset.models))]
+    trains = "" if all(o is None for o in options) else "; training steps " + "/".join(
+        "-" if o is None else str(o.steps) for o in options)
     return (f"{preset.path}: ok: {preset.title!r}: task {task.name} ({task.length} steps), "
             f"{len(preset.models)} model(s): {models}; start step {preset.start_step}{trains}")
