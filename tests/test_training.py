@@ -52,8 +52,8 @@ def test_first_loss_and_gradient_norm_match_an_independent_computation():
     options = quick(steps=1)
     result = train(SPEC, params, SINE, options)
     xs, ys, mask = SINE.batch(options.batch_size, seed=step_seed(options.seed, 0))
-    loss, grads = jax.value_and_grad(lambda p: batch_loss(SPEC, p, xs, ys, mask, "mse")[0])(
-        params)
+    loss, grads = jax.jit(jax.value_and_grad(
+        lambda p: batch_loss(SPEC, p, xs, ys, mask, "mse")[0]))(params)
     assert result.losses[0] == pytest.approx(float(loss), rel=1e-5)
     assert result.grad_norms[0] == pytest.approx(float(optax.tree.norm(grads)), rel=1e-4)
     # and the loss is the masked mean of squared errors, by hand
@@ -107,12 +107,12 @@ def test_divergence_is_reported_not_raised():
     spec = ModelSpec("rnn_relu", 1, 16, output_size=1)
     params = init_params(spec, seed=0, options=InitOptions(recurrent="orthogonal",
                                                            spectral_radius=1.6))
-    task = make_task("sine", length=100)
+    task = make_task("sine", length=100)  # h grows like 1.6**t: the loss overflows
     seen = []
-    result = train(spec, params, task, quick(optimizer="sgd", learning_rate=0.05, steps=100),
+    result = train(spec, params, task, quick(optimizer="sgd", learning_rate=0.05, steps=60),
                    callback=seen.append)
     assert result.diverged and seen[-1].diverged
-    assert result.steps < 100  # stopped after the chunk where it happened
+    assert result.steps < 60  # stopped after the chunk where it happened
     assert not np.all(np.isfinite(result.losses)) or not np.all(np.isfinite(result.grad_norms))
     assert not np.isfinite(result.val_losses[-1])
 
