@@ -162,6 +162,8 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
     task_name = c.get(task, "name", str, "task")
     example_seed = c.get(task, "seed", int, "task", default=0)
     settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
+    if isinstance(settings.get("path"), str) and base is not None:  # csv/text: like weights,
+        settings["path"] = str(base / settings["path"])              # beside the preset
     length = _check_task(c, task_name, settings).length
     if start >= length:
         c.fail("start_step", f"an integer in 0..{length - 1} (the task has {length} steps)",

@@ -252,7 +252,7 @@ class CopyTask(Task):
 
     def __post_init__(self):
         _int("memory", self.memory, 1, 1000)
-        _int("delay", self.delay, 0, MAX_LENGTH)
+        _int("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1)  # T <= MAX_LENGTH
         _int("symbols", self.symbols, 2, 26)
 
     @property

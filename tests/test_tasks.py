@@ -346,3 +346,30 @@ def test_csv_too_short_and_missing_file(tmp_path, series_csv):
         make_task("csv", path=str(tmp_path / "nope.csv"))
     with pytest.raises(RnnvizError, match="path: expected the path of a CSV file"):
         make_task("csv")
+
+
+def test_copy_length_stays_within_the_maximum():
+    with pytest.raises(RnnvizError, match="delay: expected an integer in 0..7999"):
+        make_task("copy", memory=1000, delay=9000)
+
+
+def test_single_column_csv_with_header(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("price\n1.5\n2.5\n-3e2\n")
+    values, label = read_csv_column(path, "price")
+    np.testing.assert_array_equal(values, [1.5, 2.5, -300.0])
+    assert label == "'price'"
+
+
+def test_a_preset_reads_its_data_file_beside_it(tmp_path, series_csv):
+    from rnnviz.presets import load_preset
+
+    folder = tmp_path / "lesson"
+    folder.mkdir()
+    (folder / "data.csv").write_text(series_csv.read_text())
+    (folder / "mine.toml").write_text(
+        'title = "My data"\n[task]\nname = "csv"\npath = "data.csv"\ncolumn = "temp"\n'
+        'length = 20\n[[models]]\ncell = "gru"\n')
+    preset = load_preset(folder / "mine.toml")
+    task = make_task(preset.task, **preset.task_settings)
+    assert len(task.series) == 40 and task.length == 20
