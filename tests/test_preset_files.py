@@ -1,0 +1,51 @@
+"""Saving a preset (what the window's "save as preset" calls) and reading it back."""
+
+import shutil
+from dataclasses import replace
+
+import pytest
+
+from rnnviz.presets import load_preset, save_preset, shipped_presets
+
+
+@pytest.mark.parametrize("name", [name for name, _ in shipped_presets()])
+def test_every_shipped_preset_survives_a_save_and_load(tmp_path, name):
+    shipped = load_preset(name)
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    shutil.copy(shipped.path, folder)
+    for m in shipped.models:
+        if m.weights is not None:
+            shutil.copy(m.weights, folder)
+    preset = load_preset(folder / shipped.path.name)
+    beside, elsewhere = folder / "copy.toml", tmp_path / "other" / "copy.toml"
+    save_preset(preset, beside)
+    save_preset(preset, elsewhere)
+    for path in (beside, elsewhere):
+        again = load_preset(path)
+        assert replace(again, path=None) == replace(preset, path=None)
+    # weights beside the copy are written relative to it, others as absolute paths
+    names = [f'weights = "{m.weights.name}"' for m in preset.models if m.weights]
+    assert all(n in beside.read_text() for n in names)
+    assert all(f'weights = "{(folder / n[11:-1]).as_posix()}"' in elsewhere.read_text()
+               for n in names)
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".toml") == sorted(
+        ["copy.toml", shipped.path.name])  # and no temporary file left behind
+
+
+def test_saving_over_a_preset_is_atomic(tmp_path, monkeypatch):
+    import tomli_w
+
+    preset = load_preset("vanishing")
+    path = tmp_path / "mine.toml"
+    save_preset(preset, path)
+    before = path.read_bytes()
+
+    def broken(data):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(tomli_w, "dumps", broken)
+    with pytest.raises(OSError):
+        save_preset(replace(preset, title="changed"), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]
