@@ -51,15 +51,11 @@ class TrajectoryPlot:
         self.note = pg.TextItem("", color=theme.muted, anchor=(0.5, 0.5))
         plot.addItem(self.note, ignoreBounds=True)
         self.projection: Projection | None = None
-        self.source: tuple | None = None   # (trace, unit) the projection belongs to
+        self.source: np.ndarray | None = None   # the states projected (a new trace: new arrays)
 
-    def shows(self, trace, unit: str) -> bool:
-        return self.source is not None and self.source[0] is trace and self.source[1] == unit
-
-    def set_states(self, title: str, h: np.ndarray | None, source: tuple | None = None,
-                   message: str = "computing…") -> None:
+    def set_states(self, title: str, h: np.ndarray | None, message: str = "computing…") -> None:
         """Project ``h (T, H)`` (None: show ``message`` instead) and size the axes to it."""
-        self.source = source
+        self.source = h
         self.plot.setTitle(title)
         self.projection = None
         if h is not None:
@@ -153,9 +149,8 @@ class TrajectoryView(QWidget):
         title = f"{column.config.title} {column.unit}"
         if not column.ready:
             item.set_states(title, None, message="no trace" if column.error else "computing…")
-        elif not item.shows(column.trace, column.unit):
-            item.set_states(title, column.trace[f"h_{column.unit}"],
-                            (column.trace, column.unit))
+        elif item.source is not column.trace[f"h_{column.unit}"]:
+            item.set_states(title, column.trace[f"h_{column.unit}"])
         item.move(self.model.t)
 
     def _update_cursor(self, t: int) -> None:

@@ -70,14 +70,11 @@ class WeightsPanel:
         spectrum_plot.addItem(self.points)
         self.weight: np.ndarray | None = None
         self.spectrum: Spectrum | None = None
-        self.source: tuple | None = None   # (model, unit) shown
+        self.source = None   # the weight_hh array shown (new weights are new arrays)
 
-    def shows(self, model, unit: str) -> bool:
-        return self.source is not None and self.source[0] is model and self.source[1] == unit
-
-    def set_weights(self, title: str, spec, weight_hh: np.ndarray, source: tuple) -> None:
+    def set_weights(self, title: str, spec, weight_hh) -> None:
         """Show ``weight_hh (G*H, H)`` of a model of ``spec``."""
-        self.source = source
+        self.source = weight_hh
         weight = np.asarray(weight_hh, np.float64)
         self.weight = weight
         self.spectrum = spectrum = recurrent_spectrum(spec, weight)
@@ -175,9 +172,10 @@ class WeightsView(QWidget):
         model = column.model
         if model is None:
             panel.clear(title, column.error or "computing…")
-        elif not panel.shows(model, column.unit):
-            weight = np.asarray(model.params[f"weight_hh_{column.unit}"])
-            panel.set_weights(title, model.spec, weight, (model, column.unit))
+        else:
+            weight = model.params[f"weight_hh_{column.unit}"]
+            if panel.source is not weight:
+                panel.set_weights(title, model.spec, weight)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Bring every panel up to date: nothing is computed while the tab is hidden."""

@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt
 
 from rnnviz import saliency
 from rnnviz.init import InitOptions
+from rnnviz.model import Model
 from rnnviz.presets import ModelConfig
 from rnnviz.projection import pca_projection
 from rnnviz.trace import as_input
@@ -117,6 +118,13 @@ def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtb
     assert np.abs(after).max() == pytest.approx(1.5, rel=1e-5)
     assert panel.spectrum.radii[0] == pytest.approx(1.5, rel=1e-5)
     assert "1.50" in panel.spectrum_plot.titleLabel.text
+    # new weights for the same column (as training delivers them): the view follows
+    doubled = {**rnn.model.params, "weight_hh_l0": 2 * rnn.model.params["weight_hh_l0"]}
+    rnn.model = Model(rnn.model.spec, doubled)
+    model.column_ready.emit(rnn.id)
+    np.testing.assert_allclose(np.sort_complex(panel.shown_eigenvalues()),
+                               np.sort_complex(2 * after), rtol=1e-5, atol=1e-6)
+    assert panel.spectrum.radii[0] == pytest.approx(3.0, rel=1e-5)
     model.remove_column(model.columns[2].id)
     assert list(tab.panels) == [c.id for c in model.columns]
     assert list(window.side.trajectory.plots) == [c.id for c in model.columns]
