@@ -7,14 +7,16 @@ stepping moves the dot along the path it is about to take.
 
 The projection (``rnnviz.projection.pca_projection``, an SVD of the ``(T, H)`` states in numpy,
 no JAX) is computed once per trace and shown unit, and only while the tab is visible; each
-column's plot items are created once, and a time step is three ``setData`` calls.
+column's plot items are created once. The whole path is drawn faint once per projection (and
+cached as a pixmap); a time step redraws only the solid past, at most ``MAX_PATH_POINTS``
+points (every s-th step of a longer past, plus step t itself), and moves the dot.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from rnnviz.projection import Projection, pca_projection
 from ui import theme as colours
@@ -22,9 +24,12 @@ from ui.explorer import ExplorerModel
 from ui.plots import color
 from ui.theme import Theme
 
+MAX_PATH_POINTS = 2000   # a longer past is drawn with a stride: 10,000 points would not fit in
+                         # the plot's pixels anyway, and would cost tens of ms per step
+
 HELP = ("The hidden state h_t of the shown layer, projected on its two principal components "
         "(the percentages are the share of h's variance each axis carries). Solid: steps 0..t; "
-        "faint: the future; big dot: h_t; square: h_0. Loops are oscillations, a path that "
+        "faint: the whole path; big dot: h_t; square: h_0. Loops are oscillations, a path that "
         "spirals into a point is an attractor.")
 
 
@@ -40,7 +45,8 @@ class TrajectoryPlot:
         plot.setToolTip(HELP)
         for axis in ("left", "bottom"):
             plot.getAxis(axis).enableAutoSIPrefix(False)
-        self.future = plot.plot(pen=pg.mkPen(color(theme.muted, 110), width=1))
+        self.path = plot.plot(pen=pg.mkPen(color(theme.muted, 110), width=1))
+        self.path.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.past = plot.plot(pen=pg.mkPen(colours.INPUT, width=1.5))
         self.start = pg.ScatterPlotItem(symbol="s", size=8, brush=theme.muted, pen=None)
         self.marker = pg.ScatterPlotItem(symbol="o", size=16, brush=theme.highlight,
@@ -64,7 +70,7 @@ class TrajectoryPlot:
             except ValueError as exc:  # NaN/Inf states: say so instead of drawing
                 message = f"no projection: {exc}"
         if self.projection is None:
-            for item in (self.past, self.future, self.start, self.marker):
+            for item in (self.past, self.path, self.start, self.marker):
                 item.setData([], [])
             self.plot.setLabel("bottom", "PC1")
             self.plot.setLabel("left", "PC2")
@@ -83,15 +89,19 @@ class TrajectoryPlot:
                 lo, hi = lo - 1, hi + 1
             axis(lo, hi, padding=0.08)
         self.start.setData(coords[:1, 0], coords[:1, 1])
+        self.path.setData(coords[:, 0], coords[:, 1])
 
     def move(self, t: int) -> None:
-        """Past path up to t, faint future from t, the dot at h_t's coordinates."""
+        """The solid past path up to t, the dot at h_t's coordinates."""
         if self.projection is None:
             return
         coords = self.projection.coords
         t = int(np.clip(t, 0, len(coords) - 1))
-        self.past.setData(coords[: t + 1, 0], coords[: t + 1, 1])
-        self.future.setData(coords[t:, 0], coords[t:, 1])
+        stride = -(-len(coords) // MAX_PATH_POINTS)
+        past = coords[: t + 1: stride]
+        if t % stride:
+            past = np.concatenate([past, coords[t: t + 1]])
+        self.past.setData(past[:, 0], past[:, 1])
         self.marker.setData(coords[t: t + 1, 0], coords[t: t + 1, 1])
 
     def marker_position(self) -> tuple[float, float] | None:

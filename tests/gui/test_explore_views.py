@@ -84,6 +84,28 @@ def test_trajectory_marker_sits_at_the_projection_of_h_t(make_window, wait_ready
                                pca_projection(rnn.trace["h_l0"]).coords[model.t], rtol=1e-6)
 
 
+def test_a_long_past_is_drawn_with_a_stride_ending_at_t(qtbot):
+    import pyqtgraph as pg
+
+    from ui.theme import LIGHT
+    from ui.trajectory_view import MAX_PATH_POINTS, TrajectoryPlot
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    item = TrajectoryPlot(widget.addPlot(), LIGHT)
+    angle = np.linspace(0, 60 * np.pi, 5001)
+    item.set_states("long", np.stack([np.cos(angle), np.sin(angle), angle / 100], axis=1))
+    coords = item.projection.coords
+    for t in (0, 4321, 5000):
+        item.move(t)
+        x, y = item.past.getData()
+        assert len(x) <= MAX_PATH_POINTS + 1
+        np.testing.assert_array_equal([x[0], y[0]], coords[0])
+        np.testing.assert_array_equal([x[-1], y[-1]], coords[t])
+        np.testing.assert_array_equal(item.marker_position(), coords[t])
+    assert len(item.path.getData()[0]) == 5001   # the faint whole path keeps every step
+
+
 def _block_eigenvalues(weight, gates):
     blocks = np.split(np.asarray(weight, np.float64), gates, axis=0)
     return np.concatenate([np.linalg.eigvals(b) for b in blocks])
