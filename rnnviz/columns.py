@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnviz import gradients
+from rnnviz import gradients, saliency
 from rnnviz.errors import RnnvizError
 from rnnviz.init import init_params
 from rnnviz.losses import Target
@@ -54,3 +54,10 @@ def memory_row(model: Model, inputs: np.ndarray, unit: str, t: int) -> np.ndarra
     the window asks for it only once the cursor rests."""
     xs = as_input(model.spec, inputs)
     return np.asarray(gradients.memory_row(model.spec, model.params, xs, unit, t))
+
+
+def saliency_row(model: Model, inputs: np.ndarray, t: int) -> np.ndarray:
+    """``||d output_t / d x_k||_F`` for every k, ``(T,)``: how much the prediction at t still
+    depends on each input (``O`` backward passes, batched)."""
+    xs = as_input(model.spec, inputs)
+    return np.asarray(saliency.saliency_row(model.spec, model.params, xs, t))

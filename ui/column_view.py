@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 from ui import theme as colours
 from ui.explorer import Column, ExplorerModel
 from ui.plots import Bars, Cursor, Heatmap, finite_positive
+from ui.saliency_strip import SaliencyStrip
 from ui.theme import Theme
 
 GATE_SLOTS = 4
@@ -32,6 +33,9 @@ SIGMOID, TANH = (0.0, 1.0), (-1.0, 1.0)
 
 HELP = {
     "input": "The input sequence; the orange line is the current step t.",
+    "saliency": "Input saliency for the current step t: cell k is log10 ||d output_t/d x_k||_F, "
+                "how much the prediction at t still depends on input k (brightest = the most "
+                "influential input; the scale spans 4 decades below it).",
     "output": "Target (dashed) and the model's prediction up to t. For classes: the "
               "probability the model gives the right class at each scored step.",
     "h": "Hidden state h: one row per unit, one column per step (revealed up to t). "
@@ -132,6 +136,19 @@ class ColumnView(QWidget):
         self.input_plot.getViewBox().invertY(False)
         self.char_items: list[pg.TextItem] = []
         self.cursors.append(Cursor(self.input_plot, t, shade=False))
+        row += 1
+        self.saliency_plot = self._plot(row, 0, "", "saliency")
+        self.saliency_plot.setMaximumHeight(18)
+        self.saliency_plot.hideAxis("bottom")
+        strip_axis = self.saliency_plot.getAxis("left")
+        strip_axis.setTicks([[(0.5, "∂y/∂x")]])
+        strip_axis.setStyle(tickLength=0, hideOverlappingLabels=False, tickTextOffset=1)
+        font = strip_axis.font()
+        font.setPointSizeF(7)
+        strip_axis.setTickFont(font)
+        self.saliency = SaliencyStrip(self.saliency_plot, t)
+        self.saliency_plot.setXLink(self.input_plot)
+        self.cursors.append(Cursor(self.saliency_plot, t))
         row += 1
         self.output_plot = self._plot(row, 0, "output", "output")
         self.target_curve = self.output_plot.plot(pen=t.pen(colours.TARGET, dash=True),
@@ -408,6 +425,7 @@ class ColumnView(QWidget):
             curve.setData([], [])
         self.bad_points.setData([], [])
         self.grad_warning.setText("")
+        self.saliency.clear()
 
     def _levels(self, name: str) -> tuple[float, float]:
         """Shared colour scale across columns: tanh range for h, and the largest |c| (or
@@ -454,6 +472,15 @@ class ColumnView(QWidget):
             self.bad_points.setData([], [])
             self.grad_warning.setText("")
         self._expand_grad_range()
+        self._fill_saliency(column)
+
+    def _fill_saliency(self, column: Column) -> None:
+        """The newest saliency row (while playing it may be a step behind the cursor)."""
+        entry = column.rows.get("saliency")
+        if entry is None:
+            self.saliency.clear()
+        else:
+            self.saliency.set(entry[1], entry[0])
 
     # -- reacting to the model ---------------------------------------------------------------
     def _on_column_ready(self, column_id: int) -> None:
@@ -497,7 +524,8 @@ class ColumnView(QWidget):
         for slot, (main, _) in self.slot_plots.items():
             if main.getViewBox().sceneBoundingRect().contains(pos):
                 return slot, main
-        for plot in (self.input_plot, self.output_plot, self.means_plot, self.grad_plot):
+        for plot in (self.input_plot, self.saliency_plot, self.output_plot, self.means_plot,
+                     self.grad_plot):
             if plot.getViewBox().sceneBoundingRect().contains(pos):
                 return None, plot
         return None, None
@@ -525,6 +553,9 @@ class ColumnView(QWidget):
         if not 0 <= t < self.model.steps:
             return
         parts = [f"{self.column.config.title} at t={t}:"]
+        if plot is self.saliency_plot and self.saliency.value_at(point.x()) is not None:
+            parts.append(f"||d output_{self.saliency.t}/d x_{t}|| "
+                         f"{self.saliency.value_at(point.x())[1]:.4g}")
         curves = {"input": self.input_curves[0], "target": self.target_curve,
                   "prediction": self.pred_curve, "dL/dh_k": self.bptt_curve,
                   "d l_t/dh_k": self.flow_curve, "dh_t/dh_k": self.memory_curve,

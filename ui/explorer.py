@@ -40,7 +40,7 @@ class Column:
         return self.trace is not None
 
     def row(self, name: str, t: int | None = None) -> np.ndarray | None:
-        """The gradient row ``name`` ("flow" or "memory"), if computed for step ``t`` (any
+        """The row ``name`` ("flow", "memory" or "saliency"), if computed for step ``t`` (any
         step when ``t`` is None)."""
         if name not in self.rows or (t is not None and self.rows[name][0] != t):
             return None
@@ -127,7 +127,7 @@ class ExplorerModel(QObject):
             self.message.emit("the last column stays")
             return
         self.columns = [c for c in self.columns if c.id != column_id]
-        for kind in ("trace", "flow", "memory"):
+        for kind in ("trace", "flow", "memory", "saliency"):
             self.runner.cancel(f"{kind}:{column_id}")
         if self.selection and self.selection.column == column_id:
             self.selection = None
@@ -196,6 +196,7 @@ class ExplorerModel(QObject):
     def _submit_rows(self, column: Column) -> None:
         """The gradient flowing back from the cursor (one backward pass): asked at every step;
         while the worker is busy only the newest request is kept."""
+        self._submit_saliency(column)
         if column.model is None or self.target is None:
             return
         model, inputs, target, unit, t = (column.model, self.inputs, self.target, column.unit,
@@ -206,6 +207,18 @@ class ExplorerModel(QObject):
             return generation, unit, "flow", t, engine.flow_row(model, inputs, target, unit, t)
 
         self.runner.submit(f"flow:{column.id}", job)
+
+    def _submit_saliency(self, column: Column) -> None:
+        """``||d output_t / d x_k||_F`` for the cursor (O backward passes), latest wins."""
+        if column.model is None:
+            return
+        model, inputs, unit, t, generation = (column.model, self.inputs, column.unit, self.t,
+                                              column.generation)
+
+        def job(ctx):
+            return generation, unit, "saliency", t, engine.saliency_row(model, inputs, t)
+
+        self.runner.submit(f"saliency:{column.id}", job)
 
     def _submit_memory_rows(self) -> None:
         for column in self.columns:

@@ -22,8 +22,8 @@ from rnnviz.presets import Preset, load_preset, shipped_presets
 from ui.column_editor import ColumnEditor
 from ui.column_view import ColumnView
 from ui.explorer import ExplorerModel
-from ui.inspector import Inspector
 from ui.settings import Settings
+from ui.side_tabs import SideTabs
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
 
@@ -58,9 +58,10 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.columns_area = QSplitter(Qt.Orientation.Horizontal)
         self.columns_area.setChildrenCollapsible(False)
-        self.inspector = Inspector(self.model)
+        self.side = SideTabs(self.model, theme)  # Unit (inspector), Trajectory, Weights
+        self.inspector = self.side.inspector
         self.splitter.addWidget(self.columns_area)
-        self.splitter.addWidget(self.inspector)
+        self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 1)
         central = QWidget()
