@@ -165,8 +165,13 @@ class TrainingModel(QObject):
         model = self._models.get(column_id)
         return model if model is not None else self.explorer.column(column_id).model
 
-    def trained(self, column_id: int) -> bool:
-        return column_id in self._models
+    def weights_shown(self, column_id: int) -> bool:
+        """Whether the column's trace is of the newest weights training reached (their trace
+        arrives from the explorer's worker a little after them)."""
+        model = self._models.get(column_id)
+        column = self.explorer.column(column_id)
+        return model is None or (column.model is not None
+                                 and column.model.params is model.params)
 
     def shutdown(self) -> None:
         """Stop the worker thread (the running chunk finishes first)."""
