@@ -50,11 +50,18 @@ class TrainingDock:
         self.save_action.triggered.connect(self._ask_and_save)
         window.file_menu.addAction(self.save_action)
         self.model.state_changed.connect(self._update_actions)
+        self.panel.reset_button.clicked.connect(self._clear_stale_warning)
         self._update_actions()
 
     def _train(self) -> None:
         self.dock.show()
         self.model.train(self.panel.target_ids())
+
+    def _clear_stale_warning(self) -> None:
+        """After Reset weights, a NaN warning about weights now gone would mislead."""
+        if not any(c.trace is not None and c.trace.nonfinite for c in self.window.model.columns
+                   if self.model.trained(c.id)):
+            self.window.banner.hide()
 
     def _update_actions(self) -> None:
         running = self.model.running

@@ -77,6 +77,7 @@ class TrainingModel(QObject):
         self._models: dict[int, Model] = {}      # the newest trained weights of each column
         self._jobs: dict[int, tuple] = {}        # column id: (config, options) of its job
         self._last_push: dict[int, float] = {}
+        self.live_weights_interval = LIVE_WEIGHTS_INTERVAL  # s; inf: only when a run ends
         self._run_specs: dict[int, object] = {}  # the spec of each column's running job
         explorer.sequence_changed.connect(self._on_sequence_changed)
         explorer.columns_changed.connect(self._sync_columns)
@@ -165,6 +166,10 @@ class TrainingModel(QObject):
         model = self._models.get(column_id)
         return model if model is not None else self.explorer.column(column_id).model
 
+    def trained(self, column_id: int) -> bool:
+        """Whether the column has weights training reached (since its last reset)."""
+        return column_id in self._models
+
     def weights_shown(self, column_id: int) -> bool:
         """Whether the column's trace is of the newest weights training reached (their trace
         arrives from the explorer's worker a little after them)."""
@@ -226,7 +231,7 @@ class TrainingModel(QObject):
         if isinstance(value, Update):
             self._add(cid, value, self._run_specs[cid])
             now = time.monotonic()
-            if now - self._last_push.get(cid, 0.0) >= LIVE_WEIGHTS_INTERVAL:
+            if now - self._last_push.get(cid, 0.0) >= self.live_weights_interval:
                 self._push(cid)
 
     def _add(self, cid: int, update: Update, spec) -> None:

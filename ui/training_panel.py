@@ -159,6 +159,7 @@ class TrainingPanel(QWidget):
         self.clip.toggled.connect(self._on_clip)
         self.clip_norm = CompactSpinBox(decimals=3, minimum=0.001, maximum=1e6)
         self.clip_norm.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.clip_norm.setValue(1.0)  # what ticking "clip at" starts from
         self.clip_norm.valueChanged.connect(self._on_clip)
         clip_row = QHBoxLayout()
         clip_row.addWidget(self.clip)
@@ -208,7 +209,7 @@ class TrainingPanel(QWidget):
                                          pen=pg.mkPen("#b00020", width=1.5,
                                                       style=Qt.PenStyle.DashLine),
                                          label="clip {value}", labelOpts={"color": "#b00020",
-                                                                          "position": 0.05})
+                                                                          "position": 0.92})
         self.clip_line.setVisible(False)
         self.grad_plot.addItem(self.clip_line, ignoreBounds=True)
 

@@ -230,8 +230,8 @@ def test_all_columns_train_one_after_another_with_their_own_options(make_window,
     panel.target.setCurrentIndex(panel.target.findData(gru.id))  # the form shows the GRU's
     assert panel.clip.isChecked() and panel.seed.value() == 7
     panel.target.setCurrentIndex(0)  # all columns: a change applies to each
-    panel.batch_size.setValue(4)
-    assert training.options[rnn.id].batch_size == training.options[gru.id].batch_size == 4
+    panel.seed.setValue(3)
+    assert training.options[rnn.id].seed == training.options[gru.id].seed == 3
     assert training.options[gru.id].clip_norm == 0.5  # the rest stays each column's own
 
     _click(qtbot, panel.train_button)
