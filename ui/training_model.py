@@ -78,6 +78,7 @@ class TrainingModel(QObject):
         self._jobs: dict[int, tuple] = {}        # column id: (config, options) of its job
         self._last_push: dict[int, float] = {}
         self.live_weights_interval = LIVE_WEIGHTS_INTERVAL  # s; inf: only when a run ends
+        self.stopping = False  # Stop was pressed; the running chunk is finishing
         self._run_specs: dict[int, object] = {}  # the spec of each column's running job
         explorer.sequence_changed.connect(self._on_sequence_changed)
         explorer.columns_changed.connect(self._sync_columns)
@@ -135,6 +136,7 @@ class TrainingModel(QObject):
                                                                  self.explorer.columns]
         if self.explorer.task is None or not ids:
             return False
+        self.stopping = False
         for cid in ids:
             self._submit(cid)
         self.state_changed.emit()
@@ -143,6 +145,7 @@ class TrainingModel(QObject):
     def stop(self) -> None:
         """Stop the running column after its current chunk, keeping the weights it reached,
         and drop the queued ones."""
+        self.stopping = self.running
         for cid, history in self.histories.items():
             if history.state in ACTIVE:
                 self.runner.cancel(f"train:{cid}")

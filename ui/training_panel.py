@@ -31,7 +31,7 @@ from rnnviz.training import OPTIMIZERS
 from ui import theme as colours
 from ui.plots import finite_positive
 from ui.theme import Theme
-from ui.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, STOPPED, History
+from ui.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
 from ui.training_model import TrainingModel
 
 # Okabe-Ito: the columns, then the parameter tensors of the gradient plot
@@ -340,8 +340,8 @@ class TrainingPanel(QWidget):
                   if h.state == QUEUED and c != cid]
         if queued and history.state != QUEUED:
             text += f"  (then {', '.join(queued)})"
-        if history.state == STOPPED and self.model.running:
-            text = f"{title} · stopping…"
+        if self.model.stopping and history.running:
+            text = f"{title} · step {history.step}/{history.total} · stopping…"
         self.bar.setFormat(text)
 
     def _update_column(self, column_id: int) -> None:

@@ -124,6 +124,7 @@ def test_stop_keeps_the_weights_reached_and_retraces_the_column(make_window, tin
     history = training.histories[column.id]
     qtbot.waitUntil(lambda: history.step > 0, timeout=120_000)
     _click(qtbot, panel.stop_button)
+    assert panel.bar.format().endswith("· stopping…")
     wait_trained(window)
 
     assert history.state == STOPPED and 0 < history.step < 1_000_000
@@ -196,7 +197,7 @@ def test_a_huge_learning_rate_diverges_with_a_warning_not_a_crash(make_window, t
     panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
     _click(qtbot, panel.reset_button)
     wait_trained(window)
-    assert not panel.warning.isVisible()
+    assert not panel.warning.isVisible() and window.banner.isHidden()
     _click(qtbot, panel.train_button)
     wait_trained(window)
     assert training.histories[column.id].state == DONE
@@ -306,3 +307,61 @@ def test_closing_the_window_leaves_no_training_thread(make_window, tiny, qtbot):
                     timeout=120_000)
     window.close()  # mid-run: the chunk finishes, the thread ends
     assert not training.runner.isRunning()
+
+
+
+def test_editing_a_column_mid_run_stops_its_training(make_window, tiny, qtbot, wait_trained):
+    from rnnviz.presets import ModelConfig
+
+    window = make_window(tiny(SECOND))
+    training = window.training.model
+    rnn, gru = window.model.columns
+    for column in (rnn, gru):
+        training.set_option([column.id], "steps", 1_000_000)
+    _click(qtbot, window.training.panel.train_button)
+    qtbot.waitUntil(lambda: training.histories[rnn.id].step > 0, timeout=120_000)
+    window.model.configure_column(rnn.id, ModelConfig(cell="lstm", hidden_size=3))
+    assert len(training.histories[rnn.id].losses) == 0  # a new model: its curve starts over
+    qtbot.waitUntil(lambda: training.histories[gru.id].step > 0, timeout=120_000)  # next one
+    _click(qtbot, window.training.panel.stop_button)
+    wait_trained(window)
+    assert training.histories[gru.id].state == STOPPED
+    assert training.histories[rnn.id].state == "idle"
+    assert window.model.columns[0].model.spec.cell == "lstm"
+
+
+def test_a_new_preset_mid_run_stops_training_and_starts_the_curves_over(tiny, qtbot):
+    """The model without the window (napari-style): ``TrainingModel`` on an ``ExplorerModel``."""
+    from ui.explorer import ExplorerModel
+    from ui.training_model import TrainingModel
+
+    explorer = ExplorerModel()
+    training = TrainingModel(explorer)
+    try:
+        explorer.load_preset(load_preset(tiny(SECOND)))
+        first = explorer.columns[0].id
+        training.set_option([first], "steps", 1_000_000)
+        assert training.train()
+        assert not training.train()  # one run at a time
+        qtbot.waitUntil(lambda: training.histories[first].step > 0, timeout=120_000)
+        explorer.load_preset(load_preset(tiny()))
+        assert not training.running
+        assert list(training.histories) == [c.id for c in explorer.columns]
+        assert all(len(h.losses) == 0 for h in training.histories.values())
+        assert training.options[explorer.columns[0].id].steps == 30  # the new preset's
+        qtbot.waitUntil(training.runner.is_idle, timeout=120_000)
+    finally:
+        training.shutdown()
+        explorer.shutdown()
+
+
+def test_the_progress_text_says_where_a_run_is():
+    from ui.training_history import COMPILING, RUNNING, History
+    from ui.training_panel import format_progress
+
+    history = History(state=RUNNING, step=120, total=500, eta=3.21)
+    assert format_progress("LSTM", history) == "LSTM · step 120/500 · 3.2 s left"
+    history.state = COMPILING
+    assert format_progress("LSTM", history) == "LSTM · compiling…"
+    history.state, history.step = "stopped", 130
+    assert format_progress("GRU", history) == "GRU · step 130/500 · stopped"
