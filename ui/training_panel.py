@@ -81,6 +81,7 @@ class TrainingPanel(QWidget):
         self._loss_items: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._param_items: dict[str, pg.PlotDataItem] = {}
         self._grad_column: int | None = None
+        self._empty: dict[pg.PlotItem, bool] = {}
 
         self._build_controls()
         self._build_form()
@@ -204,6 +205,9 @@ class TrainingPanel(QWidget):
         self.grad_legend = pg.LegendItem(labelTextSize="8pt", labelTextColor=t.foreground,
                                          verSpacing=-6)
         self.canvas.ci.addItem(self.grad_legend, row=0, col=2)
+        self.grad_legend.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                       QSizePolicy.Policy.Maximum)
+        self.canvas.ci.layout.setAlignment(self.grad_legend, Qt.AlignmentFlag.AlignTop)
         self.grad_legend.addItem(self.grad_total, "global norm")
         self.clip_line = pg.InfiniteLine(angle=0, movable=False,
                                          pen=pg.mkPen("#b00020", width=1.5,
@@ -225,7 +229,19 @@ class TrainingPanel(QWidget):
         plot.getAxis("left").setLabel(label)
         plot.getAxis("left").enableAutoSIPrefix(False)
         plot.getAxis("bottom").setLabel("step")
+        self._set_empty(plot, True)
         return plot
+
+    def _set_empty(self, plot: pg.PlotItem, empty: bool) -> None:
+        """With no data a plot shows steps 0..100 and 0.001..1; the first points bring
+        automatic ranges back (once, so that a zoom is kept while a run goes on)."""
+        if self._empty.get(plot) == empty:
+            return
+        self._empty[plot] = empty
+        if empty:
+            plot.setRange(xRange=(0, 100), yRange=(-3, 0), padding=0)  # y in log10
+        else:
+            plot.enableAutoRange()
 
     # -- the chosen columns ------------------------------------------------------------------
     def target_ids(self) -> list[int] | None:
@@ -384,7 +400,11 @@ class TrainingPanel(QWidget):
         losses, _ = finite_positive(history.losses)
         items[0].setData(history.steps, losses)
         val, _ = finite_positive(history.val_losses)
-        items[1].setData(history.val_steps, val)
+        shown = np.isfinite(val)  # dots: a NaN would upset the scatter's bounds
+        items[1].setData(history.val_steps[shown], val[shown])
+        self._set_empty(self.loss_plot, not any(
+            len(self.model.histories[c].losses) for c in self._loss_items
+            if c in self.model.histories))
 
     def _update_grad(self) -> None:
         cid = self._shown_column()
@@ -400,6 +420,7 @@ class TrainingPanel(QWidget):
                                 size="9pt", color=self.theme.foreground)
         total, _ = finite_positive(history.grad_norms)
         self.grad_total.setData(history.steps, total)
+        self._set_empty(self.grad_plot, len(total) == 0)
         norms = history.param_norms()
         steps = history.param_steps
         for name in norms:
