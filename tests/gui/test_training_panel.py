@@ -123,6 +123,11 @@ def test_stop_keeps_the_weights_reached_and_retraces_the_column(make_window, tin
     _click(qtbot, panel.train_button)
     history = training.histories[column.id]
     qtbot.waitUntil(lambda: history.step > 0, timeout=120_000)
+    initial = _params(column.model)["weight_hh_l0"]
+    # while it runs, the column is re-traced with the newest weights (throttled)
+    qtbot.waitUntil(lambda: not np.array_equal(
+        np.asarray(column.model.params["weight_hh_l0"]), initial), timeout=60_000)
+    assert training.running
     _click(qtbot, panel.stop_button)
     assert panel.bar.format().endswith("· stopping…")
     wait_trained(window)
