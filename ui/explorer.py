@@ -180,15 +180,23 @@ class ExplorerModel(QObject):
             self.selection = None
             self.selection_changed.emit()
 
+    def set_column_params(self, column_id: int, params: dict, spec=None) -> None:
+        """Show new weights (training reached them) in a column: ``spec`` (default: the
+        column's model's) with ``params``, re-traced; the config is unchanged."""
+        column = self.column(column_id)
+        spec = spec or column.model.spec
+        self._submit_trace(column, Model(spec, params))
+
     # -- work on the worker thread -----------------------------------------------------------
-    def _submit_trace(self, column: Column) -> None:
+    def _submit_trace(self, column: Column, model: Model | None = None) -> None:
         column.generation += 1
         config, generation = column.config, column.generation
         inputs, target = self.inputs, self.target
         input_size, output_size = self.task.input_size, self.task.output_size
+        given = model
 
         def job(ctx):
-            model = engine.build_model(config, input_size, output_size)
+            model = given or engine.build_model(config, input_size, output_size)
             return generation, model, engine.trace_column(model, inputs, target)
 
         self.runner.submit(f"trace:{column.id}", job)

@@ -26,6 +26,7 @@ from ui.settings import Settings
 from ui.side_tabs import SideTabs
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
+from ui.training_dock import install as install_training
 
 OPEN_ITEM = "Open…"
 HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"],
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.model.busy_changed.connect(
             lambda busy: self.busy_label.setText("computing…" if busy else ""))
         self.model.sequence_changed.connect(self._update_description)
+        self.training = install_training(self)
         self.resize(1600, 1000)
         if settings is not None:
             geometry = settings.geometry()
@@ -210,5 +212,6 @@ class MainWindow(QMainWindow):
         self.time_controls.pause()
         if self.settings is not None:
             self.settings.set_geometry(bytes(self.saveGeometry()))
+        self.training.shutdown()
         self.model.shutdown()
         super().closeEvent(event)
