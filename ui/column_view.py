@@ -72,13 +72,24 @@ class ColumnView(QWidget):
         layout.addWidget(self.canvas, 1)
         self._build_plots()
 
-        model.column_ready.connect(self._on_column_ready)
-        model.rows_ready.connect(self._on_rows_ready)
-        model.cursor_changed.connect(self._update_cursor)
-        model.selection_changed.connect(self._update_selection)
+        self._subscriptions = [
+            (model.column_ready, self._on_column_ready),
+            (model.rows_ready, self._on_rows_ready),
+            (model.cursor_changed, self._update_cursor),
+            (model.selection_changed, self._update_selection),
+        ]
+        for signal, slot in self._subscriptions:
+            signal.connect(slot)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._refresh()
+
+    def detach(self) -> None:
+        """Stop listening to the model: the column is gone, and a view waiting for
+        ``deleteLater`` must not look it up."""
+        for signal, slot in self._subscriptions:
+            signal.disconnect(slot)
+        self._subscriptions = []
 
     # -- building ----------------------------------------------------------------------------
     @property

@@ -276,6 +276,12 @@ class ExplorerModel(QObject):
             self.column_ready.emit(column.id)
         self.message.emit(f"{column.config.title}: {message}")
 
+    def settled(self) -> bool:
+        """Every column traced (or failed), and nothing asked of the worker unanswered, the
+        Jacobian rows waiting for the cursor to rest included."""
+        return (self.runner.is_idle() and not self._memory_timer.isActive()
+                and all(c.ready or c.error for c in self.columns))
+
     def shutdown(self) -> None:
         """Stop the worker thread (call before the app quits)."""
         self.runner.stop()

@@ -174,6 +174,7 @@ class MainWindow(QMainWindow):
         for column_id in list(self.views):
             if column_id not in wanted:
                 view = self.views.pop(column_id)
+                view.detach()
                 view.setParent(None)
                 view.deleteLater()
         for index, column_id in enumerate(wanted):

@@ -23,7 +23,7 @@ def wait_until_ready(app, window, timeout: float = TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
-        if model.runner.is_idle() and all(c.ready or c.error for c in model.columns):
+        if model.settled():
             app.processEvents()
             return
         time.sleep(0.005)

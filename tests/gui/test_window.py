@@ -233,3 +233,19 @@ def test_geometry_and_last_preset_are_remembered(make_window, tmp_path):
     again = Settings(tmp_path / "cfg")
     assert again.last_preset().endswith("sine.toml")
     assert again.geometry()
+
+
+def test_switching_presets_replaces_every_column(make_window, wait_ready, qtbot):
+    """The old columns' views stop listening before they are deleted: loading a preset over
+    another one (or the same one again) raises nothing in the event loop."""
+    window = make_window()
+    old_ids = set(window.views)
+    assert window.open_preset("adding")
+    wait_ready(window)
+    window.model.step(1)
+    qtbot.waitUntil(lambda: not old_ids & set(window.views))
+    assert [c.config.cell for c in window.model.columns] == [
+        window.views[c.id].column.config.cell for c in window.model.columns]
+    assert window.open_preset("sine")
+    wait_ready(window)
+    assert len(window.views) == len(window.model.columns)
