@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from rnnviz import columns as engine
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ui.explorer import Column, ExplorerModel
 
 UNDO_LIMIT = 500
+DRAG_RECOMPUTE_MS = 100  # while dragging, the columns recompute at most this often
 CACHE_BYTES = 256 * 2**20
 _INPUT_EDIT_ID = 1001
 
@@ -144,21 +145,46 @@ class SequenceEdits(QObject):
         self.stack.setUndoLimit(UNDO_LIMIT)
         self.cache = TraceCache()
         self._drags = itertools.count(1)
-        self._dirty: dict[int, int] = {}   # column id: first step whose input its trace lacks
-        self._complete: set[int] = set()   # columns whose trace matches the current sequence
+        self.dragging = False
+        # during a drag the input strip follows every move, the columns every 100 ms: each
+        # trace that lands refills every view, which would otherwise starve the moves
+        self._flush_timer = QTimer(self, singleShot=True, interval=DRAG_RECOMPUTE_MS)
+        self._flush_timer.timeout.connect(self.flush)
+        # per column: the inputs and target its trace on screen was computed from, and those
+        # of the job on its way (generation, inputs, target); columns edited since their job
+        self._basis: dict[int, tuple] = {}
+        self._in_flight: dict[int, tuple] = {}
+        self._waiting: set[int] = set()
         # connected after the model's own handler, which stores the trace first
         model.runner.done.connect(self._on_done)
 
     def reset(self) -> None:
-        """A new preset: forget the history and the cached traces."""
+        """A new sequence: forget what was computed for the old one (and, for a new preset,
+        the history)."""
         self.stack.clear()
         self.cache.clear()
-        self._dirty.clear()
-        self._complete.clear()
+        self._forget()
 
-    def new_drag(self) -> int:
-        """An id for the edits of one mouse drag (merged into one undo step)."""
+    def _forget(self) -> None:
+        self._basis.clear()
+        self._in_flight.clear()
+        self._waiting.clear()
+
+    def is_current(self, column: Column) -> bool:
+        """Whether the column's trace is the one of the sequence shown now."""
+        basis = self._basis.get(column.id)
+        m = self.model
+        return (column.trace is not None and basis is not None and basis[0] is m.inputs
+                and basis[1] is m.target)
+
+    def begin_drag(self) -> int:
+        """Start a mouse drag; returns the id that merges its edits into one undo step."""
+        self.dragging = True
         return next(self._drags)
+
+    def end_drag(self) -> None:
+        self.dragging = False
+        self.flush()
 
     # -- input edits -------------------------------------------------------------------------
     def set_input(self, k: int, x, *, drag: int | None = None) -> bool:
@@ -192,7 +218,7 @@ class SequenceEdits(QObject):
         m = self.model
         key_before = digest(m.inputs, m.target)
         for column in m.columns:
-            if column.id in self._complete:
+            if self.is_current(column):
                 self.cache.put(column, key_before)
         # a new array: jobs already on the worker keep reading the one they were given
         inputs = m.inputs.copy()
@@ -201,31 +227,44 @@ class SequenceEdits(QObject):
         if m.labels is not None:
             m.labels = [*m.labels[:k], label, *m.labels[k + 1:]]
         m.inputs_edited.emit(k)
-        key = digest(m.inputs, m.target)
         for column in m.columns:
-            self._follow(column, k, key)
+            if column.model is None or column.trace is None or column.error:
+                m._submit_trace(column)  # noqa: SLF001 (built and traced from scratch)
+            else:
+                self._waiting.add(column.id)
+        if not self.dragging:
+            self.flush()
+        elif not self._flush_timer.isActive():
+            self._flush_timer.start()
 
-    def _follow(self, column: Column, k: int, key: bytes) -> None:
+    def flush(self) -> None:
+        """Let every edited column follow the inputs now."""
+        self._flush_timer.stop()
+        if not self._waiting:
+            return
+        key = digest(self.model.inputs, self.model.target)
+        for column in self.model.columns:
+            if column.id in self._waiting:
+                self._follow(column, key)
+        self._waiting.clear()
+
+    def _follow(self, column: Column, key: bytes) -> None:
         m = self.model
-        self._complete.discard(column.id)
+        inputs, target = m.inputs, m.target
         cached = self.cache.get(column, key)
         if cached is not None:
             column.generation += 1  # drop whatever is on its way
             column.trace, column.error, column.rows = cached, None, {}
-            self._dirty.pop(column.id, None)
-            self._complete.add(column.id)
+            self._basis[column.id] = (inputs, target)
             m.column_ready.emit(column.id)
             m._submit_rows(column)  # noqa: SLF001
             m._memory_timer.start()  # noqa: SLF001
             return
-        if column.model is None or column.trace is None or column.error:
-            m._submit_trace(column)  # noqa: SLF001 (rebuilt from scratch on the new input)
-            return
-        start = min(k, self._dirty.get(column.id, k))
-        self._dirty[column.id] = start
+        basis = self._basis.get(column.id)
+        start = 0 if basis is None else _first_change(basis[0], inputs)
         column.generation += 1
         model, base, generation = column.model, column.trace, column.generation
-        inputs, target = m.inputs, m.target
+        self._in_flight[column.id] = (generation, inputs, target)
 
         def job(ctx):
             # only the steps from `start` on: the states before it do not depend on the edit
@@ -244,10 +283,14 @@ class SequenceEdits(QObject):
             return
         column = self.model._find(key)  # noqa: SLF001
         if column is None or result[0] != column.generation or column.trace is not result[2]:
-            return
-        # the trace now on screen is complete for the current sequence
-        self._dirty.pop(column.id, None)
-        self._complete.add(column.id)
+            return  # the model's handler dropped it
+        flight = self._in_flight.pop(column.id, None)
+        if flight is not None and flight[0] == result[0]:
+            self._basis[column.id] = flight[1:]
+        else:
+            # a full trace asked for elsewhere: any edit since its request would have asked
+            # for a newer one, so it is of the sequence shown now
+            self._basis[column.id] = (self.model.inputs, self.model.target)
 
     # -- task changes ------------------------------------------------------------------------
     def state(self) -> SequenceState:
@@ -267,7 +310,8 @@ class SequenceEdits(QObject):
                         and getattr(task, f.name) is not None}
             settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
             preset = replace(preset, task=task.name, task_settings=settings,
-                             example_seed=int(seed), description=task.description)
+                             example_seed=int(seed), title=task.title,
+                             description=task.description)
         new = SequenceState(task, int(seed), inputs, target, labels, preset, {})
         self.stack.push(TaskChange(self, old, new))
 
@@ -277,8 +321,7 @@ class SequenceEdits(QObject):
         m.inputs, m.target, m.labels = state.inputs, state.target, state.labels
         m.t = min(m.t, m.steps - 1)
         m.selection = None
-        self._dirty.clear()
-        self._complete.clear()
+        self._forget()
         rebuilt = []
         for column in m.columns:
             if column.id in state.models:
@@ -316,6 +359,12 @@ class SequenceEdits(QObject):
             return generation, model, engine.trace_column(model, inputs, target)
 
         m.runner.submit(f"trace:{column.id}", job)
+
+
+def _first_change(before: np.ndarray, after: np.ndarray) -> int:
+    """The first step whose input differs (the last step when none does)."""
+    changed = np.flatnonzero(np.any(before != after, axis=1))
+    return int(changed[0]) if changed.size else len(after) - 1
 
 
 def _fits(model, task) -> bool:

@@ -106,7 +106,7 @@ class InputEditor(QObject):
             hit = self.hit(scene_pos)
             if hit is None:
                 return False
-            self.drag = (self.model.edits.new_drag(), *hit)
+            self.drag = (self.model.edits.begin_drag(), *hit)
             self.model.set_cursor(hit[0])
             return True
         if self.drag is None:
@@ -119,6 +119,7 @@ class InputEditor(QObject):
             return True
         if kind == QEvent.Type.MouseButtonRelease:
             self.drag = None
+            self.model.edits.end_drag()
             return True
         return False
 

@@ -248,3 +248,27 @@ def test_typed_text_becomes_a_text_task(make_window, wait_ready, qtbot):
     assert all(c.model.spec.input_size == vocab for c in model.columns)
     view = window.views[model.columns[0].id]
     assert [item.toPlainText() for item in view.char_items] == model.labels
+
+
+def test_a_long_drag_ends_on_the_trace_of_the_final_input(make_window, wait_ready, qtbot):
+    """Moves of a drag recompute the columns at most every 100 ms, with results landing
+    between moves; the end of the drag leaves every column on its final input."""
+    window = make_window()
+    model = window.model
+    original = model.inputs.copy()
+    drag = model.edits.begin_drag()
+    for i in range(12):
+        model.set_input(60 + i % 3, [0.1 * i], drag=drag)
+        qtbot.wait(40)  # a hand moving the mouse: the worker answers between some moves
+    model.edits.end_drag()
+    wait_ready(window)
+    for column in model.columns:
+        assert model.edits.is_current(column)
+        fresh = column.model.trace(model.inputs, model.target)
+        for name in ("h_l0", "output", "loss", "grad_loss_h_l0"):
+            np.testing.assert_allclose(column.trace[name], fresh[name], rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+    while model.undo_stack.canUndo():
+        model.undo_stack.undo()
+    np.testing.assert_array_equal(model.inputs, original)
+    wait_ready(window)
