@@ -8,7 +8,8 @@
   with the same key (Space is a character of a text); arrows keep stepping.
 
 Every edit goes through ``ExplorerModel.set_input``; ``repaint`` redraws the input strip of
-its view at once, before the worker has recomputed the columns.
+its view at once (a synchronous paint of that strip), before the worker has recomputed the
+columns.
 """
 
 from __future__ import annotations
@@ -47,6 +48,10 @@ class InputEditor(QObject):
         labels = self.model.labels
         if labels is not None and k < len(view.char_items):
             view.char_items[k].setText(labels[k])
+        # paint the strip now rather than when the event loop gets to it: a trace landing
+        # from the worker (which refills every panel) must not delay the feedback
+        strip = view.canvas.mapFromScene(view.input_plot.sceneBoundingRect()).boundingRect()
+        view.canvas.viewport().repaint(strip.adjusted(-2, -2, 2, 2))
 
     # -- where the mouse is ------------------------------------------------------------------
     def _numeric(self) -> bool:
