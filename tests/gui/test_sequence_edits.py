@@ -272,3 +272,15 @@ def test_a_long_drag_ends_on_the_trace_of_the_final_input(make_window, wait_read
         model.undo_stack.undo()
     np.testing.assert_array_equal(model.inputs, original)
     wait_ready(window)
+
+
+def test_a_bad_input_value_is_refused_with_a_message(make_window):
+    window = make_window()
+    model = window.model
+    inputs = model.inputs.copy()
+    assert not model.set_input(3, [float("nan")])
+    assert "input at step 3: expected 1 finite number(s)" in window.statusBar().currentMessage()
+    assert not model.set_input(500, [0.0])
+    assert "step: expected 0..199, got 500" in window.statusBar().currentMessage()
+    np.testing.assert_array_equal(model.inputs, inputs)
+    assert model.undo_stack.count() == 0
