@@ -298,6 +298,9 @@ class ColumnView(QWidget):
                 item.setPos(t, xs.shape[1] if not small else float(np.max(xs)))
                 self.input_plot.addItem(item, ignoreBounds=True)
                 self.char_items.append(item)
+            # a band above the data for the characters (they sit on top of it)
+            lo, hi = self.input_plot.viewRange()[1] if small else (0, xs.shape[1])
+            self.input_plot.setYRange(lo, hi + 0.4 * (hi - lo), padding=0)
         self.input_plot.setXRange(-0.5, steps - 0.5, padding=0)
 
         target = self.model.target

@@ -56,6 +56,7 @@ class Selection:
 
 class ExplorerModel(QObject):
     sequence_changed = Signal()        # new inputs/target (all columns will re-trace)
+    inputs_edited = Signal(int)        # step k: the input at k was edited (columns follow)
     columns_changed = Signal()         # a column was added, removed or reconfigured
     column_ready = Signal(int)         # column id: its trace arrived (or failed)
     rows_ready = Signal(int)           # column id: gradient rows for the cursor arrived
@@ -73,6 +74,7 @@ class ExplorerModel(QObject):
         self._ids = itertools.count()
         self.preset: Preset | None = None
         self.task = None
+        self.example_seed = 0
         self.inputs = np.zeros((1, 1), np.float32)
         self.target: Target | None = None
         self.labels: list[str] | None = None
@@ -82,6 +84,10 @@ class ExplorerModel(QObject):
         # the Jacobian norms cost H backward passes: computed once the cursor rests
         self._memory_timer = QTimer(self, singleShot=True, interval=MEMORY_DELAY_MS)
         self._memory_timer.timeout.connect(self._submit_memory_rows)
+        from ui.edits import SequenceEdits
+
+        self.edits = SequenceEdits(self)  # input edits and task changes, with undo
+        self.undo_stack = self.edits.stack
 
     # -- the sequence ------------------------------------------------------------------------
     @property
@@ -95,6 +101,8 @@ class ExplorerModel(QObject):
         task = make_task(preset.task, **preset.task_settings)
         inputs, target = task.example(seed=preset.example_seed)
         self.preset, self.task = preset, task
+        self.example_seed = preset.example_seed
+        self.edits.reset()
         self.labels = task.decode(inputs) if hasattr(task, "decode") else None
         self.inputs, self.target = np.asarray(inputs, np.float32), target
         self.t = min(preset.start_step, self.steps - 1)
@@ -106,6 +114,15 @@ class ExplorerModel(QObject):
         self.selection_changed.emit()
         for column in self.columns:
             self._submit_trace(column)
+
+    def set_input(self, k: int, x, *, drag: int | None = None) -> bool:
+        """Edit the input at step ``k`` (undoable); the steps from ``k`` on are recomputed."""
+        return self.edits.set_input(k, x, drag=drag)
+
+    def set_task(self, task, seed: int) -> None:
+        """Show ``task``'s example ``seed`` (undoable); columns whose sizes no longer fit get
+        fresh seeded weights, the others are re-traced."""
+        self.edits.set_task(task, seed)
 
     # -- columns -----------------------------------------------------------------------------
     def column(self, column_id: int) -> Column:

@@ -22,6 +22,8 @@ from rnnviz.presets import Preset, load_preset, shipped_presets
 from ui.column_editor import ColumnEditor
 from ui.column_view import ColumnView
 from ui.explorer import ExplorerModel
+from ui.input_editor import InputEditor
+from ui.sequence_tools import SequenceTools
 from ui.settings import Settings
 from ui.side_tabs import SideTabs
 from ui.theme import LIGHT, Theme
@@ -46,6 +48,7 @@ class MainWindow(QMainWindow):
 
         menus = self.menuBar()  # features add their actions to these
         self.file_menu = menus.addMenu("&File")
+        self.edit_menu = menus.addMenu("&Edit")
         self.view_menu = menus.addMenu("&View")
         self.train_menu = menus.addMenu("&Train")
         self._build_toolbar()
@@ -111,6 +114,7 @@ class MainWindow(QMainWindow):
         self.preset_box.addItem(OPEN_ITEM, None)
         self.preset_box.activated.connect(self._on_preset_chosen)
         bar.addWidget(self.preset_box)
+        self.sequence_tools = SequenceTools(self, bar, self.edit_menu)
         self.add_action = QAction("Add column", self)
         self.add_action.setToolTip("Add a model next to the others (at most three)")
         self.add_action.triggered.connect(lambda: self.model.add_column())
@@ -183,6 +187,7 @@ class MainWindow(QMainWindow):
                 view = ColumnView(self.model, column_id, self.theme)
                 view.hovered.connect(self.hover_label.setText)
                 view.edit_requested.connect(self.edit_column)
+                view.input_editor = InputEditor(view)
                 self.views[column_id] = view
             else:
                 view._refresh()  # noqa: SLF001 (a reconfigured column)

@@ -1,0 +1,286 @@
+"""Editing the sequence in the window: input edits re-trace only what follows, undo/redo,
+dragging and typing in the input strip, and the Task dialog with the user's own data."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, Qt
+
+from rnnviz.presets import ModelConfig, Preset
+from rnnviz.tasks import make_task
+
+STATE_PREFIXES = ("h", "c_", "gate_", "output")
+
+
+def _arrays(column):
+    return {k: v.copy() for k, v in column.trace.arrays.items()}
+
+
+def _viewport_point(view, x, y):
+    scene = view.input_plot.getViewBox().mapViewToScene(QPointF(x, y))
+    return view.canvas.mapFromScene(scene)
+
+
+def test_set_input_retraces_what_follows(make_window, wait_ready):
+    window = make_window()
+    model = window.model
+    k = 120
+    before = {c.id: _arrays(c) for c in model.columns}
+    old_input = model.inputs.copy()
+    assert model.set_input(k, [1.5])
+    assert model.inputs[k, 0] == np.float32(1.5)
+    assert model.target.values[k - 1, 0] == np.float32(1.5)  # the next value follows
+    wait_ready(window)
+    for column in model.columns:
+        fresh = column.model.trace(model.inputs, model.target)
+        for name, value in fresh.arrays.items():
+            np.testing.assert_allclose(column.trace[name], value, rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+        for name in column.trace.arrays:
+            if name.startswith(STATE_PREFIXES):
+                np.testing.assert_array_equal(column.trace[name][:k], before[column.id][name][:k])
+                assert not np.allclose(column.trace[name][k:], before[column.id][name][k:])
+        view = window.views[column.id]
+        np.testing.assert_array_equal(view.input_curves[0].yData, model.inputs[:, 0])
+    np.testing.assert_array_equal(np.delete(model.inputs, k), np.delete(old_input, k))
+
+
+def test_undo_restores_the_exact_trace_and_redo_reapplies(make_window, wait_ready):
+    window = make_window()
+    model = window.model
+    before = {c.id: _arrays(c) for c in model.columns}
+    inputs, target = model.inputs.copy(), model.target
+    model.set_input(30, [-0.7])
+    wait_ready(window)
+    after = {c.id: _arrays(c) for c in model.columns}
+    window.sequence_tools.undo_action.trigger()
+    np.testing.assert_array_equal(model.inputs, inputs)
+    np.testing.assert_array_equal(model.target.values, target.values)
+    wait_ready(window)
+    for column in model.columns:
+        for name, value in before[column.id].items():
+            np.testing.assert_array_equal(column.trace[name], value, err_msg=name)
+    window.sequence_tools.redo_action.trigger()
+    assert model.inputs[30, 0] == np.float32(-0.7)
+    wait_ready(window)
+    for column in model.columns:
+        for name, value in after[column.id].items():
+            np.testing.assert_array_equal(column.trace[name], value, err_msg=name)
+
+
+def test_undo_and_redo_shortcuts(make_window, wait_ready, qtbot):
+    window = make_window()
+    model = window.model
+    old = float(model.inputs[5, 0])
+    model.set_input(5, [0.25])
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert model.inputs[5, 0] == np.float32(old)
+    qtbot.keyClick(window, Qt.Key.Key_Z,
+                   Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    assert model.inputs[5, 0] == np.float32(0.25)
+    wait_ready(window)
+
+
+def test_dragging_a_point_edits_the_value(make_window, wait_ready, qtbot):
+    window = make_window()
+    model = window.model
+    view = window.views[model.columns[0].id]
+    k = 80
+    y0 = float(model.inputs[k, 0])
+    start = _viewport_point(view, k, y0)
+    lo, hi = view.input_plot.getViewBox().viewRange()[1]
+    goal = y0 + 0.3 if y0 < 0 else y0 - 0.3
+    end = _viewport_point(view, k, goal)
+    viewport = view.canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
+    assert model.t == k
+    qtbot.mouseMove(viewport, _viewport_point(view, k, (y0 + goal) / 2))
+    qtbot.mouseMove(viewport, end)
+    qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
+    assert lo <= goal <= hi
+    assert model.inputs[k, 0] == pytest.approx(goal, abs=(hi - lo) / 50)
+    for other in window.views.values():  # every column's input strip, before the worker
+        assert other.input_curves[0].yData[k] == model.inputs[k, 0]
+    assert model.undo_stack.count() == 1  # one drag, one undo step
+    wait_ready(window)
+    fresh = model.columns[0].model.trace(model.inputs, model.target)
+    np.testing.assert_allclose(model.columns[0].trace["h_l0"], fresh["h_l0"], atol=1e-6)
+    model.undo_stack.undo()
+    assert model.inputs[k, 0] == np.float32(y0)
+    wait_ready(window)
+
+
+def _text_preset(text="hello world, hello rnn"):
+    return Preset("text", "", "text", {"length": 12, "text": text},
+                  (ModelConfig(cell="lstm", hidden_size=8), ModelConfig(cell="gru",
+                                                                        hidden_size=8)))
+
+
+def test_typing_a_character_edits_a_text_input(qtbot, wait_ready):
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.resize(1400, 900)
+    window.load(_text_preset())
+    window.show()
+    wait_ready(window)
+    model = window.model
+    view = window.views[model.columns[0].id]
+    k = 4
+    viewport = view.canvas.viewport()
+    qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton,
+                     pos=_viewport_point(view, k, model.inputs.shape[1] / 2))
+    assert model.t == k
+    new = "w" if model.labels[k] != "w" else "h"
+    qtbot.keyClick(view.canvas, new)
+    assert model.labels[k] == new
+    assert model.task.decode(model.inputs)[k] == new
+    assert model.t == k + 1  # like overwriting text
+    assert view.char_items[k].toPlainText() == new
+    assert model.target.values[k - 1] == model.task.vocab.index(new)
+    wait_ready(window)
+    fresh = model.columns[0].model.trace(model.inputs, model.target)
+    np.testing.assert_allclose(model.columns[0].trace["loss"], fresh["loss"], atol=1e-5)
+    qtbot.keyClick(view.canvas, " ")  # a space is a character here, not play
+    assert not window.time_controls.playing
+    assert model.labels[k + 1] == " "
+    wait_ready(window)
+    window.close()
+
+
+def test_task_dialog_changes_the_task_and_columns_follow(make_window, wait_ready, qtbot):
+    window = make_window()
+    model = window.model
+    models_before = [c.model for c in model.columns]
+    dialog = window.sequence_tools.open_dialog()
+    dialog.name.setCurrentIndex(dialog.name.findData("adding"))
+    dialog.editors["length"][1].setValue(30)
+    dialog.seed_box.setValue(4)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert model.task.name == "adding" and model.steps == 30 and model.example_seed == 4
+    expected, target = make_task("adding", length=30).example(seed=4)
+    np.testing.assert_array_equal(model.inputs, expected)
+    assert window.sequence_tools.task_button.text() == "Task: Adding problem, 30 steps"
+    assert "rebuilt with fresh seeded weights" in window.statusBar().currentMessage()
+    wait_ready(window)
+    for column, old in zip(model.columns, models_before, strict=True):
+        assert column.model.spec.input_size == 2
+        assert column.model is not old
+        assert column.trace.steps == 30
+        fresh = column.model.trace(expected, target)
+        np.testing.assert_allclose(column.trace["output"], fresh["output"], atol=1e-6)
+    window.sequence_tools.new_action.trigger()
+    assert model.example_seed == 5
+    wait_ready(window)
+    model.undo_stack.undo()
+    model.undo_stack.undo()
+    assert model.task.name == "sine" and model.steps == 200
+    assert [c.model for c in model.columns] == models_before  # the same weights back
+    wait_ready(window)
+
+
+def test_same_sizes_keep_the_weights(make_window, wait_ready):
+    window = make_window()
+    model = window.model
+    models_before = [c.model for c in model.columns]
+    model.set_task(make_task("sine", length=50, frequencies=(0.1,)), 2)
+    wait_ready(window)
+    assert [c.model for c in model.columns] == models_before
+    assert all(c.trace.steps == 50 for c in model.columns)
+
+
+def test_bad_csv_shows_file_and_line_and_changes_nothing(make_window, tmp_path, qtbot):
+    window = make_window()
+    model = window.model
+    path = tmp_path / "prices.csv"
+    path.write_text("day,price\n1,10.5\n2,oops\n3,11\n")
+    inputs, task = model.inputs.copy(), model.task
+    dialog = window.sequence_tools.open_dialog()
+    dialog.name.setCurrentIndex(dialog.name.findData("csv"))
+    dialog.editors["path"][1].line.setText(str(path))
+    columns = dialog.editors["column"][1]
+    assert [columns.itemText(i) for i in range(columns.count())] == ["day", "price"]
+    columns.setCurrentText("price")
+    dialog.editors["length"][1].setValue(2)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert dialog.error.isVisibleTo(dialog)
+    assert f"{path}:3: column 'price': expected a number, got 'oops'" in dialog.error.text()
+    assert model.task is task
+    np.testing.assert_array_equal(model.inputs, inputs)
+    dialog.reject()
+
+
+def test_good_csv_becomes_the_sequence(make_window, wait_ready, tmp_path, qtbot):
+    window = make_window()
+    model = window.model
+    path = tmp_path / "series.csv"
+    path.write_text("t;v\n" + "".join(f"{i};{np.sin(i / 3):.4f}\n" for i in range(40)))
+    dialog = window.sequence_tools.open_dialog()
+    dialog.name.setCurrentIndex(dialog.name.findData("csv"))
+    dialog.editors["path"][1].line.setText(str(path))
+    dialog.editors["column"][1].setCurrentText("v")
+    dialog.editors["length"][1].setValue(20)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert model.task.name == "csv" and model.steps == 20
+    assert model.task.label == "'v'"
+    wait_ready(window)
+    assert all(c.trace.steps == 20 for c in model.columns)
+
+
+def test_typed_text_becomes_a_text_task(make_window, wait_ready, qtbot):
+    window = make_window()
+    model = window.model
+    dialog = window.sequence_tools.open_dialog()
+    dialog.name.setCurrentIndex(dialog.name.findData("text"))
+    dialog.editors["text"][1].setPlainText("to be or not to be")
+    dialog.editors["length"][1].setValue(40)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "expected at least 41 characters" in dialog.error.text()
+    assert model.task.name == "sine"
+    dialog.editors["length"][1].setValue(10)
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert model.task.name == "text" and model.task.corpus == "to be or not to be"
+    assert "".join(model.labels) in model.task.corpus
+    wait_ready(window)
+    vocab = len(model.task.vocab)
+    assert all(c.model.spec.input_size == vocab for c in model.columns)
+    view = window.views[model.columns[0].id]
+    assert [item.toPlainText() for item in view.char_items] == model.labels
+
+
+def test_a_long_drag_ends_on_the_trace_of_the_final_input(make_window, wait_ready, qtbot):
+    """Moves of a drag recompute the columns at most every 100 ms, with results landing
+    between moves; the end of the drag leaves every column on its final input."""
+    window = make_window()
+    model = window.model
+    original = model.inputs.copy()
+    drag = model.edits.begin_drag()
+    for i in range(12):
+        model.set_input(60 + i % 3, [0.1 * i], drag=drag)
+        qtbot.wait(40)  # a hand moving the mouse: the worker answers between some moves
+    model.edits.end_drag()
+    wait_ready(window)
+    for column in model.columns:
+        assert model.edits.is_current(column)
+        fresh = column.model.trace(model.inputs, model.target)
+        for name in ("h_l0", "output", "loss", "grad_loss_h_l0"):
+            np.testing.assert_allclose(column.trace[name], fresh[name], rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+    while model.undo_stack.canUndo():
+        model.undo_stack.undo()
+    np.testing.assert_array_equal(model.inputs, original)
+    wait_ready(window)
+
+
+def test_a_bad_input_value_is_refused_with_a_message(make_window):
+    window = make_window()
+    model = window.model
+    inputs = model.inputs.copy()
+    assert not model.set_input(3, [float("nan")])
+    assert "input at step 3: expected 1 finite number(s)" in window.statusBar().currentMessage()
+    assert not model.set_input(500, [0.0])
+    assert "step: expected 0..199, got 500" in window.statusBar().currentMessage()
+    np.testing.assert_array_equal(model.inputs, inputs)
+    assert model.undo_stack.count() == 0

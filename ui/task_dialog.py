@@ -1,0 +1,260 @@
+"""The Task dialog: which task the explorer shows, its settings, and which example.
+
+The settings form is generated from the task's dataclass fields (``rnnviz.tasks``): integers
+and numbers get spin boxes, lists of numbers a comma-separated line, a file path a line with
+"Browse…", the CSV column a list filled from the file's header, and the text of a character
+model a box to type into. OK builds the task with ``make_task``; a bad setting (a missing
+file, a non-numeric CSV cell, a text too short for the length) shows its one-line error under
+the form and the dialog stays open with nothing changed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import MISSING, fields
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from rnnviz.errors import RnnvizError
+from rnnviz.tasks import MAX_LENGTH, TASKS, Task, make_task, task_settings
+
+MAX_SEED = 2**31 - 1
+
+
+def csv_header(path: str) -> list[str]:
+    """The column names of a CSV file's header row, or ``["0", "1", ...]`` when its first
+    row is all numbers; empty when the file cannot be read."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")[:65536]
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        first = next((r for r in csv.reader(io.StringIO(text), dialect)
+                      if any(c.strip() for c in r)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+
+    def number(cell: str) -> bool:
+        try:
+            float(cell)
+        except ValueError:
+            return False
+        return True
+
+    if any(c.strip() and not number(c) for c in first):
+        return [c.strip() for c in first]
+    return [str(i) for i in range(len(first))]
+
+
+class PathField(QWidget):
+    """A file path: a line to type it and a "Browse…" button."""
+
+    def __init__(self, caption: str, filters: str, parent=None):
+        super().__init__(parent)
+        self.line = QLineEdit()
+        self.line.setPlaceholderText("a file path")
+        self.button = QPushButton("Browse…")
+        self.button.clicked.connect(self._browse)
+        self._caption, self._filters = caption, filters
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.line, 1)
+        layout.addWidget(self.button)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self._caption, self.line.text(),
+                                              self._filters)
+        if path:
+            self.line.setText(path)
+
+    def value(self) -> str | None:
+        return self.line.text().strip() or None
+
+    def set_value(self, value) -> None:
+        self.line.setText("" if value is None else str(value))
+
+
+class TaskDialog(QDialog):
+    """Choose a task, its settings and the example seed; ``task()`` and ``seed()`` once
+    accepted."""
+
+    def __init__(self, task: Task | None = None, seed: int = 0, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Task")
+        self.setMinimumWidth(520)
+        self.result_task: Task | None = None
+        self.name = QComboBox()
+        for name, cls in TASKS.items():
+            self.name.addItem(cls.title, name)
+        self.description = QLabel()
+        self.description.setWordWrap(True)
+        self.form_holder = QWidget()
+        self.form = QFormLayout(self.form_holder)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.seed_box = QSpinBox(minimum=0, maximum=MAX_SEED)
+        self.seed_box.setToolTip("Which example of the task to show (the same seed always "
+                                 "gives the same sequence)")
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet("color: #b00020;")
+        self.error.hide()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        top = QFormLayout()
+        top.addRow("Task", self.name)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.description)
+        layout.addWidget(self.form_holder)
+        seed_row = QFormLayout()
+        seed_row.addRow("Example seed", self.seed_box)
+        layout.addLayout(seed_row)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.editors: dict[str, tuple[str, QWidget]] = {}
+        self.name.currentIndexChanged.connect(lambda _: self._build_form(None))
+        if task is not None:
+            self.name.setCurrentIndex(self.name.findData(task.name))
+        self._build_form(task)
+        self.seed_box.setValue(int(seed))
+
+    # -- the form ----------------------------------------------------------------------------
+    @property
+    def task_name(self) -> str:
+        return self.name.currentData()
+
+    def _build_form(self, task: Task | None) -> None:
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.editors = {}
+        self.error.hide()
+        name = self.task_name
+        cls = TASKS[name]
+        self.description.setText(cls.description if isinstance(cls.description, str)
+                                 else "Predict the next value of a column of your CSV file.")
+        wanted = set(task_settings(name))
+        for f in fields(cls):
+            if f.name not in wanted:
+                continue
+            default = getattr(task, f.name) if task is not None else (
+                f.default if f.default is not MISSING else None)
+            kind, editor = self._editor(name, f.name, str(f.type), default)
+            self.editors[f.name] = (kind, editor)
+            self.form.addRow(f.name.replace("_", " ").capitalize(), editor)
+        if "path" in self.editors and "column" in self.editors:
+            path = self.editors["path"][1]
+            path.line.textChanged.connect(self._fill_columns)
+            self._fill_columns(path.line.text(), keep=True)
+
+    def _editor(self, task: str, key: str, kind: str, value) -> tuple[str, QWidget]:
+        if key == "path":
+            filters = "CSV files (*.csv *.tsv *.txt);;All files (*)" if task == "csv" else (
+                "Text files (*.txt *.md *.py);;All files (*)")
+            editor = PathField("CSV file" if task == "csv" else "Text file", filters)
+            editor.set_value(value)
+            return "path", editor
+        if key == "column":
+            editor = QComboBox()
+            editor.setEditable(True)
+            editor.setToolTip("The column of numbers to use: pick one from the file's header")
+            editor.setCurrentText("" if value is None else str(value))
+            return "column", editor
+        if key == "text":
+            editor = QPlainTextEdit()
+            editor.setPlaceholderText("Type or paste a text here, or leave empty to read the "
+                                      "file above (or, with neither, the shipped story)")
+            editor.setFixedHeight(90)
+            editor.setPlainText(value or "")
+            return "text", editor
+        if kind == "int":
+            editor = QSpinBox(minimum=0, maximum=MAX_LENGTH)
+            editor.setValue(int(value or 0))
+            return "int", editor
+        if kind == "float":
+            editor = QDoubleSpinBox(minimum=0.0, maximum=1e6, decimals=4, singleStep=0.01)
+            editor.setValue(float(value or 0.0))
+            return "float", editor
+        editor = QLineEdit(", ".join(f"{v:g}" for v in value) if isinstance(value, (list, tuple))
+                           else ("" if value is None else str(value)))
+        editor.setToolTip("Numbers separated by commas")
+        return "floats", editor
+
+    def _fill_columns(self, path: str, keep: bool = False) -> None:
+        box = self.editors["column"][1]
+        current = box.currentText()
+        names = csv_header(path) if path.strip() else []
+        box.blockSignals(True)
+        box.clear()
+        box.addItems(names)
+        if keep and current:
+            box.setCurrentText(current)
+        elif names:
+            box.setCurrentIndex(0)
+        box.blockSignals(False)
+
+    # -- reading it --------------------------------------------------------------------------
+    def settings(self) -> dict:
+        """The settings as ``make_task`` takes them (raises ``RnnvizError`` on a bad one)."""
+        out = {}
+        for key, (kind, editor) in self.editors.items():
+            if kind == "path":
+                value = editor.value()
+            elif kind == "column":
+                text = editor.currentText().strip()
+                names = [editor.itemText(i) for i in range(editor.count())]
+                header = names and not all(n.isdigit() for n in names)
+                value = int(text) if text.isdigit() and not (header and text in names) else text
+            elif kind == "text":
+                value = editor.toPlainText() or None
+            elif kind in ("int", "float"):
+                value = editor.value()
+            else:
+                parts = [p.strip() for p in editor.text().split(",") if p.strip()]
+                try:
+                    value = tuple(float(p) for p in parts)
+                except ValueError:
+                    raise RnnvizError(f"{key}: expected numbers separated by commas, got "
+                                      f"{editor.text()!r}") from None
+            if value is not None:
+                out[key] = value
+        if self.task_name == "text" and "text" in out and "path" in out:
+            del out["path"]  # typed text wins over a file
+        return out
+
+    def seed(self) -> int:
+        return self.seed_box.value()
+
+    def task(self) -> Task:
+        """The task the form describes (raises ``RnnvizError`` when a setting is bad)."""
+        return make_task(self.task_name, **self.settings())
+
+    def accept(self) -> None:
+        try:
+            self.result_task = self.task()
+        except RnnvizError as exc:
+            self.error.setText(f"⚠ {exc}")
+            self.error.show()
+            return
+        self.error.hide()
+        super().accept()
