@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QFileDialog
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QToolBar
 
 from rnnviz.errors import RnnvizError
 from ui.preset_saving import save_setup
@@ -43,7 +43,14 @@ class TrainingDock:
         window.train_menu.addAction(self.stop_action)
         toggle = self.dock.toggleViewAction()
         toggle.setText("Training panel")
+        toggle.setShortcut(QKeySequence("Ctrl+Shift+T"))
+        toggle.setToolTip("Show or hide the training panel (Ctrl+Shift+T)")
         window.view_menu.addAction(toggle)
+        toolbar = window.findChild(QToolBar, "preset-bar")
+        if toolbar is not None:
+            toolbar.addAction(toggle)
+        # The plots get the whole height until someone asks to train.
+        self.dock.hide()
         self.save_action = QAction("Save preset as…", window, shortcut=QKeySequence.SaveAs)
         self.save_action.setToolTip("Save the columns, their weights and their training "
                                     "options as a new preset")

@@ -4,6 +4,7 @@ as, and a bad preset opened while trained columns are on screen."""
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QToolBar
 
 from rnnviz.model import Model
 from rnnviz.presets import load_preset
@@ -47,6 +48,19 @@ def tiny(tmp_path):
         return path
 
     return write
+
+
+@pytest.fixture
+def make_window(make_window):
+    """The shared window fixture, with the training panel shown (it starts hidden, as in the
+    app, until someone asks to train)."""
+
+    def make(*args, **kwargs):
+        window = make_window(*args, **kwargs)
+        window.training.dock.show()
+        return window
+
+    return make
 
 
 @pytest.fixture
@@ -370,3 +384,20 @@ def test_the_progress_text_says_where_a_run_is():
     assert format_progress("LSTM", history) == "LSTM · compiling…"
     history.state, history.step = "stopped", 130
     assert format_progress("GRU", history) == "GRU · step 130/500 · stopped"
+
+
+def test_the_panel_starts_hidden_and_the_toolbar_shows_it(qtbot, tiny):
+    from rnnviz.presets import load_preset
+    from ui.main_window import MainWindow
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.load(load_preset(tiny()))
+    window.show()
+    dock = window.training.dock
+    assert not dock.isVisible()  # the plots get the whole height in front of a class
+    toggle = dock.toggleViewAction()
+    assert toggle in window.findChild(QToolBar, "preset-bar").actions()
+    toggle.trigger()
+    assert dock.isVisible()
+    window.close()
