@@ -181,15 +181,17 @@ class ExplorerModel(QObject):
             self.selection_changed.emit()
 
     # -- work on the worker thread -----------------------------------------------------------
-    def _submit_trace(self, column: Column) -> None:
+    def _submit_trace(self, column: Column, model: Model | None = None) -> None:
+        """Trace ``column``: with ``model`` (weights in memory) if given, else the model its
+        config builds."""
         column.generation += 1
         config, generation = column.config, column.generation
         inputs, target = self.inputs, self.target
         input_size, output_size = self.task.input_size, self.task.output_size
 
         def job(ctx):
-            model = engine.build_model(config, input_size, output_size)
-            return generation, model, engine.trace_column(model, inputs, target)
+            built = model or engine.build_model(config, input_size, output_size)
+            return generation, built, engine.trace_column(built, inputs, target)
 
         self.runner.submit(f"trace:{column.id}", job)
 
@@ -254,6 +256,32 @@ class ExplorerModel(QObject):
             column.error = message
             self.column_ready.emit(column.id)
         self.message.emit(f"{column.config.title}: {message}")
+
+    def restore(self, session) -> None:
+        """Show a saved ``rnnviz.session.Session``: its preset's task with the session's own
+        input and target, each column's model as saved (trained weights included), its
+        cursor, selection and shown layers."""
+        from rnnviz.tasks import make_task
+
+        preset = session.preset
+        self.task = make_task(preset.task, **preset.task_settings)
+        self.preset = preset
+        self.labels = (self.task.decode(session.inputs) if hasattr(self.task, "decode")
+                       else None)
+        self.inputs, self.target = np.asarray(session.inputs, np.float32), session.target
+        self.t = min(session.t, self.steps - 1)
+        self.columns = [Column(next(self._ids), config, unit=unit)
+                        for config, unit in zip(preset.models, session.units, strict=True)]
+        self.selection = None
+        if session.selection is not None:
+            index, name, unit = session.selection
+            self.selection = Selection(self.columns[index].id, name, unit)
+        self.sequence_changed.emit()
+        self.columns_changed.emit()
+        self.cursor_changed.emit(self.t)
+        self.selection_changed.emit()
+        for column, model in zip(self.columns, session.models, strict=True):
+            self._submit_trace(column, model)
 
     def shutdown(self) -> None:
         """Stop the worker thread (call before the app quits)."""

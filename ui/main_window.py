@@ -24,6 +24,7 @@ from ui.column_view import ColumnView
 from ui.explorer import ExplorerModel
 from ui.inspector import Inspector
 from ui.settings import Settings
+from ui.share_menu import install as install_share_menu
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
 
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
             lambda busy: self.busy_label.setText("computing…" if busy else ""))
         self.model.sequence_changed.connect(self._update_description)
         self.resize(1600, 1000)
+        self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
             geometry = settings.geometry()
             if geometry:
