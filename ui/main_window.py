@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
@@ -174,7 +175,9 @@ class MainWindow(QMainWindow):
             if column_id not in wanted:
                 view = self.views.pop(column_id)
                 view.setParent(None)
-                view.deleteLater()
+                # deleted now, not later: a new preset or session sends cursor and selection
+                # signals next, which a view of a column that is gone must not receive
+                shiboken6.delete(view)
         for index, column_id in enumerate(wanted):
             view = self.views.get(column_id)
             if view is None:

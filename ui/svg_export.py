@@ -18,7 +18,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QPoint, QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter, QRegion
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QGraphicsRectItem, QWidget
+from PySide6.QtWidgets import QGraphicsRectItem, QMenuBar, QWidget
 
 _BODY = re.compile(r"<svg\b[^>]*>(.*)</svg>\s*$", re.S)
 _IDS = re.compile(r'(id="|url\(#|href="#)([A-Za-z_][\w.-]*)')
@@ -108,7 +108,12 @@ def window_svg(window: QWidget) -> str:
                 return
             painter.save()
             painter.translate(widget.mapTo(window, QPoint(0, 0)))
-            QWidget.render(widget, painter, QPoint(0, 0), QRegion(), flags)
+            if isinstance(widget, QMenuBar):
+                # it clips its background to the area around the entries, a region the
+                # SVG generator loses (the background then hides the entries): as pixels
+                painter.drawPixmap(0, 0, widget.grab())
+            else:
+                QWidget.render(widget, painter, QPoint(0, 0), QRegion(), flags)
             painter.restore()
             for child in widget.children():
                 if isinstance(child, QWidget) and not child.isWindow():
