@@ -11,6 +11,11 @@ A session file (``.rnnviz``, a zip) holds::
                                 included), under PyTorch's names
     input.npy                   the input sequence (T, I) as shown (edited or not)
     target.npz                  "values" (T, O) or (T,) and "mask" (T,), when there is a target
+    data/<name>                 the task's data file (a CSV series, a text corpus), when its
+                                settings name one; task.path then names it inside the zip
+
+Opened elsewhere, such a data file is copied out to the user's cache folder
+(``RNNVIZ_CACHE_DIR`` or platformdirs), under the hash of its bytes, for the task to read.
 
 It is written atomically, and read without unpickling: every member is checked (shapes against
 the preset's task and models) and any problem raises one ``RnnvizError`` line naming the file
@@ -44,6 +49,28 @@ STATE, PRESET, INPUT, TARGET = "state.json", "preset.toml", "input.npy", "target
 
 def weights_member(k: int) -> str:
     return f"weights/{k}.safetensors"
+
+
+def data_member(path: Path) -> str:
+    return f"data/{path.name}"
+
+
+def _task_data_file(preset: Preset) -> Path | None:
+    """The file a task reads its data from (``path`` of the csv and text tasks), if any."""
+    setting = preset.task_settings.get("path")
+    if setting is None:
+        return None
+    path = Path(setting)
+    if not path.is_file():
+        raise RnnvizError(f"{path}: the task's data file is gone, so the session cannot hold it")
+    return path
+
+
+def _cache_folder() -> Path:
+    import platformdirs
+
+    return Path(os.environ.get("RNNVIZ_CACHE_DIR")
+                or platformdirs.user_cache_dir("rnnviz")) / "sessions"
 
 
 @dataclass
@@ -95,9 +122,14 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
     state = {"format": FORMAT, "version": VERSION, "t": int(session.t), "selection": selection,
              "columns": [{"unit": unit} for unit in session.units],
              "target": None if session.target is None else session.target.kind}
+    data_file = _task_data_file(session.preset)
+    if data_file is not None:
+        data["task"]["path"] = data_member(data_file)
     path = Path(path)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(STATE, json.dumps(state, indent=2))
+        if data_file is not None:
+            zf.writestr(data_member(data_file), data_file.read_bytes())
         zf.writestr(PRESET, tomli_w.dumps(data))
         for k, model in enumerate(session.models):
             arrays = {name: np.ascontiguousarray(np.asarray(model.params[name]))
@@ -205,10 +237,30 @@ def _read_preset(r: _Reader) -> Preset:
     for k, table in enumerate(models):
         if not isinstance(table, dict) or table.pop("weights", None) != weights_member(k):
             r.fail(f"{PRESET}: models[{k}].weights: expected \"{weights_member(k)}\"")
+    task = data.get("task")
+    if isinstance(task, dict) and isinstance(task.get("path"), str):
+        task["path"] = str(_extract_data(r, task["path"]))
     import tomli_w
 
     # the weights come from the zip, so the preset is checked without weight files
     return parse_preset(tomli_w.dumps(data), source=source)
+
+
+def _extract_data(r: _Reader, member: str) -> Path:
+    """Copy the task's data file out of the zip (once per content) and return its path."""
+    import hashlib
+
+    name = member.removeprefix("data/")
+    if member != f"data/{name}" or not name or "/" in name or name in (".", ".."):
+        r.fail(f"{PRESET}: task.path: expected \"data/<file name>\" inside the session, "
+               f"got {member!r}")
+    content = r.bytes(member)
+    target = _cache_folder() / hashlib.sha256(content).hexdigest()[:16] / name
+    if not (target.is_file() and target.read_bytes() == content):
+        from rnnviz.files import write_bytes_atomic
+
+        write_bytes_atomic(target, content)
+    return target
 
 
 def _read_inputs(r: _Reader, task) -> np.ndarray:

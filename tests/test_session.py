@@ -3,6 +3,7 @@ file gets one line naming the file and what is wrong."""
 
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -167,3 +168,31 @@ def test_a_failed_write_leaves_the_old_file(tmp_path):
         write_session(path, session)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.rnnviz"]
+
+
+def test_a_csv_task_travels_with_its_data(tmp_path, monkeypatch):
+    """The task's data file goes into the session, so it opens where that file is not."""
+    monkeypatch.setenv("RNNVIZ_CACHE_DIR", str(tmp_path / "cache"))
+    here = tmp_path / "here"
+    here.mkdir()
+    series = here / "series.csv"
+    series.write_text("v\n" + "\n".join(str(np.sin(k / 3)) for k in range(40)) + "\n")
+    config = ModelConfig("gru", 3)
+    preset = Preset("csv", "", "csv", {"path": str(series), "length": 20}, (config,))
+    task = make_task("csv", path=str(series), length=20)
+    inputs, target = task.example(seed=0)
+    session = Session(preset, inputs, target, [build_model(config, 1, 1)])
+    path = tmp_path / "s.rnnviz"
+    write_session(path, session)
+    series.unlink()  # "another machine": the original file is not there
+
+    back = read_session(path)
+    extracted = Path(back.preset.task_settings["path"])
+    assert extracted.is_relative_to(tmp_path / "cache") and extracted.name == "series.csv"
+    assert extracted.read_text().startswith("v\n")
+    np.testing.assert_array_equal(back.inputs, inputs)
+    again = make_task(back.preset.task, **back.preset.task_settings)
+    np.testing.assert_array_equal(again.example(seed=0)[0], inputs)
+    with zipfile.ZipFile(path) as zf:
+        assert "data/series.csv" in zf.namelist()
+        assert 'path = "data/series.csv"' in zf.read("preset.toml").decode()

@@ -20,7 +20,7 @@ def _read(path) -> dict[str, np.ndarray]:
 def test_csv_reloads_to_the_trace(tmp_path):
     model = Model.create("lstm", 2, 3, num_layers=2, bidirectional=True, output_size=2, seed=4)
     xs = np.random.default_rng(0).normal(size=(9, 2)).astype(np.float32)
-    target = Target(np.random.default_rng(1).normal(size=(9, 2)))
+    target = Target(np.random.default_rng(1).normal(size=(9, 2)).astype(np.float32))
     trace = model.trace(xs, target, flow=True)
     trace.arrays["loss"] = trace["loss"].copy()
     trace.arrays["loss"][4] = np.nan  # NaN is written and read back, never dropped

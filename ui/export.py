@@ -21,6 +21,7 @@ from rnnviz.trace_csv import trace_to_csv
 
 IMAGE_SUFFIXES = (".png", ".svg")
 STEP_TIMEOUT_S = 300.0
+ASK_MEMORY_AT_ONCE = True
 
 
 class Cancelled(Exception):
@@ -106,6 +107,15 @@ def wait_for_step(model, timeout: float = STEP_TIMEOUT_S) -> None:
     app.processEvents()
 
 
+def ask_memory_now(model) -> None:
+    """Ask for the Jacobian norms of the cursor's step now: the window waits for the cursor to
+    rest (so that playing does not queue them), an export knows it will."""
+    timer = model._memory_timer  # noqa: SLF001
+    if timer.isActive():
+        timer.stop()
+        model._submit_memory_rows()  # noqa: SLF001
+
+
 def grab_rgb(widget: QWidget) -> np.ndarray:
     """The widget's pixels as ``(H, W, 3) uint8``."""
     image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
@@ -140,6 +150,8 @@ def export_animation(window: QWidget, paths, start: int, stop: int, fps: float =
             writers = [stack.enter_context(animation_writer(path, fps)) for path in paths]
             for done, t in enumerate(range(start, stop + 1), start=1):
                 model.set_cursor(t)
+                if ASK_MEMORY_AT_ONCE:
+                    ask_memory_now(model)
                 wait_for_step(model)
                 frame = grab_rgb(window)
                 for add in writers:

@@ -91,6 +91,7 @@ def test_trace_as_csv_and_npz(make_window, tmp_path):
             np.testing.assert_array_equal(npz[name], trace[name])
 
 
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, when ffmpeg reads
 def test_animation_has_one_frame_per_step(make_window, tmp_path):
     window = make_window()
     before = window.model.t
