@@ -278,6 +278,15 @@ class ExplorerModel(QObject):
             self.selection = Selection(self.columns[index].id, name, unit)
         self.sequence_changed.emit()
         self.columns_changed.emit()
+        if self.selection is not None:
+            def outline_when_ready(column_id: int, selected=self.selection.column) -> None:
+                # a view outlines a unit only in a heatmap with data, so once its column is
+                # ready (connected after the new views, so that they have filled theirs)
+                if column_id == selected:
+                    self.column_ready.disconnect(outline_when_ready)
+                    self.selection_changed.emit()
+
+            self.column_ready.connect(outline_when_ready)
         self.cursor_changed.emit(self.t)
         self.selection_changed.emit()
         for column, model in zip(self.columns, session.models, strict=True):

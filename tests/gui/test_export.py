@@ -167,3 +167,59 @@ def test_export_command_bad_input_exits_2_with_one_line(tmp_path, capsys):
     assert main(["export", "sine", "--gif", str(tmp_path / "a.png")]) == 2
     assert "expected a file name ending in .gif" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_menu_dialogs_pick_paths_and_numbers(make_window, tmp_path, monkeypatch):
+    """The entries' dialogs only choose; what they choose reaches the files."""
+    from PySide6.QtWidgets import QFileDialog, QInputDialog
+
+    import ui.share_menu as share_menu
+
+    window = make_window()
+    chosen = {}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda *a: (str(chosen["path"]), chosen["filter"]))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a: (a[3][chosen["item"]], True))
+
+    chosen.update(path=tmp_path / "window", filter="SVG drawing (*.svg)")
+    window.share.window_action.trigger()
+    ET.parse(tmp_path / "window.svg")  # the filter's suffix was added
+
+    chosen.update(path=tmp_path / "gate.png", filter="PNG image (*.png)", item=0)
+    window.share.panel_action.trigger()
+    assert QImage(str(tmp_path / "gate.png")).width() > 100
+
+    chosen.update(path=tmp_path / "lstm", filter="CSV table (*.csv)", item=1)
+    window.share.trace_action.trigger()
+    header = (tmp_path / "lstm.csv").read_text().splitlines()[0]
+    assert "c_l0[0]" in header  # the second column, the LSTM, has a cell state
+
+    def fill(dialog):
+        dialog.start.setValue(5)
+        dialog.stop.setValue(7)
+        dialog.fps.setValue(4)
+        return True
+
+    monkeypatch.setattr(share_menu.RangeDialog, "exec", fill)
+    chosen.update(path=tmp_path / "steps", filter="GIF animation (*.gif)")
+    window.share.gif_action.trigger()
+    assert iio.improps(tmp_path / "steps.gif", plugin="pillow").n_images == 3
+    assert iio.immeta(tmp_path / "steps.gif", plugin="pillow")["duration"] == 250
+
+    chosen.update(path=tmp_path / "lesson", filter="rnnviz session (*.rnnviz)")
+    window.share.save_action.trigger()
+    monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                        lambda *a: (str(tmp_path / "lesson.rnnviz"), ""))
+    window.model.set_cursor(3)
+    window.share.open_action.trigger()
+    assert window.model.t == window.model.preset.start_step == 60
+
+
+def test_opening_a_bad_session_from_the_command_line(tmp_path, capsys):
+    from ui.app import main as app_main
+
+    bad = tmp_path / "bad.rnnviz"
+    bad.write_text("not a zip")
+    assert app_main([str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"rnnviz: error: {bad}: not an rnnviz")

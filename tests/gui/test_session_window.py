@@ -63,6 +63,8 @@ def test_session_reopens_what_was_on_screen(make_window, wait_ready, tmp_path):
     view = fresh.views[back.columns[1].id]
     np.testing.assert_array_equal(view.heatmaps["gate1"].data,
                                   saved.columns[1].trace["gate_f_l0"].T)
+    assert view.heatmaps["gate1"].outline.isVisible()  # the selected unit is outlined
+    assert view.heatmaps["gate1"].outline.rect().top() == 3
 
 
 def test_bad_session_files_leave_the_window_as_it_was(make_window, tmp_path):
