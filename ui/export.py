@@ -21,7 +21,7 @@ from rnnviz.trace_csv import trace_to_csv
 
 IMAGE_SUFFIXES = (".png", ".svg")
 STEP_TIMEOUT_S = 300.0
-ASK_MEMORY_AT_ONCE = True
+ASK_MEMORY_AT_ONCE = True  # see ask_memory_now; benchmarks/bench_export.py compares both
 
 
 class Cancelled(Exception):

@@ -223,3 +223,15 @@ def test_opening_a_bad_session_from_the_command_line(tmp_path, capsys):
     assert app_main([str(bad)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"rnnviz: error: {bad}: not an rnnviz")
+
+
+def test_cancel_in_the_progress_dialog(make_window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QProgressDialog
+
+    window = make_window()
+    before = window.model.t
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: True)
+    assert not window.share.animation_to(tmp_path / "a.gif", 0, 20, 5.0)
+    assert list(tmp_path.iterdir()) == []
+    assert window.statusBar().currentMessage() == "animation export cancelled; nothing written"
+    assert window.model.t == before and not window.share.progress_dialog.isVisible()
