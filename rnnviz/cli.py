@@ -173,6 +173,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT "
                    "(default: 1600x1000)")
     p.set_defaults(func=lambda args: _front_end("ui.render").main(args))
+
+    p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")
+    p.add_argument("preset", help="a shipped preset's name or a .toml file")
+    p.add_argument("--gif", help="the animated .gif to write")
+    p.add_argument("--mp4", help="the .mp4 to write (needs ffmpeg: pip install imageio-ffmpeg)")
+    p.add_argument("--from", dest="start", type=int, default=0, help="first step (default 0)")
+    p.add_argument("--to", dest="stop", type=int, default=None,
+                   help="last step, included (default: the last step)")
+    p.add_argument("--fps", type=float, default=10.0, help="frames per second (default 10)")
+    p.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT "
+                   "(default: 1600x1000)")
+    p.set_defaults(func=lambda args: _front_end("ui.export_cli").main(args))
     return parser
 
 

@@ -1,5 +1,5 @@
 """Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
-used, or the default one)."""
+used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
 from rnnviz.presets import DEFAULT_PRESET, load_preset
+from rnnviz.session import SUFFIX as SESSION_SUFFIX
+from rnnviz.session import read_session
 
 
 def _has_display() -> bool:
@@ -39,6 +41,14 @@ def main(argv: list[str] | None = None) -> int:
     from ui.main_window import MainWindow
     from ui.settings import Settings
 
+    session = None
+    if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):  # rnnviz lesson.rnnviz
+        try:
+            session = read_session(preset_arg)
+        except RnnvizError as exc:
+            print(f"rnnviz: error: {exc}", file=sys.stderr)
+            return 2
+        preset_arg = None
     compile_cache.enable()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("rnnviz")
@@ -51,6 +61,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
         preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
     window = MainWindow(settings=settings)
-    window.load(preset)
+    if session is None:
+        window.load(preset)
+    else:
+        window.model.restore(session)
     window.show()
     return app.exec()

@@ -206,6 +206,8 @@ class ExplorerModel(QObject):
 
     # -- work on the worker thread -----------------------------------------------------------
     def _submit_trace(self, column: Column, model: Model | None = None) -> None:
+        """Trace ``column``: with ``model`` (weights in memory) if given, else the model its
+        config builds."""
         column.generation += 1
         config, generation = column.config, column.generation
         inputs, target = self.inputs, self.target
@@ -298,6 +300,43 @@ class ExplorerModel(QObject):
         Jacobian rows waiting for the cursor to rest included."""
         return (self.runner.is_idle() and not self._memory_timer.isActive()
                 and all(c.ready or c.error for c in self.columns))
+
+    def restore(self, session) -> None:
+        """Show a saved ``rnnviz.session.Session``: its preset's task with the session's own
+        input and target, each column's model as saved (trained weights included), its
+        cursor, selection and shown layers."""
+        from rnnviz.tasks import make_task
+
+        preset = session.preset
+        self.task = make_task(preset.task, **preset.task_settings)
+        self.preset = preset
+        self.example_seed = preset.example_seed
+        self.edits.reset()
+        self.labels = (self.task.decode(session.inputs) if hasattr(self.task, "decode")
+                       else None)
+        self.inputs, self.target = np.asarray(session.inputs, np.float32), session.target
+        self.t = min(session.t, self.steps - 1)
+        self.columns = [Column(next(self._ids), config, unit=unit)
+                        for config, unit in zip(preset.models, session.units, strict=True)]
+        self.selection = None
+        if session.selection is not None:
+            index, name, unit = session.selection
+            self.selection = Selection(self.columns[index].id, name, unit)
+        self.sequence_changed.emit()
+        self.columns_changed.emit()
+        if self.selection is not None:
+            def outline_when_ready(column_id: int, selected=self.selection.column) -> None:
+                # a view outlines a unit only in a heatmap with data, so once its column is
+                # ready (connected after the new views, so that they have filled theirs)
+                if column_id == selected:
+                    self.column_ready.disconnect(outline_when_ready)
+                    self.selection_changed.emit()
+
+            self.column_ready.connect(outline_when_ready)
+        self.cursor_changed.emit(self.t)
+        self.selection_changed.emit()
+        for column, model in zip(self.columns, session.models, strict=True):
+            self._submit_trace(column, model)
 
     def shutdown(self) -> None:
         """Stop the worker thread (call before the app quits)."""

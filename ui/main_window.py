@@ -25,6 +25,7 @@ from ui.explorer import ExplorerModel
 from ui.input_editor import InputEditor
 from ui.sequence_tools import SequenceTools
 from ui.settings import Settings
+from ui.share_menu import install as install_share_menu
 from ui.side_tabs import SideTabs
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.model.sequence_changed.connect(self._update_description)
         self.training = install_training(self)
         self.resize(1600, 1000)
+        self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
             geometry = settings.geometry()
             if geometry:
@@ -178,6 +180,9 @@ class MainWindow(QMainWindow):
         for column_id in list(self.views):
             if column_id not in wanted:
                 view = self.views.pop(column_id)
+                # it stops listening now: a new preset or session sends cursor and selection
+                # signals next, which a view of a column that is gone must not receive; it is
+                # deleted later, since its own ✕ button may be what removed it
                 view.detach()
                 view.setParent(None)
                 view.deleteLater()

@@ -1,0 +1,163 @@
+"""Exporting what the window shows: the window or one panel as PNG/SVG, a column's trace as
+CSV/NPZ, and the stepping as an animated GIF/MP4. Functions take paths; the dialogs that pick
+the paths are in ``ui/share_menu.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QApplication, QWidget
+
+from rnnviz.animation import animation_writer, check_animation_path
+from rnnviz.errors import RnnvizError
+from rnnviz.files import atomic_path, write_bytes_atomic
+from rnnviz.trace_csv import trace_to_csv
+
+IMAGE_SUFFIXES = (".png", ".svg")
+STEP_TIMEOUT_S = 300.0
+ASK_MEMORY_AT_ONCE = True  # see ask_memory_now; benchmarks/bench_export.py compares both
+
+
+class Cancelled(Exception):
+    """The user cancelled an export; nothing was written."""
+
+
+def _suffix(path: Path, allowed: tuple[str, ...]) -> str:
+    suffix = path.suffix.lower()
+    if suffix not in allowed:
+        raise RnnvizError(f"{path}: expected a file name ending in {' or '.join(allowed)}")
+    return suffix
+
+
+# -- still pictures ----------------------------------------------------------------------------
+def export_widget(widget: QWidget, path) -> None:
+    """``widget`` (the whole window, say) as PNG (pixels) or SVG (vector curves and text, the
+    heatmaps as embedded images), atomically."""
+    path = Path(path)
+    if _suffix(path, IMAGE_SUFFIXES) == ".png":
+        image = widget.grab()
+        with atomic_path(path) as tmp:
+            if not image.save(str(tmp), "PNG"):
+                raise RnnvizError(f"{path}: could not write the PNG")
+        return
+    from ui.svg_export import window_svg
+
+    write_bytes_atomic(path, window_svg(widget).encode("utf-8"))
+
+
+def export_plot(plot, path, scale: float = 4.0) -> None:
+    """One panel (a pyqtgraph ``PlotItem``) as PNG (drawn ``scale`` times its size on screen,
+    a zoom of what is shown) or SVG."""
+    from ui.svg_export import plot_png, plot_svg
+
+    path = Path(path)
+    if _suffix(path, IMAGE_SUFFIXES) == ".png":
+        image = plot_png(plot, scale)
+        with atomic_path(path) as tmp:
+            if not image.save(str(tmp), "PNG"):
+                raise RnnvizError(f"{path}: could not write the PNG")
+        return
+    write_bytes_atomic(path, plot_svg(plot).encode("utf-8"))
+
+
+def export_trace(column, path) -> None:
+    """A column's trace as ``.csv`` (one row per step) or ``.npz`` (every array)."""
+    path = Path(path)
+    suffix = _suffix(path, (".csv", ".npz"))
+    if column.trace is None:
+        raise RnnvizError(f"{column.config.title}: no trace yet "
+                          f"({column.error or 'still computing'})")
+    if suffix == ".csv":
+        trace_to_csv(column.trace, path)
+    else:
+        column.trace.save_npz(path)
+
+
+# -- animation ---------------------------------------------------------------------------------
+def step_ready(model) -> bool:
+    """Every column shows step ``model.t`` completely: its trace, the gradient flowing back
+    from t (when there is a target) and the Jacobian norms (computed once the cursor rests)."""
+    if not model.runner.is_idle() or model._memory_timer.isActive():  # noqa: SLF001
+        return False
+    for column in model.columns:
+        if column.error:
+            continue
+        if not column.ready or column.row("memory", model.t) is None:
+            return False
+        if model.target is not None and column.row("flow", model.t) is None:
+            return False
+    return True
+
+
+def wait_for_step(model, timeout: float = STEP_TIMEOUT_S) -> None:
+    """Process events until ``step_ready(model)``, as ``ui/render.py`` waits for a trace."""
+    app = QApplication.instance()
+    deadline = time.monotonic() + timeout
+    while not step_ready(model):
+        if time.monotonic() > deadline:
+            raise RnnvizError(f"step {model.t} was not computed after {timeout:.0f} s")
+        app.processEvents()
+        time.sleep(0.005)
+    app.processEvents()
+
+
+def ask_memory_now(model) -> None:
+    """Ask for the Jacobian norms of the cursor's step now: the window waits for the cursor to
+    rest (so that playing does not queue them), an export knows it will."""
+    timer = model._memory_timer  # noqa: SLF001
+    if timer.isActive():
+        timer.stop()
+        model._submit_memory_rows()  # noqa: SLF001
+
+
+def grab_rgb(widget: QWidget) -> np.ndarray:
+    """The widget's pixels as ``(H, W, 3) uint8``."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    height, width, stride = image.height(), image.width(), image.bytesPerLine()
+    pixels = np.frombuffer(image.constBits(), np.uint8, count=height * stride)
+    return pixels.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
+
+
+def check_range(model, start: int, stop: int) -> None:
+    last = model.steps - 1
+    if not 0 <= start <= stop <= last:
+        raise RnnvizError(f"--from {start} --to {stop}: expected 0 <= from <= to <= {last} "
+                          f"(the sequence has steps 0..{last})")
+
+
+def export_animation(window: QWidget, paths, start: int, stop: int, fps: float = 10.0,
+                     progress: Callable[[int, int], bool] | None = None) -> int:
+    """Step the cursor from ``start`` to ``stop`` (both included), grab ``window`` at each
+    step once its data is there, and write the frames to ``paths`` (one path or several:
+    .gif, or .mp4 when ffmpeg is found). ``progress(done, total)`` is called after each frame;
+    when it returns False the export stops, nothing is written and ``Cancelled`` is raised.
+    Returns the number of frames; the cursor goes back where it was."""
+    model = window.model
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    check_range(model, start, stop)
+    for path in paths:
+        check_animation_path(path)
+    total = stop - start + 1
+    before = model.t
+    try:
+        with ExitStack() as stack:
+            writers = [stack.enter_context(animation_writer(path, fps)) for path in paths]
+            for done, t in enumerate(range(start, stop + 1), start=1):
+                model.set_cursor(t)
+                if ASK_MEMORY_AT_ONCE:
+                    ask_memory_now(model)
+                wait_for_step(model)
+                frame = grab_rgb(window)
+                for add in writers:
+                    add(frame)
+                if progress is not None and not progress(done, total):
+                    raise Cancelled
+    finally:
+        model.set_cursor(before)
+    return total
