@@ -57,8 +57,11 @@ class Target:
 def step_losses(outputs: jax.Array, values: jax.Array, mask: jax.Array, kind: str) -> jax.Array:
     """Per-step losses ``(T,)`` (masked steps are 0) from outputs ``(T, O)``; also works on a
     single step (``(O,)`` outputs, scalar mask)."""
+    # the loss takes the model's precision whatever the target's (float64 values next to a
+    # float32 model would otherwise promote once 64-bit mode is on for another model)
+    mask = jnp.asarray(mask, outputs.dtype)
     if kind == "mse":
-        per_step = jnp.mean((outputs - values) ** 2, axis=-1)
+        per_step = jnp.mean((outputs - jnp.asarray(values, outputs.dtype)) ** 2, axis=-1)
     else:
         logits = outputs
         picked = jnp.take_along_axis(logits, values[..., None], axis=-1)[..., 0]

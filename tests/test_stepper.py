@@ -97,3 +97,15 @@ def test_bad_input_is_refused():
         stepper.seek(5)
     with pytest.raises(ValueError, match="NaN"):
         stepper.set_input(2, [np.inf, 0])
+
+
+def test_a_float64_target_fits_a_float32_model_after_64_bit_mode_is_on():
+    """Another model in float64 turns JAX's 64-bit mode on for the process; a float32
+    model's loss and gradients must still come out in float32, not fail on the mix."""
+    Model.create("gru", 1, 4, output_size=1, dtype="float64", seed=0)
+    model = Model.create("lstm", 1, 4, output_size=1, seed=0)
+    x = np.sin(np.linspace(0, 6, 30))[:, None]
+    trace = model.trace(x, Target(np.roll(x, -1, 0).astype(np.float64)), flow=True)
+    assert trace["loss"].dtype == np.float32
+    assert trace["grad_flow_l0"].dtype == np.float32
+    assert np.all(np.isfinite(trace["grad_flow_l0"]))

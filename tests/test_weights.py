@@ -109,3 +109,16 @@ def test_save_is_atomic(tmp_path, monkeypatch):
         Model.create("gru", 1, 2, seed=9).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]
+
+
+def test_saved_files_get_ordinary_permissions(tmp_path):
+    """Atomic writes go through a private temporary file; the result is readable like any
+    file the user writes (0666 less the umask), not owner-only."""
+    import os
+
+    from rnnviz import Model
+    from rnnviz.files import _UMASK
+
+    path = tmp_path / "w.safetensors"
+    Model.create("gru", 1, 3, output_size=1, seed=0).save(path)
+    assert os.stat(path).st_mode & 0o777 == 0o666 & ~_UMASK
