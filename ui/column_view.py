@@ -197,7 +197,8 @@ class ColumnView(QWidget):
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setCacheMode(cache)
             plot.disableAutoRange()
-        items = [h.image for h in self.heatmaps.values()] + [self.input_map.image]
+        items = [h.image for h in self.heatmaps.values()] + [self.input_map.image,
+                                                              self.bad_points]
         curves = [*self.input_curves, self.target_curve, self.pred_curve, self.bptt_curve,
                   self.flow_curve, self.memory_curve]
         for curve in curves:
@@ -477,7 +478,8 @@ class ColumnView(QWidget):
         column = self.column
         if not column.ready:
             return
-        if column.row("memory") is not None and column.row("memory", t) is None:
+        if (self.memory_curve.yData is not None and len(self.memory_curve.yData)
+                and column.row("memory", t) is None):
             self.memory_curve.setData([], [])  # it was for another step
         sel = self.model.selection
         selected = sel.index if sel and sel.column == self.column_id else None
