@@ -96,15 +96,24 @@ class Heatmap:
         self.outline.setVisible(False)
         plot.addItem(self.outline, ignoreBounds=True)
         self.data: np.ndarray | None = None
+        self.levels: tuple[float, float] | None = None
 
     def set(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> None:
         """``data`` is ``(T, H)`` as traces store it; shown as ``(H, T)``."""
         image = np.ascontiguousarray(np.asarray(data, np.float32).T)
-        self.data = image
+        self.data, self.levels = image, levels
         self.image.setImage(image, levels=levels, lut=lut, autoLevels=False)
         steps, units = image.shape[1], image.shape[0]
         self.image.setRect(QRectF(-0.5, 0, steps, units))
         self.plot.setYRange(0, units, padding=0)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """The outline's colour and width, and the colour map (the same maps in every theme,
+        set again so that a theme with other maps would show them)."""
+        self.outline.setPen(pg.mkPen(theme.highlight, width=max(2.0, theme.line_width),
+                                     cosmetic=True))
+        if self.levels is not None:
+            self.image.setLookupTable(theme.lut_for(self.levels))
 
     def clear(self) -> None:
         self.data = None
