@@ -112,6 +112,7 @@ class ViewModes(QObject):
         controls.setFont(font)
         for child in controls.findChildren(QWidget):
             child.setFont(font)
+        controls.restyle()
         controls.label.setMinimumWidth(controls.label.fontMetrics()
                                        .horizontalAdvance("t = 00000 / 00000"))
         controls.setIconSize(QSize(PRESENTATION_ICON_PX, PRESENTATION_ICON_PX)
