@@ -532,7 +532,9 @@ class ColumnView(QWidget):
                                     np.full(len(bad_x), np.log10(top) + 0.5))
             self.grad_warning.setText(f"NaN/Inf at {len(set(bad_x))} step(s)")
             self.grad_warning.setPos(0, np.log10(top) + 1)
-        else:
+        elif len(self.bad_points.data) or self.grad_warning.toPlainText():
+            # only when there was something to take away: an empty scatter set again still
+            # repaints the gradient plot on every step
             self.bad_points.setData([], [])
             self.grad_warning.setText("")
         self._expand_grad_range()
