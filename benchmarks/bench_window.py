@@ -8,6 +8,7 @@ and the memory growth over them.
 
     python benchmarks/bench_window.py                  # 1000 and 10000 steps
     python benchmarks/bench_window.py --soak 100000    # the long play
+    python benchmarks/bench_window.py --presentation --size 1920x1080
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def build(app, steps: int, hidden: int, size) -> MainWindow:
+def build(app, steps: int, hidden: int, size, presentation: bool = False) -> MainWindow:
     models = tuple(ModelConfig(cell=c, hidden_size=hidden, seed=0) for c in ("rnn", "lstm", "gru"))
     preset = Preset("bench", "", "sine", {"length": steps}, models)
     window = MainWindow()
+    window.view_modes.set_presentation(presentation, full_screen=False)
     window.resize(*size)
     window.load(preset)
     window.show()
@@ -129,17 +131,19 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="steps timed per length")
     parser.add_argument("--size", default="1600x1000")
     parser.add_argument("--soak", type=int, default=0, help="steps of play for the soak")
+    parser.add_argument("--presentation", action="store_true",
+                        help="in presentation mode (large fonts, 3 px lines)")
     args = parser.parse_args()
     size = tuple(int(v) for v in args.size.split("x"))
     app = QApplication.instance() or QApplication(["bench"])
     print(f"three columns (RNN, LSTM, GRU), hidden {args.hidden}, window {args.size}, "
-          f"offscreen, {os.cpu_count()} cores")
+          f"{'presentation mode, ' if args.presentation else ''}offscreen, {os.cpu_count()} cores")
     print(f"load average {os.getloadavg()[0]:.1f} (other processes share the cores)")
     print(f"{'steps':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'cpu p50':>8} {'cpu p99':>8} "
           f"{'play fps':>9} {'steps/s':>8} {'rss MB':>7}")
     window = None
     for steps in args.lengths:
-        window = build(app, steps, args.hidden, size)
+        window = build(app, steps, args.hidden, size, args.presentation)
         latency, cpu, paints = step_latency(app, window, min(args.n, steps - 20))
         latency, cpu = latency * 1000, cpu * 1000
         fps, sps = play_fps(app, window, 5.0)
