@@ -27,7 +27,7 @@ def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
 def style_plot(plot: pg.PlotItem, theme: Theme, *, left_width: int | None = None) -> None:
     for name in AXES:
         style_axis(plot.getAxis(name), theme)
-    if left_width is not None and plot.getAxis("left").isVisible():
+    if left_width is not None:  # hidden axes too: a blank row may get a heatmap later
         plot.getAxis("left").setWidth(left_width)
 
 
