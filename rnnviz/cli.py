@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="the .png to write")
     p.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT "
                    "(default: 1600x1000)")
+    p.add_argument("--theme", choices=("light", "dark"), default="light")
+    p.add_argument("--presentation", action="store_true",
+                   help="presentation mode: only plots and time controls, large fonts")
     p.set_defaults(func=lambda args: _front_end("ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

@@ -26,9 +26,11 @@ from ui import theme as colours
 from ui.explorer import Column, ExplorerModel
 from ui.plots import Bars, Cursor, Heatmap, finite_positive
 from ui.saliency_strip import SaliencyStrip
+from ui.styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
 from ui.theme import Theme
 
 GATE_SLOTS = 4
+SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(target)": "p"}
 SIGMOID, TANH = (0.0, 1.0), (-1.0, 1.0)
 
 HELP = {
@@ -59,6 +61,7 @@ class ColumnView(QWidget):
                  parent=None):
         super().__init__(parent)
         self.model, self.column_id, self.theme = model, column_id, theme
+        self._labels: dict[pg.PlotItem, str] = {}
         self._build_header()
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(theme.background)
@@ -80,6 +83,7 @@ class ColumnView(QWidget):
         ]
         for signal, slot in self._subscriptions:
             signal.connect(slot)
+        self.apply_theme(theme)
         self.canvas.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.canvas.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self._refresh()
@@ -124,9 +128,9 @@ class ColumnView(QWidget):
         plot.hideButtons()
         plot.setToolTip(HELP[help_key])
         left = plot.getAxis("left")
-        left.setWidth(34)
+        left.setWidth(self.theme.axis_width)
         if label:
-            left.setLabel(label)
+            self._label(plot, label)
         if col == 0:
             plot.setMouseEnabled(x=True, y=False)
             plot.getAxis("bottom").setStyle(showValues=False)
@@ -135,6 +139,14 @@ class ColumnView(QWidget):
             plot.hideAxis("left")
             plot.hideAxis("bottom")
         return plot
+
+    def _label(self, plot: pg.PlotItem, text: str) -> None:
+        """A row's axis label; presentation mode's large fonts leave room only for the short
+        form (the gate's letter, "mean", "p")."""
+        self._labels[plot] = text
+        if self.theme.presentation:
+            text = SHORT_LABELS.get(text, text.split(" ")[0] if " " in text else text)
+        plot.getAxis("left").setLabel(text)
 
     def _build_plots(self) -> None:
         t = self.theme
@@ -171,6 +183,7 @@ class ColumnView(QWidget):
 
         self.heatmaps: dict[str, Heatmap] = {}
         self.bars: dict[str, Bars] = {}
+        self.colour_bars: dict[str, pg.ColorBarItem] = {}
         self.blanks: dict[str, pg.TextItem] = {}
         self.slot_plots: dict[str, tuple[pg.PlotItem, pg.PlotItem]] = {}
         self.slot_cursors: dict[str, Cursor] = {}
@@ -182,12 +195,15 @@ class ColumnView(QWidget):
             self.slot_plots[slot] = (main, side)
             self.heatmaps[slot] = Heatmap(main, t)
             self.bars[slot] = Bars(side, t, TANH)
+            self.colour_bars[slot] = colour_bar(TANH, t)
+            self.canvas.ci.addItem(self.colour_bars[slot], row=row, col=2)
             self.slot_cursors[slot] = Cursor(main, t)
             self.cursors.append(self.slot_cursors[slot])
             row += 1
 
         self.means_plot = self._plot(row, 0, "gate mean", "means")
         self.means_plot.setYRange(-1, 1, padding=0.05)
+        self.means_plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
         self.mean_curves: dict[str, pg.PlotDataItem] = {}
         self.cursors.append(Cursor(self.means_plot, t))
         row += 1
@@ -214,18 +230,30 @@ class ColumnView(QWidget):
         layout = self.canvas.ci.layout
         layout.setColumnStretchFactor(0, 8)
         layout.setColumnStretchFactor(1, 1)
+        layout.setColumnStretchFactor(2, 0)
         layout.setRowStretchFactor(row, 2)  # the gradient plot gets two shares
+        # pens set by apply_theme: (curve, colour, dashed)
+        self._curve_colours = [(c, colour, False) for c, colour in
+                               zip(self.input_curves, (colours.INPUT, "#56B4E9", "#009E73"),
+                                   strict=True)]
+        self._curve_colours += [(self.target_curve, colours.TARGET, True),
+                                (self.pred_curve, colours.PREDICTION, False),
+                                (self.bptt_curve, colours.BPTT, False),
+                                (self.flow_curve, colours.FLOW, False),
+                                (self.memory_curve, colours.MEMORY, True)]
 
     def _cache_static_items(self) -> None:
         """Let Qt keep a pixmap of everything that does not move with the cursor (images,
         curves, axes), so that a step repaints them as a copy, not a Python paint call."""
         cache = QGraphicsItem.CacheMode.DeviceCoordinateCache
         plots = self._time_plots() + [side for _, side in self.slot_plots.values()]
+        plots += list(self.colour_bars.values())
         for plot in plots:
             for axis in ("left", "bottom"):
                 plot.getAxis(axis).setCacheMode(cache)
             plot.disableAutoRange()
-        items = [h.image for h in self.heatmaps.values()] + [self.input_map.image]
+        items = [h.image for h in self.heatmaps.values()] + [self.input_map.image,
+                                                              self.bad_points]
         curves = [*self.input_curves, self.target_curve, self.pred_curve, self.bptt_curve,
                   self.flow_curve, self.memory_curve]
         for curve in curves:
@@ -246,6 +274,55 @@ class ColumnView(QWidget):
         mains = [p for p, _ in self.slot_plots.values()]
         return [self.input_plot, self.output_plot, *mains, self.means_plot, self.grad_plot]
 
+    # -- theme -------------------------------------------------------------------------------
+    def apply_theme(self, theme: Theme) -> None:
+        """Restyle every existing item for ``theme`` (background, pens, fonts, colour maps,
+        colour bars); nothing is re-created, and nothing here runs on a time step."""
+        self.theme = theme
+        self.canvas.setBackground(theme.background)
+        for plot in self._time_plots():
+            style_plot(plot, theme, left_width=theme.axis_width)
+        for plot, text in self._labels.items():
+            self._label(plot, text)
+        for main, side in self.slot_plots.values():
+            style_plot(side, theme)
+            # unit numbers of neighbouring rows would collide at presentation size
+            main.getAxis("left").setStyle(showValues=not theme.presentation)
+        for curve, colour, dash in self._curve_colours:
+            curve.setPen(theme.pen(colour, dash=dash))
+        for letter, curve in self.mean_curves.items():
+            curve.setPen(theme.pen(colours.GATE_COLOURS[letter]))
+        for cursor in self.cursors:
+            cursor.apply_theme(theme)
+        for slot, heatmap in self.heatmaps.items():
+            heatmap.apply_theme(theme)
+            self.bars[slot].apply_theme(theme)
+            style_colour_bar(self.colour_bars[slot], theme)
+            if heatmap.levels is not None:
+                set_colour_bar(self.colour_bars[slot], heatmap.levels, theme)
+        self.input_map.apply_theme(theme)
+        for item in [*self.blanks.values()]:
+            item.setColor(theme.muted)
+            item.setFont(self._blank_font())
+        for item in self.char_items:
+            item.setColor(theme.foreground)
+            item.setFont(theme.font())
+        self.grad_warning.setFont(theme.font())
+        self.bad_points.setSize(10 * max(1.0, theme.line_width / 1.5))
+        self.title.setStyleSheet(f"font-weight: bold; {self._font_css()}")
+        if not self.column.error:
+            self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
+        for button in (self.edit_button, self.remove_button):
+            button.setVisible(not theme.presentation)
+
+    def _blank_font(self):
+        """Why a row is empty: secondary, so it stays small in presentation mode."""
+        return self.theme.font(min(1.0, 12 / self.theme.font_size))
+
+    def _font_css(self) -> str:
+        size = self.theme.ui_font_size
+        return f"font-size: {size}pt;" if size else ""
+
     # -- filling from a trace ----------------------------------------------------------------
     def _refresh(self) -> None:
         column = self.column
@@ -262,10 +339,10 @@ class ColumnView(QWidget):
         self.unit_box.blockSignals(False)
         if column.error:
             self.status.setText(f"⚠ {column.error}")
-            self.status.setStyleSheet("color: #cc0000;")
+            self.status.setStyleSheet(f"color: #cc0000; {self._font_css()}")
         else:
             self.status.setText("" if column.ready else "computing…")
-            self.status.setStyleSheet(f"color: {self.theme.muted};")
+            self.status.setStyleSheet(f"color: {self.theme.muted}; {self._font_css()}")
         self._fill_sequence()
         if column.ready:
             self._fill_trace(column)
@@ -295,6 +372,7 @@ class ColumnView(QWidget):
         if labels is not None and steps <= 400:  # characters stay readable only on short inputs
             for t, text in enumerate(labels):
                 item = pg.TextItem(text, color=self.theme.foreground, anchor=(0.5, 1))
+                item.setFont(self.theme.font())
                 item.setPos(t, xs.shape[1] if not small else float(np.max(xs)))
                 self.input_plot.addItem(item, ignoreBounds=True)
                 self.char_items.append(item)
@@ -328,12 +406,12 @@ class ColumnView(QWidget):
             values = np.where(target.mask > 0, correct, np.nan)
             self.pred_curve.setData(x, values, connect="finite", symbol="o")
             self.output_plot.setYRange(0, 1, padding=0.05)
-            self.output_plot.getAxis("left").setLabel("p(target)")
+            self._label(self.output_plot, "p(target)")
         else:
             sparse = target is not None and target.mask.sum() < 0.2 * steps
             self.pred_curve.setData(x, trace["output"][:, 0], symbol="o" if sparse else None)
             self._fit_y(self.output_plot, [self.pred_curve, self.target_curve])
-            self.output_plot.getAxis("left").setLabel("output")
+            self._label(self.output_plot, "output")
 
         h_levels = self._levels("h")
         self._fill_slot("h", trace[f"h_{unit}"], h_levels)
@@ -361,7 +439,7 @@ class ColumnView(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.mean_curves[letter] = curve
-        self.means_plot.getAxis("left").setLabel("gate mean" if cell.gates else "(no gates)")
+        self._label(self.means_plot, "gate mean" if cell.gates else "(no gates)")
 
         self._grad_range = None
         bptt = trace.arrays.get(f"grad_loss_h_{unit}")
@@ -413,17 +491,21 @@ class ColumnView(QWidget):
             self.slot_cursors[slot].set_visible(True)
         self.heatmaps[slot].set(data, levels, self.theme.lut_for(levels))
         self.bars[slot].set_limits(levels)
+        set_colour_bar(self.colour_bars[slot], levels, self.theme)
+        self.colour_bars[slot].setVisible(True)
         if label is not None:
-            main.getAxis("left").setLabel(label)
+            self._label(main, label)
         main.setMouseEnabled(x=True, y=False)
 
     def _blank_slot(self, slot: str, text: str) -> None:
         main, side = self.slot_plots[slot]
         self.heatmaps[slot].clear()
         self.bars[slot].clear()
+        self.colour_bars[slot].setVisible(False)
         if slot not in self.blanks:
             main.hideAxis("left")
             self.blanks[slot] = pg.TextItem(text, color=self.theme.muted, anchor=(0.5, 0.5))
+            self.blanks[slot].setFont(self._blank_font())
             main.addItem(self.blanks[slot], ignoreBounds=True)
             side.getViewBox().setVisible(False)
             self.slot_cursors[slot].set_visible(False)
@@ -482,7 +564,9 @@ class ColumnView(QWidget):
                                     np.full(len(bad_x), np.log10(top) + 0.5))
             self.grad_warning.setText(f"NaN/Inf at {len(set(bad_x))} step(s)")
             self.grad_warning.setPos(0, np.log10(top) + 1)
-        else:
+        elif len(self.bad_points.data) or self.grad_warning.toPlainText():
+            # only when there was something to take away: an empty scatter set again still
+            # repaints the gradient plot on every step
             self.bad_points.setData([], [])
             self.grad_warning.setText("")
         self._expand_grad_range()
@@ -518,7 +602,8 @@ class ColumnView(QWidget):
         column = self.column
         if not column.ready:
             return
-        if column.row("memory") is not None and column.row("memory", t) is None:
+        if (self.memory_curve.yData is not None and len(self.memory_curve.yData)
+                and column.row("memory", t) is None):
             self.memory_curve.setData([], [])  # it was for another step
         sel = self.model.selection
         selected = sel.index if sel and sel.column == self.column_id else None

@@ -30,6 +30,7 @@ from ui.side_tabs import SideTabs
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
 from ui.training_dock import install as install_training
+from ui.view_modes import ViewModes
 
 OPEN_ITEM = "Open…"
 HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"],
@@ -91,6 +92,8 @@ class MainWindow(QMainWindow):
             lambda busy: self.busy_label.setText("computing…" if busy else ""))
         self.model.sequence_changed.connect(self._update_description)
         self.training = install_training(self)
+        self.view_modes = ViewModes(self, dark=settings.theme() == "dark" if settings is not None
+                                    else theme.dark)
         self.resize(1600, 1000)
         self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
@@ -123,8 +126,15 @@ class MainWindow(QMainWindow):
         bar.addAction(self.add_action)
         self.clear_action = QAction("Clear selection", self)
         self.clear_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
-        self.clear_action.triggered.connect(self.model.clear_selection)
+        self.clear_action.setToolTip("Clear the selected unit (Esc; in presentation mode, Esc "
+                                     "leaves it first)")
+        self.clear_action.triggered.connect(self._on_escape)
         bar.addAction(self.clear_action)
+        self.addAction(self.clear_action)  # Esc works while the toolbar is hidden
+
+    def _on_escape(self) -> None:
+        if not self.view_modes.escape():
+            self.model.clear_selection()
 
     def _on_preset_chosen(self, index: int) -> None:
         path = self.preset_box.itemData(index)
@@ -211,7 +221,8 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             for name, plot in view.named_plots().items():
                 plot.getViewBox().setBorder(
-                    pg.mkPen(self.theme.highlight, width=2) if name in rows else None)
+                    pg.mkPen(self.theme.highlight, width=max(2, self.theme.line_width))
+                    if name in rows else None)
 
     def edit_column(self, column_id: int) -> None:
         dialog = ColumnEditor(self.model.column(column_id).config, self)

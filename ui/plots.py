@@ -9,40 +9,75 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from pyqtgraph.Qt.internals import PrimitiveArray
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from ui.theme import Theme
 
 _FAR = 1e6  # the shade's vertical extent, beyond any data (ignored by auto-range)
 
 
-class Cursor:
-    """The current step on one plot: a vertical line at t and a shade over the future."""
+class Cursor(QGraphicsItem):
+    """The current step on one plot: a vertical line at x = t and, optionally, a veil over the
+    future (x > t + 0.5).
+
+    One plain item instead of a line and a rectangle, with a bounding rectangle fixed to the
+    whole sequence: moving t does not change the item's geometry, so Qt neither re-indexes it
+    nor repaints the plot. Only the strip between the old and the new t (plus the pen's width)
+    is marked dirty, so a step costs the same for 100 or 10,000 steps.
+    """
+
+    PEN_MARGIN_PX = 4.0
 
     def __init__(self, plot: pg.PlotItem, theme: Theme, *, shade: bool = True):
-        self.line = pg.InfiniteLine(angle=90, movable=False, pen=theme.cursor_pen)
-        self.line.setZValue(20)
-        plot.addItem(self.line, ignoreBounds=True)
-        self.shade = None
-        if shade:
-            self.shade = QGraphicsRectItem()
-            self.shade.setPen(QPen(Qt.PenStyle.NoPen))
-            self.shade.setBrush(QBrush(theme.shade))
-            self.shade.setZValue(15)
-            plot.addItem(self.shade, ignoreBounds=True)
-        self.steps = 1
+        super().__init__()
+        self.has_shade = shade
+        self.t = 0
+        self._steps = 1
+        self.apply_theme(theme)
+        self.setZValue(20)
+        plot.addItem(self, ignoreBounds=True)
+
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps: int) -> None:
+        if steps != self._steps:
+            self.prepareGeometryChange()
+            self._steps = steps
+            self.update()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.pen = theme.cursor_pen
+        self.pen.setCosmetic(True)
+        self.brush = QBrush(theme.shade)
+        self.update()
 
     def set_visible(self, visible: bool) -> None:
-        self.line.setVisible(visible)
-        if self.shade is not None:
-            self.shade.setVisible(visible)
+        self.setVisible(visible)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return QRectF(-1.0, -_FAR, self._steps + 2.0, 2 * _FAR)
+
+    def paint(self, painter, option, widget=None) -> None:
+        if self.has_shade:
+            painter.fillRect(QRectF(self.t + 0.5, -_FAR, max(self._steps - self.t, 0) + 1.0,
+                                    2 * _FAR), self.brush)
+        painter.setPen(self.pen)
+        painter.drawLine(QPointF(self.t, -_FAR), QPointF(self.t, _FAR))
 
     def move(self, t: int) -> None:
-        self.line.setValue(t)
-        if self.shade is not None:
-            self.shade.setRect(QRectF(t + 0.5, -_FAR, max(self.steps - t, 0) + 1, 2 * _FAR))
+        if t == self.t:
+            return
+        lo, hi = sorted((self.t, t))
+        self.t = t
+        pixels_per_step = abs(self.sceneTransform().m11()) or 1.0
+        margin = max(self.PEN_MARGIN_PX / pixels_per_step, 0.5)
+        self.update(QRectF(lo - margin, -_FAR, hi - lo + 2 * margin, 2 * _FAR))
 
 
 class Heatmap:
@@ -61,15 +96,24 @@ class Heatmap:
         self.outline.setVisible(False)
         plot.addItem(self.outline, ignoreBounds=True)
         self.data: np.ndarray | None = None
+        self.levels: tuple[float, float] | None = None
 
     def set(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> None:
         """``data`` is ``(T, H)`` as traces store it; shown as ``(H, T)``."""
         image = np.ascontiguousarray(np.asarray(data, np.float32).T)
-        self.data = image
+        self.data, self.levels = image, levels
         self.image.setImage(image, levels=levels, lut=lut, autoLevels=False)
         steps, units = image.shape[1], image.shape[0]
         self.image.setRect(QRectF(-0.5, 0, steps, units))
         self.plot.setYRange(0, units, padding=0)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """The outline's colour and width, and the colour map (the same maps in every theme,
+        set again so that a theme with other maps would show them)."""
+        self.outline.setPen(pg.mkPen(theme.highlight, width=max(2.0, theme.line_width),
+                                     cosmetic=True))
+        if self.levels is not None:
+            self.image.setLookupTable(theme.lut_for(self.levels))
 
     def clear(self) -> None:
         self.data = None
@@ -93,41 +137,106 @@ class Heatmap:
         return None
 
 
+class BarsItem(QGraphicsItem):
+    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, painted with one
+    ``drawRects`` call. pyqtgraph's BarGraphItem re-measures itself in pixels whenever it is
+    asked for its bounds (many times a frame); this item's bounds are the axis limits."""
+
+    def __init__(self, brush: QColor):
+        super().__init__()
+        self.brush = QBrush(brush)
+        self._rects = PrimitiveArray(QRectF, 4)
+        self._bounds = QRectF()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return self._bounds
+
+    def set_bounds(self, bounds: QRectF) -> None:
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
+
+    def set_rects(self, y: np.ndarray, widths: np.ndarray) -> None:
+        self._rects.resize(len(widths))
+        rects = self._rects.ndarray()
+        rects[:, 0] = np.minimum(widths, 0.0)
+        rects[:, 1] = y + 0.1
+        rects[:, 2] = np.abs(widths)
+        rects[:, 3] = 0.8
+        self.update()
+
+    def set_colour(self, colour) -> None:
+        self.brush = QBrush(QColor(colour))
+        self.update()
+
+    def paint(self, painter, option, widget=None) -> None:
+        if len(self._rects.ndarray()) == 0:
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.brush)
+        painter.drawRects(*self._rects.drawargs())
+
+
 class Bars:
-    """The state at the cursor as horizontal bars, one per unit, aligned with a heatmap."""
+    """The state at the cursor as horizontal bars, one per unit, aligned with a heatmap;
+    the selected unit's bar in the highlight colour. ``values`` holds what is drawn."""
 
     def __init__(self, plot: pg.PlotItem, theme: Theme, limits: tuple[float, float]):
         self.plot = plot
-        self.item = pg.BarGraphItem(x0=0, y=[0], height=0.8, width=[0], brush=theme.bar,
-                                    pen=pg.mkPen(None))
+        self.item = BarsItem(theme.bar)
         plot.addItem(self.item)
         plot.getViewBox().invertY(True)
-        self.selected = pg.BarGraphItem(x0=0, y=[0], height=0.8, width=[0],
-                                        brush=theme.highlight, pen=pg.mkPen(None))
+        self.selected = BarsItem(theme.highlight)
+        self.selected.setZValue(1)
         plot.addItem(self.selected)
-        plot.addItem(pg.InfiniteLine(pos=0, angle=90, pen=theme.axis_pen))
-        self.set_limits(limits)
+        self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=theme.axis_pen)
+        plot.addItem(self.zero_line)
+        self.values = np.zeros(0)
         self.units = 0
+        self.set_limits(limits)
 
     def set_limits(self, limits: tuple[float, float]) -> None:
+        self.limits = limits
         self.plot.setXRange(*limits, padding=0.05)
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
+        lo, hi = self.limits
+        if self.values.size:
+            finite = self.values[np.isfinite(self.values)]
+            if finite.size:
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        bounds = QRectF(lo, 0, hi - lo, max(self.units, 0))
+        self.item.set_bounds(bounds)
+        self.selected.set_bounds(bounds)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.item.set_colour(theme.bar)
+        self.selected.set_colour(theme.highlight)
+        self.zero_line.setPen(theme.axis_pen)
 
     def set(self, values: np.ndarray, selected: int | None = None) -> None:
-        values = np.nan_to_num(np.asarray(values, np.float64), nan=0.0)
-        if len(values) != self.units:
+        # NaN draws nothing, +-Inf reaches past the axis (the heatmap and the status bar say more)
+        values = np.clip(np.nan_to_num(np.asarray(values, np.float64), nan=0.0), -_FAR, _FAR)
+        resized = len(values) != self.units
+        if resized:
             self.units = len(values)
             self.plot.setYRange(0, self.units, padding=0)
-        y = np.arange(self.units) + 0.5
-        self.item.setOpts(y=y, width=values, height=np.full(self.units, 0.8))
+        self.values = values
+        lo, hi = self.limits
+        if resized or values.size and (values.min() < lo or values.max() > hi):
+            self._set_bounds()
+        self.item.set_rects(np.arange(self.units, dtype=np.float64), values)
         if selected is not None and 0 <= selected < self.units:
-            self.selected.setOpts(y=[selected + 0.5], width=[values[selected]], height=[0.8])
+            self.selected.set_rects(np.array([float(selected)]), values[selected:selected + 1])
             self.selected.setVisible(True)
         else:
             self.selected.setVisible(False)
 
     def clear(self) -> None:
         self.units = -1
-        self.item.setOpts(y=[0], width=[0], height=[0.8])
+        self.values = np.zeros(0)
+        self.item.set_rects(np.zeros(0), np.zeros(0))
         self.selected.setVisible(False)
 
 

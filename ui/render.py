@@ -41,7 +41,8 @@ def check_step(preset: Preset, step: int | None) -> int:
     return step
 
 
-def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int]) -> None:
+def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
+                   theme: str = "light", presentation: bool = False) -> None:
     preset = load_preset(preset_arg)
     step = check_step(preset, step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -52,6 +53,8 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int]) -> 
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()
+    window.view_modes.set_dark(theme == "dark")
+    window.view_modes.set_presentation(presentation, full_screen=False)
     window.resize(*size)
     window.load(preset)
     window.show()
@@ -68,6 +71,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int]) -> 
 
 def main(args) -> int:
     size = args.size
-    render_to_file(args.preset, args.step, args.out, size)
+    render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
+                   presentation=args.presentation)
     print(f"wrote {args.out}", flush=True)
     return 0

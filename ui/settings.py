@@ -1,6 +1,6 @@
-"""What the app remembers between runs: window geometry and the last preset, in an INI file
-in the user's config folder (platformdirs; ``RNNVIZ_CONFIG_DIR`` overrides it, as the tests
-do)."""
+"""What the app remembers between runs: window geometry, the last preset and the theme
+("light" or "dark"), in an INI file in the user's config folder (platformdirs;
+``RNNVIZ_CONFIG_DIR`` overrides it, as the tests do)."""
 
 from __future__ import annotations
 
@@ -35,4 +35,12 @@ class Settings:
 
     def set_last_preset(self, path: str) -> None:
         self._qs.setValue("presets/last", path)
+        self._qs.sync()
+
+    def theme(self) -> str:
+        value = self._qs.value("view/theme")
+        return "dark" if value == "dark" else "light"
+
+    def set_theme(self, name: str) -> None:
+        self._qs.setValue("view/theme", name)
         self._qs.sync()

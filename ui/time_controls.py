@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
 
 from ui.explorer import ExplorerModel
@@ -25,11 +25,12 @@ class TimeControls(QToolBar):
         self.model = model
         self.setObjectName("time-controls")
 
-        icons = self.style()
         P = QStyle.StandardPixmap
+        self._icons: dict[QAction, QStyle.StandardPixmap] = {}
 
         def action(icon, tip, keys, slot):
-            a = QAction(icons.standardIcon(icon), tip, self)
+            a = QAction(self._icon(icon), tip, self)
+            self._icons[a] = icon
             a.setToolTip(f"{tip} ({', '.join(QKeySequence(k).toString() for k in keys)})")
             a.setShortcuts([QKeySequence(k) for k in keys])
             a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -75,6 +76,29 @@ class TimeControls(QToolBar):
         model.sequence_changed.connect(self._update_range)
         self._update_range()
 
+    def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
+        """The style's icon, recoloured to the text colour on a dark palette (the standard
+        media icons are dark grey and vanish on a dark background)."""
+        icon = self.style().standardIcon(which)
+        text = self.palette().color(QPalette.ColorRole.WindowText)
+        if text.lightness() < 128:
+            return icon
+        pixmap = icon.pixmap(64, 64)
+        painter = QPainter(pixmap)
+        painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceIn)
+        painter.fillRect(pixmap.rect(), text)
+        painter.end()
+        return QIcon(pixmap)
+
+    def _set_icon(self, action: QAction, which: QStyle.StandardPixmap) -> None:
+        self._icons[action] = which
+        action.setIcon(self._icon(which))
+
+    def restyle(self) -> None:
+        """Redraw the icons for the current palette (after a theme switch)."""
+        for action, which in self._icons.items():
+            action.setIcon(self._icon(which))
+
     @property
     def playing(self) -> bool:
         return self.timer.isActive()
@@ -90,12 +114,12 @@ class TimeControls(QToolBar):
             self.model.set_cursor(0)
         self._restart_clock()
         self.timer.start()
-        self.play_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
+        self._set_icon(self.play_action, QStyle.StandardPixmap.SP_MediaPause)
         self.playing_changed.emit(True)
 
     def pause(self) -> None:
         self.timer.stop()
-        self.play_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
+        self._set_icon(self.play_action, QStyle.StandardPixmap.SP_MediaPlay)
         self.playing_changed.emit(False)
 
     def _manual(self, delta: int) -> None:

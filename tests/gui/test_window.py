@@ -32,12 +32,12 @@ def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
     for column in window.model.columns:
         view, trace = window.views[column.id], column.trace
         np.testing.assert_array_equal(view.heatmaps["h"].data, trace["h_l0"].T)
-        np.testing.assert_allclose(view.bars["h"].item.opts["width"], trace["h_l0"][37])
+        np.testing.assert_allclose(view.bars["h"].values, trace["h_l0"][37])
         np.testing.assert_array_equal(view.pred_curve.yData, trace["output"][:, 0])
         for k, letter in enumerate(column.model.spec.cell_type.gates):
             np.testing.assert_array_equal(view.heatmaps[f"gate{k}"].data,
                                           trace[f"gate_{letter}_l0"].T)
-        assert view.cursors[0].line.value() == 37
+        assert view.cursors[0].t == 37
         flow = column.row("flow", 37)
         expected = column.model.gradient_flow(window.model.inputs, window.model.target, 37)
         np.testing.assert_allclose(flow, expected["l0"], rtol=1e-5)

@@ -1,0 +1,61 @@
+"""Applying a ``Theme`` to pyqtgraph items that already exist: axes, text items and colour bars.
+
+Switching themes restyles items in place (pens, fonts, colour maps); nothing is re-created, so
+the data, the ranges and the cursor stay as they are.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+
+from ui.theme import Theme
+
+AXES = ("left", "bottom", "right", "top")
+
+
+def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
+    """Axis line and ticks in the muted colour, tick labels and the axis label in the
+    foreground colour, at the theme's font size."""
+    axis.setPen(pg.mkPen(theme.muted, width=1))
+    axis.setTextPen(theme.foreground)
+    axis.setTickFont(theme.font())
+    axis.setStyle(tickLength=-max(4, theme.font_size // 2))
+    axis.labelStyle = {"color": theme.foreground, "font-size": f"{theme.font_size}pt"}
+    axis._updateLabel()  # noqa: SLF001 (re-render the label with the new style)
+
+
+def style_plot(plot: pg.PlotItem, theme: Theme, *, left_width: int | None = None) -> None:
+    for name in AXES:
+        style_axis(plot.getAxis(name), theme)
+    if left_width is not None:  # hidden axes too: a blank row may get a heatmap later
+        plot.getAxis("left").setWidth(left_width)
+
+
+def colour_bar(levels: tuple[float, float], theme: Theme) -> pg.ColorBarItem:
+    """A fixed, non-interactive colour bar for a heatmap's levels (no menu, no handles)."""
+    bar = pg.ColorBarItem(values=levels, colorMap=theme.map_for(levels), interactive=False,
+                          width=8, colorMapMenu=False)
+    bar.setMenuEnabled(False)
+    bar.setMouseEnabled(x=False, y=False)
+    bar.hideButtons()
+    return bar
+
+
+def style_colour_bar(bar: pg.ColorBarItem, theme: Theme) -> None:
+    for name in AXES:
+        style_axis(bar.getAxis(name), theme)
+    bar.axis.setWidth(int(theme.font_size * 2.6))
+    bar.layout.setColumnFixedWidth(1, max(8, theme.font_size - 1))
+    # keep the end labels (lo, hi) inside the row, clear of the next row's bar
+    margin = int(theme.font(1.0).pointSizeF() * 0.7) + 1
+    bar.setContentsMargins(0, margin, 0, margin)
+
+
+def set_colour_bar(bar: pg.ColorBarItem, levels: tuple[float, float], theme: Theme) -> None:
+    bar.setColorMap(theme.map_for(levels))
+    bar.setLevels(levels)
+    lo, hi = levels
+    ticks = [(lo, f"{lo:.2g}"), (hi, f"{hi:.2g}")]
+    if lo < 0 < hi:
+        ticks.insert(1, (0.0, "0"))
+    bar.axis.setTicks([ticks])
