@@ -221,7 +221,9 @@ class ColumnView(QWidget):
         self.grad_warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
         self.grad_plot.addItem(self.grad_warning, ignoreBounds=True)
         self.cursors.append(Cursor(self.grad_plot, t, shade=False))
-        self._grad_range: tuple[float, float] | None = None
+        self._grad_range: tuple[float, float] | None = None  # what this column's curves need
+        self._shown_grad_range: tuple[float, float] | None = None  # shared by every column
+        self.peers = lambda: [self]  # the views whose gradient ranges are shared (the window's)
 
         for plot in self._time_plots():
             if plot is not self.input_plot:
@@ -452,7 +454,9 @@ class ColumnView(QWidget):
 
     def _expand_grad_range(self) -> None:
         """Grow the gradient plot's log range to fit its curves, in whole decades, and never
-        shrink it while stepping: a range change would redraw every item of the plot."""
+        shrink it while stepping: a range change would redraw every item of the plot. The
+        range shown is the union over every column (``peers``), so that a gradient which
+        vanishes faster in one column also looks steeper there."""
         values = [np.asarray(c.yData, float) for c in
                   (self.bptt_curve, self.flow_curve, self.memory_curve) if c.yData is not None]
         values = np.concatenate(values) if values else np.array([])
@@ -461,11 +465,15 @@ class ColumnView(QWidget):
             return
         lo = np.floor(np.log10(max(values.min(), 1e-30)))
         hi = np.ceil(np.log10(values.max()))
-        current = self._grad_range
-        if current is None or lo < current[0] or hi > current[1]:
-            lo, hi = (lo, hi) if current is None else (min(lo, current[0]), max(hi, current[1]))
-            self._grad_range = (lo, max(hi, lo + 1))
-            self.grad_plot.setYRange(*self._grad_range, padding=0.02)
+        if self._grad_range is not None:
+            lo, hi = min(lo, self._grad_range[0]), max(hi, self._grad_range[1])
+        self._grad_range = (lo, max(hi, lo + 1))
+        ranges = [v._grad_range for v in self.peers() if v._grad_range is not None]  # noqa: SLF001
+        shared = (min(r[0] for r in ranges), max(r[1] for r in ranges))
+        for view in self.peers():
+            if view._shown_grad_range != shared:  # noqa: SLF001
+                view._shown_grad_range = shared  # noqa: SLF001
+                view.grad_plot.setYRange(*shared, padding=0.02)
 
     def _fit_y(self, plot: pg.PlotItem, curves, log: bool = False) -> None:
         """Set a plot's y range to its curves' finite data once (auto-range stays off, so a

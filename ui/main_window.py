@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
                 view.hovered.connect(self.hover_label.setText)
                 view.edit_requested.connect(self.edit_column)
                 view.input_editor = InputEditor(view)
+                view.peers = lambda: list(self.views.values())
                 self.views[column_id] = view
             else:
                 view._refresh()  # noqa: SLF001 (a reconfigured column)

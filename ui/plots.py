@@ -63,12 +63,22 @@ class Cursor(QGraphicsItem):
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
         return QRectF(-1.0, -_FAR, self._steps + 2.0, 2 * _FAR)
 
+    def _shown_y(self) -> tuple[float, float]:
+        """The y extent the plot shows: shapes are drawn within it, since SVG readers lose
+        the plot's clip on a shape millions of pixels tall."""
+        box = self.parentItem().parentItem() if self.parentItem() is not None else None
+        if isinstance(box, pg.ViewBox):
+            view = box.viewRect()
+            return view.top(), view.bottom()
+        return -_FAR, _FAR
+
     def paint(self, painter, option, widget=None) -> None:
+        top, bottom = self._shown_y()
         if self.has_shade:
-            painter.fillRect(QRectF(self.t + 0.5, -_FAR, max(self._steps - self.t, 0) + 1.0,
-                                    2 * _FAR), self.brush)
+            painter.fillRect(QRectF(self.t + 0.5, top, max(self._steps - self.t, 0) + 1.0,
+                                    bottom - top), self.brush)
         painter.setPen(self.pen)
-        painter.drawLine(QPointF(self.t, -_FAR), QPointF(self.t, _FAR))
+        painter.drawLine(QPointF(self.t, top), QPointF(self.t, bottom))
 
     def move(self, t: int) -> None:
         if t == self.t:

@@ -249,3 +249,20 @@ def test_switching_presets_replaces_every_column(make_window, wait_ready, qtbot)
     assert window.open_preset("sine")
     wait_ready(window)
     assert len(window.views) == len(window.model.columns)
+
+
+def test_gradient_plots_share_one_log_range(make_window, wait_ready):
+    """Columns are compared on one scale: every gradient plot shows the same decades, wide
+    enough for every column's curves."""
+    window = make_window("vanishing")
+    window.model.set_cursor(window.model.steps - 1)
+    wait_ready(window)
+    views = list(window.views.values())
+    ranges = {tuple(np.round(v.grad_plot.viewRange()[1], 6)) for v in views}
+    assert len(ranges) == 1
+    lo, hi = ranges.pop()
+    for view in views:
+        for curve in (view.bptt_curve, view.flow_curve, view.memory_curve):
+            y = np.asarray(curve.yData, float)
+            y = np.log10(y[np.isfinite(y) & (y > 0)])
+            assert y.size and lo <= y.min() and y.max() <= hi
