@@ -91,7 +91,7 @@ class ViewModes(QObject):
         """Everything but the columns and the time controls."""
         window = self.window
         widgets: list[QWidget] = [window.menuBar(), window.statusBar(), window.description,
-                                  window.inspector]
+                                  window.side]
         widgets += [bar for bar in window.findChildren(QToolBar)
                     if bar is not window.time_controls]
         widgets += window.findChildren(QDockWidget)

@@ -11,7 +11,7 @@ from ui.theme import DARK, LIGHT, _lut
 
 def _chrome(window):
     return {"menu bar": window.menuBar(), "status bar": window.statusBar(),
-            "description": window.description, "inspector": window.inspector,
+            "description": window.description, "side panel": window.side,
             "preset bar": window.findChild(QToolBar, "preset-bar")}
 
 
