@@ -26,36 +26,14 @@ import time
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QEvent, QObject  # noqa: E402
+
+# the same window and repaint counter as the step benchmark (run from benchmarks/)
+from bench_window import PaintCounter, build  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from rnnviz.model import Model  # noqa: E402
-from rnnviz.presets import ModelConfig, Preset  # noqa: E402
 from rnnviz.splice import retrace_from  # noqa: E402
 from rnnviz.tasks import make_task  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
-from ui.render import wait_until_ready  # noqa: E402
-
-
-class PaintCounter(QObject):
-    def __init__(self):
-        super().__init__()
-        self.count = 0
-
-    def eventFilter(self, obj, event):  # noqa: N802 (Qt's name)
-        if event.type() == QEvent.Type.Paint:
-            self.count += 1
-        return False
-
-
-def build(app, steps: int, hidden: int, size) -> MainWindow:
-    models = tuple(ModelConfig(cell=c, hidden_size=hidden, seed=0) for c in ("rnn", "lstm", "gru"))
-    window = MainWindow()
-    window.resize(*size)
-    window.load(Preset("bench", "", "sine", {"length": steps}, models))
-    window.show()
-    wait_until_ready(app, window)
-    return window
 
 
 def all_recomputed(window) -> bool:
