@@ -6,13 +6,13 @@
 pass *is* that scan. Its derivative is a ``jax.custom_vjp`` built the way cuDNN builds it:
 
 1. the forward scan saves the records (every gate, h, c; the GRU also ``hn = W_hn h + b_hn``),
-   so nothing is recomputed;
-2. everything elementwise that does not depend on the incoming gradient is formed for all steps
-   at once, before the backward scan (``o (1 - tanh^2 c)``, ``i (1 - i)``, ...);
-3. the backward scan carries ``dL/dh`` (and ``dL/dc``) and does per step only the gate
+   so nothing is recomputed (no matmul; ``tanh c`` is the one elementwise recomputation);
+2. the backward scan carries ``dL/dh`` (and ``dL/dc``) and does per step only the gate
    derivatives ``dz_t`` (gradient of the pre-activations ``z_t = xp_t + W_hh h_{t-1} + b_hh``)
-   and the one recurrent matmul ``dL/dh_{t-1} += W_hh^T dz_t``;
-4. afterwards the weight gradients are single matmuls over all steps (and batch entries):
+   and the one recurrent matmul ``dL/dh_{t-1} += W_hh^T dz_t``; cotangents that are zero
+   (the gates', when only a loss is differentiated) are known to be zero at trace time and
+   cost nothing;
+3. afterwards the weight gradients are single matmuls over all steps (and batch entries):
    ``dW_hh = sum_t dz_t h_{t-1}^T``, ``db_hh = sum_t dz_t``, ``dxp_t = dz_t`` (the GRU's ``n``
    block of ``dxp`` differs: there ``r`` multiplies the recurrent part only).
 
@@ -77,7 +77,8 @@ def _forward_body(cell: CellType, params: Params, perturbed: bool):
             carry, record = cell.recur(params, carry, xp_t)
             extra = {}
         if perturbed:
-            extra["h_raw"] = record["h"]
+            if cell not in (LSTM, GRU):  # the RNN's derivative needs h before the perturbation
+                extra["h_raw"] = record["h"]
             h = record["h"] + e_t
             carry, record = (h, *carry[1:]), {**record, "h": h}
         return carry, (record, extra)

@@ -94,7 +94,7 @@ def test_vmap_of_vjp_equals_autodiff(cell):
             _, states, _ = run(spec, params, xs, eps={**eps, "l0": e}, autodiff=autodiff)
             return states["h_l0"][4]
         _, vjp = jax.vjp(h_t, eps["l0"])
-        return jax.vmap(vjp)(jnp.eye(spec.hidden_size))
+        return jax.vmap(vjp)(jnp.eye(spec.hidden_size, dtype=jnp.float32))
 
     _assert_trees_close(jacobian_rows(False), jacobian_rows(True))
 
