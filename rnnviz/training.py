@@ -5,9 +5,10 @@ sequence's loss (``rnnviz.losses``: the mean over its scored steps),
 
     L(W) = (1/B) sum_b  sum_t m_bt l_bt / max(1, sum_t m_bt),
 
-with the model run by ``rnnviz.forward.run`` over the whole batch in one scan (``(B, H)``
-carries), differentiated through ``rnnviz.recurrence``'s backward pass. The gradient's
-global norm ``||g|| = sqrt(sum_W ||dL/dW||^2)`` is recorded before optional clipping,
+with the model run by ``jax.vmap`` of ``rnnviz.forward.run`` (one scan with ``(B, H)``
+carries once XLA has batched it), differentiated through ``rnnviz.recurrence``'s backward
+pass. The gradient's global norm ``||g|| = sqrt(sum_W ||dL/dW||^2)`` is recorded before
+optional clipping,
 ``g <- g * min(1, clip_norm / ||g||)`` (``optax.clip_by_global_norm``).
 
 ``train`` runs ``K`` update steps per call of one jitted ``lax.scan`` (a chunk), then reports a
@@ -34,7 +35,7 @@ from jax import lax
 
 from rnnviz.errors import RnnvizError
 from rnnviz.forward import run
-from rnnviz.losses import step_losses
+from rnnviz.losses import sequence_loss, step_losses
 from rnnviz.spec import ModelSpec
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -194,12 +195,14 @@ def batch_loss(spec: ModelSpec, params: dict, xs, ys, mask, kind: str):
     """Mean over the batch of each sequence's loss, for ``xs (B, T, I)``, ``ys (B, T, O)`` or
     ``(B, T)``, ``mask (B, T)``. Returns ``(loss, outputs (B, T, O))``.
 
-    The whole batch runs as one scan with ``(B, H)`` carries (each step one ``(B, H) @
-    (H, G*H)`` matmul), not as a ``vmap`` of one scan per sequence."""
-    _, _, outputs = run(spec, params, jnp.swapaxes(xs, 0, 1))
-    outputs = jnp.swapaxes(outputs, 0, 1)
-    per_step = step_losses(outputs, ys, mask, kind)                       # (B, T)
-    losses = jnp.sum(per_step, axis=-1) / jnp.maximum(jnp.sum(mask, axis=-1), 1.0)
+    ``jax.vmap`` of one run per sequence: XLA turns it into one scan with ``(B, H)`` carries.
+    (Calling ``run`` on ``(T, B, I)`` directly does the same work and measured 5-15 % slower,
+    benchmarks/bench_levers.py.)"""
+    def one(x, y, m):
+        _, _, out = run(spec, params, x)
+        return sequence_loss(step_losses(out, y, m, kind), m), out
+
+    losses, outputs = jax.vmap(one)(xs, ys, mask)
     return jnp.mean(losses), outputs
 
 
