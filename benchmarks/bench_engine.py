@@ -5,7 +5,8 @@
 
 For LSTM and GRU at (hidden, steps) in (32, 100), (128, 1000), (256, 1000), batch 1,
 ``input_size`` 1, ``output_size`` 1, an MSE target, float32, it times (median of N calls after a
-warm-up, N chosen so that each cell takes a couple of seconds):
+warm-up; the three sides take turns in rounds, so a machine busy with other work slows all
+three alike):
 
 1. ``rnnviz``: ``gradients.trace_with_bptt`` (every gate, h, c, the output, per-step loss,
    ``||dL/dh_t||`` per step and ``||dL/dW||`` per parameter), with ``jax.block_until_ready``.
@@ -24,6 +25,13 @@ the jit compile time of ``trace_with_bptt`` for LSTM (128, 1000) (first call min
 call), and what JAX's persistent compilation cache saves on a second start (a subprocess run
 twice against one cache directory).
 
+``--threads N`` runs both libraries on N threads (``torch.set_num_threads(N)``; for XLA,
+``intra_op_parallelism_threads=N``, Eigen single-threaded when N is 1). On a machine shared
+with other work, ``--threads 1`` is the fairer comparison: PyTorch's OpenMP threads wait on
+each other at every operation and, when a core is taken by another process, that waiting
+multiplies its times (the default thread count is what a user gets, and is printed).
+The load average before and after is printed: a figure taken on a loaded machine is noisy.
+
 ``--input-size 8`` runs the table with 8 inputs instead of 1. On the 2-core development
 machine it hardly changes the picture: the input projection is one (T, I) @ (I, G*H) matmul
 hoisted out of the scan in rnnviz (and in both torch variants), so all timings move by a few
@@ -41,37 +49,58 @@ import sys
 import tempfile
 import time
 
-import jax
-import jax.numpy as jnp
-import numpy as np
-import torch
 
-from rnnviz import Model
-from rnnviz.gradients import trace_with_bptt
+def _threads_from_argv() -> int | None:
+    """``--threads N`` must reach XLA before JAX is imported."""
+    for i, arg in enumerate(sys.argv[:-1]):
+        if arg == "--threads":
+            return int(sys.argv[i + 1])
+    return None
+
+
+if (_THREADS := _threads_from_argv()) is not None:
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
+                               f"{'false' if _THREADS == 1 else 'true'} "
+                               f"intra_op_parallelism_threads={_THREADS}")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from rnnviz import Model  # noqa: E402
+from rnnviz.gradients import trace_with_bptt  # noqa: E402
 
 SIZES = ((32, 100), (128, 1000), (256, 1000))
 CELLS = ("lstm", "gru")
 BUDGET_S = 1.5          # time spent on the timed calls of one engine at one size
 MIN_REPEATS, MAX_REPEATS = 3, 200
+ROUNDS = 3              # the engines take turns this many times at each size
 
 
 # -- timing -------------------------------------------------------------------------------
-def time_call(fn, budget_s: float = BUDGET_S) -> tuple[float, int, float]:
-    """``(median_ms, repeats, first_call_s)``: one first call (compiles, if anything does),
-    a second warm-up call, then N timed calls with N set from the warm-up's duration."""
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    fn()
-    warm = time.perf_counter() - t0
-    repeats = int(min(MAX_REPEATS, max(MIN_REPEATS, budget_s / max(warm, 1e-6))))
-    times = []
-    for _ in range(repeats):
+def time_alternating(fns: dict, budget_s: float = BUDGET_S, rounds: int = ROUNDS) -> dict:
+    """``{name: (median_ms, repeats, first_call_s)}`` for several functions timed in turns:
+    each is called once (compiles) and once more (warm-up), then ``rounds`` times each
+    function runs ``budget_s / rounds`` worth of calls, one function after the other."""
+    first, per_round, times = {}, {}, {name: [] for name in fns}
+    for name, fn in fns.items():
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return 1e3 * statistics.median(times), repeats, first
+        first[name] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        fn()
+        warm = time.perf_counter() - t0
+        total = min(MAX_REPEATS, max(MIN_REPEATS, budget_s / max(warm, 1e-6)))
+        per_round[name] = max(1, int(total / rounds))
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            for _ in range(per_round[name]):
+                t0 = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - t0)
+    return {name: (1e3 * statistics.median(times[name]), len(times[name]), first[name])
+            for name in fns}
 
 
 # -- the problem --------------------------------------------------------------------------
@@ -196,9 +225,8 @@ def table(sizes, input_size: int) -> dict:
             model, xs, ys, mask = make_problem(cell, hidden, steps, input_size)
             rn, loop, fused = (f(model, xs, ys, mask) for f in
                                (rnnviz_fn, torch_loop_fn, torch_fused_fn))
-            rn_ms, rn_n, rn_first = time_call(rn)
-            lp_ms, lp_n, _ = time_call(loop)
-            fu_ms, fu_n, _ = time_call(fused)
+            timed = time_alternating({"rnnviz": rn, "loop": loop, "fused": fused})
+            (rn_ms, rn_n, rn_first), (lp_ms, lp_n, _), (fu_ms, fu_n, _) = timed.values()
             first_calls[(cell, hidden, steps)] = (rn_first, rn_ms)
             err = check(rn(), loop())
             print(f"{cell:<5}{hidden:>5}{steps:>6} | {rn_ms:>8.2f} {rn_n:>4} | {lp_ms:>10.2f} "
@@ -261,12 +289,18 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="smallest size only")
     parser.add_argument("--input-size", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for torch and XLA (default: torch on every core)")
     args = parser.parse_args(argv)
 
     cores = os.cpu_count() or 1
-    torch.set_num_threads(cores)
+    threads = args.threads or cores
+    torch.set_num_threads(threads)
     print(f"jax {jax.__version__} ({jax.default_backend()}), torch {torch.__version__}, "
-          f"numpy {np.__version__}; {cores} cores, torch.set_num_threads({cores})")
+          f"numpy {np.__version__}; {cores} cores, torch.set_num_threads({threads})"
+          + (f", XLA intra-op threads {threads}" if args.threads else ""))
+    print("load average (1, 5, 15 min) at start: " + ", ".join(
+        f"{x:.1f}" for x in os.getloadavg()))
 
     sizes = SIZES[:1] if args.quick else SIZES
     first_calls = table(sizes, args.input_size)
@@ -289,6 +323,7 @@ def main(argv=None) -> None:
               f"LSTM (128, 1000), fresh process:\n  cold start: first call {runs[0]['first']:.2f}"
               f" s (compile ~{cold:.2f} s)\n  warm start: first call {runs[1]['first']:.2f} s "
               f"(compile ~{warm:.2f} s), {entries} cache entries; saves {cold - warm:.2f} s")
+    print("load average at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

@@ -16,26 +16,49 @@ batches (``task.batch(32, seed=step_seed(0, s))`` for step s):
 
 Each round times both sides back to back, alternating, so a busy machine slows both alike; the
 table shows the median over rounds of steps per second, and ``ratio`` = rnnviz / torch (above
-1: rnnviz trains faster).
+1: rnnviz trains faster); ``max gap`` is the longest time between two progress callbacks
+(two updates of the window's live loss curve) over all rounds.
+
+``--threads N`` runs both on N threads (``torch.set_num_threads``; XLA's intra-op threads);
+on a machine shared with other work ``--threads 1`` is the fairer comparison (see
+bench_engine.py). The load average before and after is printed.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
-import jax
-import torch
 
-from rnnviz import ModelSpec, init_params
-from rnnviz.tasks import make_task
-from rnnviz.training import TrainOptions, chunk_size, step_seed, train
+def _threads_from_argv() -> int | None:
+    """``--threads N`` must reach XLA before JAX is imported."""
+    for i, arg in enumerate(sys.argv[:-1]):
+        if arg == "--threads":
+            return int(sys.argv[i + 1])
+    return None
+
+
+if (_THREADS := _threads_from_argv()) is not None:
+    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
+                               f"{'false' if _THREADS == 1 else 'true'} "
+                               f"intra_op_parallelism_threads={_THREADS}")
+
+import jax  # noqa: E402
+import torch  # noqa: E402
+
+from rnnviz import ModelSpec, init_params  # noqa: E402
+from rnnviz.tasks import make_task  # noqa: E402
+from rnnviz.training import TrainOptions, chunk_size, step_seed, train  # noqa: E402
 
 HIDDEN, LENGTH, BATCH, LR = 64, 100, 32, 0.01
 
 
-def rnnviz_steps_per_second(cell: str, steps: int) -> tuple[float, int]:
+def rnnviz_steps_per_second(cell: str, steps: int) -> tuple[float, int, float]:
+    """``(steps per second, chunk size, longest gap in seconds between two progress
+    callbacks, i.e. between two updates of the live loss curve)``."""
     task = make_task("sine", length=LENGTH)
     spec = ModelSpec(cell, 1, HIDDEN, output_size=1)
     params = init_params(spec, seed=0)
@@ -45,8 +68,11 @@ def rnnviz_steps_per_second(cell: str, steps: int) -> tuple[float, int]:
     train(spec, params, task, warm)  # compiles the chunk and the validation
     options = TrainOptions(learning_rate=LR, batch_size=BATCH, steps=steps, eval_every=steps,
                            eval_batch=BATCH)
-    result = train(spec, params, task, options, callback=lambda progress: None)
-    return steps / result.elapsed, k
+    stamps = [time.perf_counter()]
+    result = train(spec, params, task, options,
+                   callback=lambda progress: stamps.append(time.perf_counter()))
+    gap = max(b - a for a, b in zip(stamps, stamps[1:], strict=False))
+    return steps / result.elapsed, k, gap
 
 
 def torch_steps_per_second(cell: str, steps: int) -> float:
@@ -77,23 +103,33 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=200, help="update steps per timing")
     parser.add_argument("--rounds", type=int, default=3, help="timings per side, alternating")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for torch and XLA (default: torch's own default)")
+    parser.add_argument("--cells", default="lstm,gru", help="comma-separated cells")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
+    print("load average (1, 5, 15 min) at start: " + ", ".join(
+        f"{x:.1f}" for x in os.getloadavg()))
     print(f"jax {jax.__version__} ({jax.devices()[0].platform}), torch {torch.__version__} "
           f"({torch.get_num_threads()} threads); hidden {HIDDEN}, length {LENGTH}, "
           f"batch {BATCH}, Adam, {args.steps} steps x {args.rounds} rounds")
     print(f"{'cell':<6}{'rnnviz steps/s':>16}{'torch steps/s':>15}{'ratio':>8}"
-          f"{'chunk':>7}  rounds (rnnviz/torch)")
-    for cell in ("lstm", "gru"):
+          f"{'chunk':>7}{'max gap':>9}  rounds (rnnviz/torch)")
+    for cell in args.cells.split(","):
         ours, theirs = [], []
-        k = 0
+        k, gaps = 0, []
         for _ in range(args.rounds):
-            rate, k = rnnviz_steps_per_second(cell, args.steps)
+            rate, k, gap = rnnviz_steps_per_second(cell, args.steps)
             ours.append(rate)
+            gaps.append(gap)
             theirs.append(torch_steps_per_second(cell, args.steps))
         a, b = statistics.median(ours), statistics.median(theirs)
         rounds = " ".join(f"{x:.0f}/{y:.0f}" for x, y in zip(ours, theirs, strict=True))
-        print(f"{cell:<6}{a:>16.1f}{b:>15.1f}{a / b:>8.2f}{k:>7}  {rounds}")
+        print(f"{cell:<6}{a:>16.1f}{b:>15.1f}{a / b:>8.2f}{k:>7}{max(gaps):>8.2f}s  {rounds}",
+              flush=True)
+    print("load average at end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg()))
 
 
 if __name__ == "__main__":

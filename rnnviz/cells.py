@@ -14,6 +14,9 @@ A cell is split in two so that a scan can hoist the input projection out of the 
 The carry is a tuple: ``(h,)`` for the RNN and GRU, ``(h, c)`` for the LSTM (PyTorch's order,
 unlike Flax's ``(c, h)``), each of shape ``(H,)``. The record is a dict with the new ``h``,
 ``c`` for the LSTM, and every gate by its letter, each ``(H,)``.
+
+Every function also takes a batch: leading axes on ``x``/``xp`` and the carry (``(B, I)``,
+``(B, H)``) are carried through, which is how training runs one scan over a whole batch.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 Params = dict[str, jax.Array]
 Carry = tuple[jax.Array, ...]
@@ -30,14 +34,25 @@ Record = dict[str, jax.Array]
 
 
 def project(params: Params, x: jax.Array) -> jax.Array:
-    """Input projection ``W_ih x + b_ih`` for one step ``(I,)`` or a sequence ``(T, I)``."""
+    """Input projection ``W_ih x + b_ih`` for one step ``(I,)`` or a sequence ``(T, I)``
+    (or ``(T, B, I)``): ``(..., G*H)``."""
     return x @ params["weight_ih"].T + params["bias_ih"]
+
+
+def recurrent_matmul(weight_hh: jax.Array, h: jax.Array) -> jax.Array:
+    """``W_hh h`` for ``h (..., H)``: ``(..., G*H)``.
+
+    Written as a ``dot_general`` contracting ``W_hh``'s second axis, never ``h @ W_hh.T``:
+    inside a scan, XLA's CPU backend copies that transpose at every step (7x slower at
+    H = 256, measured in benchmarks/bench_levers.py).
+    """
+    return lax.dot_general(h, weight_hh, (((h.ndim - 1,), (1,)), ((), ())))
 
 
 def _rnn_recur(activation: Callable[[jax.Array], jax.Array]):
     def recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
         (h,) = carry
-        h = activation(xp + params["weight_hh"] @ h + params["bias_hh"])
+        h = activation(xp + recurrent_matmul(params["weight_hh"], h) + params["bias_hh"])
         return (h,), {"h": h}
 
     return recur
@@ -45,24 +60,32 @@ def _rnn_recur(activation: Callable[[jax.Array], jax.Array]):
 
 def _lstm_recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
     h, c = carry
-    z = xp + params["weight_hh"] @ h + params["bias_hh"]
-    zi, zf, zg, zo = jnp.split(z, 4)
+    z = xp + recurrent_matmul(params["weight_hh"], h) + params["bias_hh"]
+    zi, zf, zg, zo = jnp.split(z, 4, axis=-1)
     i, f, g, o = jax.nn.sigmoid(zi), jax.nn.sigmoid(zf), jnp.tanh(zg), jax.nn.sigmoid(zo)
     c = f * c + i * g
     h = o * jnp.tanh(c)
     return (h, c), {"h": h, "c": c, "i": i, "f": f, "g": g, "o": o}
 
 
-def _gru_recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
+def gru_recur_with_hn(params: Params, carry: Carry,
+                      xp: jax.Array) -> tuple[Carry, Record, jax.Array]:
+    """The GRU step, also returning ``hn = W_hn h + b_hn``, which its backward pass needs and
+    the record cannot give back (``rnnviz.recurrence`` saves it)."""
     (h,) = carry
-    hp = params["weight_hh"] @ h + params["bias_hh"]
-    xr, xz, xn = jnp.split(xp, 3)
-    hr, hz, hn = jnp.split(hp, 3)
+    hp = recurrent_matmul(params["weight_hh"], h) + params["bias_hh"]
+    xr, xz, xn = jnp.split(xp, 3, axis=-1)
+    hr, hz, hn = jnp.split(hp, 3, axis=-1)
     r = jax.nn.sigmoid(xr + hr)
     z = jax.nn.sigmoid(xz + hz)
     n = jnp.tanh(xn + r * hn)
     h = (1 - z) * n + z * h
-    return (h,), {"h": h, "r": r, "z": z, "n": n}
+    return (h,), {"h": h, "r": r, "z": z, "n": n}, hn
+
+
+def _gru_recur(params: Params, carry: Carry, xp: jax.Array) -> tuple[Carry, Record]:
+    carry, record, _ = gru_recur_with_hn(params, carry, xp)
+    return carry, record
 
 
 @dataclass(frozen=True)
@@ -94,8 +117,9 @@ class CellType:
         """Names of everything a record holds, in a fixed order."""
         return self.carry_names + tuple(self.gates)
 
-    def zero_carry(self, hidden_size: int, dtype) -> Carry:
-        return tuple(jnp.zeros((hidden_size,), dtype) for _ in self.carry_names)
+    def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = ()) -> Carry:
+        """All-zero carry, each ``(*batch_shape, H)``."""
+        return tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in self.carry_names)
 
 
 _SIGMOID = (0.0, 1.0)

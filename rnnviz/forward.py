@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-from jax import lax
 
+from rnnviz import recurrence
 from rnnviz.cells import CellType, project
 from rnnviz.spec import ModelSpec, unit_params
 
@@ -34,15 +34,18 @@ def readout(spec: ModelSpec, params: dict, top: jax.Array) -> jax.Array:
     return top @ params["readout.weight"].T + params["readout.bias"]
 
 
-def zero_carries(spec: ModelSpec) -> dict:
-    """The all-zero initial state of every unit, as PyTorch starts by default."""
+def zero_carries(spec: ModelSpec, batch_shape: tuple[int, ...] = ()) -> dict:
+    """The all-zero initial state of every unit, as PyTorch starts by default; each carry
+    ``(*batch_shape, H)``."""
     dtype = jnp.dtype(spec.dtype)
-    return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype) for u in spec.units}
+    return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape)
+            for u in spec.units}
 
 
 def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool = False,
-              eps: jax.Array | None = None):
-    """Run one layer and direction over ``xs (T, I)`` from ``carry0``.
+              eps: jax.Array | None = None, autodiff: bool = False):
+    """Run one layer and direction over ``xs (T, I)`` (or a batch, ``(T, B, I)`` with
+    carries ``(B, H)``) from ``carry0``.
 
     The input projection is one ``(T, I) @ (I, G*H)`` matmul before the scan, so each step
     only does the recurrent matmul. With ``eps (T, H)`` the hidden state is perturbed,
@@ -50,34 +53,28 @@ def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool =
     anything with respect to ``eps`` at ``eps = 0`` is its total derivative with respect to
     each ``h_t``. ``reverse`` runs from the last step back, with outputs kept in time order.
     Returns ``(final_carry, records)`` with each record stacked to ``(T, H)``.
+
+    The scan's derivative is ``rnnviz.recurrence``'s hand-written backward pass (one
+    recurrent matmul per step, the weight gradients as single matmuls afterwards);
+    ``autodiff=True`` differentiates the plain ``lax.scan`` instead (the reference in tests).
     """
     xp = project(p, xs)
-    if eps is None:
-        def body(carry, xp_t):
-            return cell.recur(p, carry, xp_t)
-
-        return lax.scan(body, carry0, xp, reverse=reverse)
-
-    def body_perturbed(carry, inputs):
-        xp_t, e_t = inputs
-        carry, rec = cell.recur(p, carry, xp_t)
-        h = rec["h"] + e_t
-        return (h, *carry[1:]), {**rec, "h": h}
-
-    return lax.scan(body_perturbed, carry0, (xp, eps), reverse=reverse)
+    scan = recurrence.scan_autodiff if autodiff else recurrence.scan
+    return scan(cell, p, xp, carry0, reverse=reverse, eps=eps)
 
 
 def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None,
-        eps: dict | None = None):
-    """Run the model over ``xs (T, I)``.
+        eps: dict | None = None, *, autodiff: bool = False):
+    """Run the model over ``xs (T, I)``, or over a batch ``xs (T, B, I)`` in one scan.
 
     Returns ``(final_carries, states, outputs)``: ``final_carries`` maps each unit to its
     carry, ``states`` maps every state name (``h_l0``, ``gate_f_l1_reverse``, ... and ``h``)
-    to a ``(T, H)`` (``(T, D*H)`` for ``h``) array, ``outputs`` is ``(T, O)``.
-    ``eps`` optionally maps units to ``(T, H)`` hidden-state perturbations (see ``scan_unit``).
+    to a ``(T, H)`` (``(T, D*H)`` for ``h``) array, ``outputs`` is ``(T, O)`` (with a batch,
+    ``(T, B, H)`` and ``(T, B, O)``). ``eps`` optionally maps units to ``(T, H)`` hidden-state
+    perturbations (see ``scan_unit``); ``autodiff`` as in ``scan_unit``.
     """
     cell = spec.cell_type
-    carry0 = zero_carries(spec) if carry0 is None else carry0
+    carry0 = zero_carries(spec, xs.shape[1:-1]) if carry0 is None else carry0
     states, finals = {}, {}
     layer_input = xs
     for k in range(spec.num_layers):
@@ -86,7 +83,7 @@ def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None
             unit = f"l{k}{sfx}"
             final, rec = scan_unit(
                 cell, unit_params(params, unit), layer_input, carry0[unit],
-                reverse=bool(sfx), eps=None if eps is None else eps[unit],
+                reverse=bool(sfx), eps=None if eps is None else eps[unit], autodiff=autodiff,
             )
             finals[unit] = final
             states.update({state_key(name, unit): v for name, v in rec.items()})
