@@ -221,6 +221,8 @@ class ColumnView(QWidget):
         self.grad_warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
         self.grad_plot.addItem(self.grad_warning, ignoreBounds=True)
         self.cursors.append(Cursor(self.grad_plot, t, shade=False))
+        self._shown_rows: dict[str, tuple] = {}  # name: (row object shown, its NaN/Inf steps)
+        self._bptt_bad: list[int] = []
         self._grad_range: tuple[float, float] | None = None  # what this column's curves need
         self._shown_grad_range: tuple[float, float] | None = None  # shared by every column
         self.peers = lambda: [self]  # the views whose gradient ranges are shared (the window's)
@@ -444,13 +446,17 @@ class ColumnView(QWidget):
         self._label(self.means_plot, "gate mean" if cell.gates else "(no gates)")
 
         self._grad_range = None
+        self._shown_rows = {}
         bptt = trace.arrays.get(f"grad_loss_h_{unit}")
         if bptt is not None:
-            shown, _ = finite_positive(bptt)
+            shown, bad = finite_positive(bptt)
             self.bptt_curve.setData(x, shown, connect="finite")
+            self._bptt_bad = list(bad)
         else:
             self.bptt_curve.setData([], [])
+            self._bptt_bad = []
         self._fill_rows(column)
+        self._fill_saliency(column)
 
     def _expand_grad_range(self) -> None:
         """Grow the gradient plot's log range to fit its curves, in whole decades, and never
@@ -527,6 +533,7 @@ class ColumnView(QWidget):
             self._blank_slot(slot, "")
         for curve in (self.bptt_curve, self.flow_curve, self.memory_curve):
             curve.setData([], [])
+        self._shown_rows, self._bptt_bad = {}, []
         self.bad_points.setData([], [])
         self.grad_warning.setText("")
         self.saliency.clear()
@@ -550,20 +557,20 @@ class ColumnView(QWidget):
         """The gradient rows for the cursor: the flow as soon as it comes (the newest one
         while playing), the Jacobian norms only when they are for the current step."""
         x = np.arange(self.model.steps)
-        bad_x: list[int] = []
+        bad_x: list[int] = list(self._bptt_bad)
         for name, curve, t in (("flow", self.flow_curve, None),
                                ("memory", self.memory_curve, self.model.t)):
             row = column.row(name, t)
-            if row is None:
-                curve.setData([], [])
-                continue
-            shown, bad = finite_positive(row)  # zeros (k after t) leave gaps
-            curve.setData(x, shown, connect="finite")
+            shown_row, bad = self._shown_rows.get(name, (None, []))
+            if row is not shown_row:  # a curve set again repaints its plot: only when new
+                if row is None:
+                    curve.setData([], [])
+                    bad = []
+                else:
+                    shown, bad = finite_positive(row)  # zeros (k after t) leave gaps
+                    curve.setData(x, shown, connect="finite")
+                self._shown_rows[name] = (row, list(bad))
             bad_x.extend(bad)
-        trace = column.trace
-        bptt = trace.arrays.get(f"grad_loss_h_{column.unit}") if trace is not None else None
-        if bptt is not None:
-            bad_x.extend(finite_positive(bptt)[1])
         if bad_x:
             finite = [c.yData for c in (self.bptt_curve, self.flow_curve, self.memory_curve)
                       if c.yData is not None and np.any(np.isfinite(c.yData))]
@@ -578,7 +585,6 @@ class ColumnView(QWidget):
             self.bad_points.setData([], [])
             self.grad_warning.setText("")
         self._expand_grad_range()
-        self._fill_saliency(column)
 
     def _fill_saliency(self, column: Column) -> None:
         """The newest saliency row (while playing it may be a step behind the cursor)."""
@@ -596,8 +602,12 @@ class ColumnView(QWidget):
             # shared colour scales may have moved with another column's trace
             self._fill_trace(self.column)
 
-    def _on_rows_ready(self, column_id: int) -> None:
-        if column_id == self.column_id:
+    def _on_rows_ready(self, column_id: int, name: str) -> None:
+        if column_id != self.column_id:
+            return
+        if name == "saliency":
+            self._fill_saliency(self.column)
+        else:
             self._fill_rows(self.column)
 
     def _on_unit_chosen(self, unit: str) -> None:
@@ -613,6 +623,7 @@ class ColumnView(QWidget):
         if (self.memory_curve.yData is not None and len(self.memory_curve.yData)
                 and column.row("memory", t) is None):
             self.memory_curve.setData([], [])  # it was for another step
+            self._shown_rows.pop("memory", None)
         sel = self.model.selection
         selected = sel.index if sel and sel.column == self.column_id else None
         for slot, heatmap in self.heatmaps.items():

@@ -59,7 +59,7 @@ class ExplorerModel(QObject):
     inputs_edited = Signal(int)        # step k: the input at k was edited (columns follow)
     columns_changed = Signal()         # a column was added, removed or reconfigured
     column_ready = Signal(int)         # column id: its trace arrived (or failed)
-    rows_ready = Signal(int)           # column id: gradient rows for the cursor arrived
+    rows_ready = Signal(int, str)      # column id, row name ("flow", "memory", "saliency")
     cursor_changed = Signal(int)
     selection_changed = Signal()
     message = Signal(str)              # one line for the status bar (errors included)
@@ -284,7 +284,7 @@ class ExplorerModel(QObject):
             generation, unit, name, t, row = result
             if generation == column.generation and unit == column.unit:
                 column.rows[name] = (t, row)
-                self.rows_ready.emit(column.id)
+                self.rows_ready.emit(column.id, name)
 
     def _on_failed(self, key: str, message: str) -> None:
         column = self._find(key)
