@@ -204,7 +204,11 @@ class ColumnView(QWidget):
         self.means_plot = self._plot(row, 0, "gate mean", "means")
         self.means_plot.setYRange(-1, 1, padding=0.05)
         self.means_plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
-        self.mean_curves: dict[str, pg.PlotDataItem] = {}
+        self._mean_items = [self.means_plot.plot() for _ in range(GATE_SLOTS)]  # made once
+        for item in self._mean_items:
+            item.setDownsampling(auto=True, method="peak")
+            item.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.mean_curves: dict[str, pg.PlotDataItem] = {}  # gate letter: its item
         self.cursors.append(Cursor(self.means_plot, t))
         row += 1
 
@@ -434,15 +438,12 @@ class ColumnView(QWidget):
                 self._blank_slot(slot, "a vanilla RNN has no gates")
             else:
                 self._blank_slot(slot, "")
-        for curve in self.mean_curves.values():
-            self.means_plot.removeItem(curve)
-        self.mean_curves = {}
-        for letter in cell.gates:
-            mean = trace[f"gate_{letter}_{unit}"].mean(axis=1)
-            curve = self.means_plot.plot(x, mean, pen=self.theme.pen(colours.GATE_COLOURS[letter]))
-            curve.setDownsampling(auto=True, method="peak")
-            curve.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.mean_curves[letter] = curve
+        self.mean_curves = dict(zip(cell.gates, self._mean_items, strict=False))
+        for letter, curve in self.mean_curves.items():
+            curve.setData(x, trace[f"gate_{letter}_{unit}"].mean(axis=1))
+            curve.setPen(self.theme.pen(colours.GATE_COLOURS[letter]))
+        for curve in self._mean_items[len(self.mean_curves):]:
+            curve.setData([], [])
         self._label(self.means_plot, "gate mean" if cell.gates else "(no gates)")
 
         self._grad_range = None

@@ -266,3 +266,25 @@ def test_gradient_plots_share_one_log_range(make_window, wait_ready):
             y = np.asarray(curve.yData, float)
             y = np.log10(y[np.isfinite(y) & (y > 0)])
             assert y.size and lo <= y.min() and y.max() <= hi
+
+
+def test_gate_means_follow_the_column_and_reuse_their_items(make_window, wait_ready):
+    """The gate-mean row holds one curve per gate, equal to the trace's mean over units; a
+    column changed to another cell reuses the same plot items (made once)."""
+    window = make_window()
+    model = window.model
+    lstm = next(c for c in model.columns if c.config.cell == "lstm")
+    view = window.views[lstm.id]
+    items = list(view.means_plot.listDataItems())
+    assert set(view.mean_curves) == {"i", "f", "g", "o"}
+    for letter, curve in view.mean_curves.items():
+        np.testing.assert_allclose(curve.yData, lstm.trace[f"gate_{letter}_l0"].mean(axis=1),
+                                   rtol=1e-6)
+    model.configure_column(lstm.id, ModelConfig(cell="gru", hidden_size=8, seed=1))
+    wait_ready(window)
+    assert set(view.mean_curves) == {"r", "z", "n"}
+    assert list(view.means_plot.listDataItems()) == items
+    unused = [c for c in items if c not in view.mean_curves.values()]
+    assert len(unused) == 1 and (unused[0].yData is None or len(unused[0].yData) == 0)
+    np.testing.assert_allclose(view.mean_curves["z"].yData,
+                               lstm.trace["gate_z_l0"].mean(axis=1), rtol=1e-6)
