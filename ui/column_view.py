@@ -226,6 +226,7 @@ class ColumnView(QWidget):
         self.grad_plot.addItem(self.grad_warning, ignoreBounds=True)
         self.cursors.append(Cursor(self.grad_plot, t, shade=False))
         self._shown_rows: dict[str, tuple] = {}  # name: (row object shown, its NaN/Inf steps)
+        self._slot_levels: dict[str, tuple[float, float]] = {}  # colour scale of each row
         self._bptt_bad: list[int] = []
         self._grad_range: tuple[float, float] | None = None  # what this column's curves need
         self._shown_grad_range: tuple[float, float] | None = None  # shared by every column
@@ -505,6 +506,7 @@ class ColumnView(QWidget):
             side.getViewBox().setVisible(True)
             self.slot_cursors[slot].set_visible(True)
         self.heatmaps[slot].set(data, levels, self.theme.lut_for(levels))
+        self._slot_levels[slot] = levels
         self.bars[slot].set_limits(levels)
         set_colour_bar(self.colour_bars[slot], levels, self.theme)
         self.colour_bars[slot].setVisible(True)
@@ -600,8 +602,23 @@ class ColumnView(QWidget):
         if column_id == self.column_id:
             self._refresh()
         elif self.column.ready:
-            # shared colour scales may have moved with another column's trace
-            self._fill_trace(self.column)
+            self._update_shared_levels()
+
+    def _update_shared_levels(self) -> None:
+        """Another column's trace arrived: the colour scales shared by every column (c, and
+        h once a ReLU RNN is shown) may have moved. Only the levels change, not the data."""
+        for slot in ("h", "c"):
+            if self.heatmaps[slot].data is None:
+                continue
+            levels = self._levels(slot)
+            if levels == self._slot_levels.get(slot):
+                continue
+            image = self.heatmaps[slot].image
+            image.setLevels(levels)
+            image.setLookupTable(self.theme.lut_for(levels))
+            self.bars[slot].set_limits(levels)
+            set_colour_bar(self.colour_bars[slot], levels, self.theme)
+            self._slot_levels[slot] = levels
 
     def _on_rows_ready(self, column_id: int, name: str) -> None:
         if column_id != self.column_id:

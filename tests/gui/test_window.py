@@ -288,3 +288,24 @@ def test_gate_means_follow_the_column_and_reuse_their_items(make_window, wait_re
     assert len(unused) == 1 and (unused[0].yData is None or len(unused[0].yData) == 0)
     np.testing.assert_allclose(view.mean_curves["z"].yData,
                                lstm.trace["gate_z_l0"].mean(axis=1), rtol=1e-6)
+
+
+def test_a_relu_column_widens_the_h_scale_of_every_column(make_window, wait_ready):
+    """Colour scales are shared: when one column's ReLU h grows past 1, the other columns'
+    h heatmaps, bars and colour bars take the same wider range (their data unchanged)."""
+    window = make_window()
+    model = window.model
+    first, *others = model.columns
+    before = {c.id: window.views[c.id].heatmaps["h"].data.copy() for c in others}
+    model.configure_column(first.id, ModelConfig(cell="rnn_relu", hidden_size=8, seed=0,
+                                                 init=InitOptions(spectral_radius=1.5)))
+    wait_ready(window)
+    top = float(np.nanmax(np.abs(first.trace["h_l0"])))
+    assert top > 1
+    for column in model.columns:
+        view = window.views[column.id]
+        np.testing.assert_allclose(view.heatmaps["h"].image.levels, (-top, top), rtol=1e-6)
+        assert view.colour_bars["h"].levels() == pytest.approx((-top, top), rel=1e-6)
+    for column in others:
+        np.testing.assert_array_equal(window.views[column.id].heatmaps["h"].data,
+                                      before[column.id])
