@@ -471,7 +471,9 @@ class ColumnView(QWidget):
         values = values[np.isfinite(values) & (values > 0)]
         if values.size == 0:
             return
-        lo = np.floor(np.log10(max(values.min(), 1e-30)))
+        # whole multiples of three decades below: a vanishing gradient reaches new decades as
+        # the cursor moves on, and each change of range redraws the plots of every column
+        lo = 3 * np.floor(np.log10(max(values.min(), 1e-30)) / 3)
         hi = np.ceil(np.log10(values.max()))
         if self._grad_range is not None:
             lo, hi = min(lo, self._grad_range[0]), max(hi, self._grad_range[1])
