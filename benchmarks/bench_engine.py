@@ -49,20 +49,9 @@ import sys
 import tempfile
 import time
 
+import xla_threads  # noqa: F401  (sets XLA_FLAGS from --threads before JAX starts)
 
-def _threads_from_argv() -> int | None:
-    """``--threads N`` must reach XLA before JAX is imported."""
-    for i, arg in enumerate(sys.argv[:-1]):
-        if arg == "--threads":
-            return int(sys.argv[i + 1])
-    return None
-
-
-if (_THREADS := _threads_from_argv()) is not None:
-    os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen="
-                               f"{'false' if _THREADS == 1 else 'true'} "
-                               f"intra_op_parallelism_threads={_THREADS}")
-
+# isort: split
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
