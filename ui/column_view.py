@@ -427,7 +427,8 @@ class ColumnView(QWidget):
         if cell.has_cell_state:
             self._fill_slot("c", trace[f"c_{unit}"], self._levels("c"))
         else:
-            self._blank_slot("c", f"no cell state: the {column.config.title} carries only h")
+            kind = "GRU" if spec.cell == "gru" else "RNN"  # the cell, not the column's label
+            self._blank_slot("c", f"no cell state: the {kind} carries only h")
         gates = list(cell.gates.items())
         for k in range(GATE_SLOTS):
             slot = f"gate{k}"
