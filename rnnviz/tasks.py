@@ -626,6 +626,33 @@ def _is_number(cell: str) -> bool:
     return True
 
 
+def _csv_reader(text: str):
+    """A CSV reader over ``text`` whose delimiter (``,``, ``;`` or tab) is sniffed."""
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return csv.reader(io.StringIO(text), dialect)
+
+
+def _header(first_row: list[str]) -> list[str] | None:
+    """The column names when the first row holds any non-numeric cell, else None."""
+    if any(c.strip() and not _is_number(c) for c in first_row):
+        return [c.strip() for c in first_row]
+    return None
+
+
+def csv_header(path) -> list[str]:
+    """The column names of a CSV file (its header row, or ``"0", "1", ...`` when the first
+    row is all numbers), for a column picker; empty when the file cannot be read."""
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")[:65536]
+        first = next((r for r in _csv_reader(text) if any(c.strip() for c in r)), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return []
+    return _header(first) or [str(i) for i in range(len(first))]
+
+
 def read_csv_column(path, column: str | int) -> tuple[np.ndarray, str]:
     """The finite numbers of one column of a CSV file, and the column's label for messages.
 
@@ -638,20 +665,15 @@ def read_csv_column(path, column: str | int) -> tuple[np.ndarray, str]:
         text = Path(path).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise RnnvizError(f"{path}: cannot read as UTF-8 text: {exc}") from None
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    reader = _csv_reader(text)
     try:
         rows = [(reader.line_num, row) for row in reader if any(c.strip() for c in row)]
     except csv.Error as exc:
         raise RnnvizError(f"{path}:{reader.line_num}: not valid CSV: {exc}") from None
     if not rows:
         raise RnnvizError(f"{path}: expected a column of numbers, got an empty file")
-    header = None
-    if any(c.strip() and not _is_number(c) for c in rows[0][1]):
-        header = [c.strip() for c in rows[0][1]]
+    header = _header(rows[0][1])
+    if header is not None:
         rows = rows[1:]
 
     if isinstance(column, str):

@@ -373,3 +373,18 @@ def test_a_preset_reads_its_data_file_beside_it(tmp_path, series_csv):
     preset = load_preset(folder / "mine.toml")
     task = make_task(preset.task, **preset.task_settings)
     assert len(task.series) == 40 and task.length == 20
+
+
+def test_csv_header_names_the_columns_for_a_picker(tmp_path):
+    """The picker's list comes from the same sniffing and header rule as the reader."""
+    from rnnviz.tasks import csv_header
+
+    named = tmp_path / "named.csv"
+    named.write_text("\ndate;price\n2020;1.5\n")
+    assert csv_header(named) == ["date", "price"]
+    plain = tmp_path / "plain.csv"
+    plain.write_text("1,2,3\n4,5,6\n")
+    assert csv_header(plain) == ["0", "1", "2"]
+    assert csv_header(tmp_path / "missing.csv") == []
+    (tmp_path / "binary.csv").write_bytes(b"\xff\xfe\x00bad")
+    assert csv_header(tmp_path / "binary.csv") == []

@@ -10,10 +10,7 @@ the form and the dialog stays open with nothing changed.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import MISSING, fields
-from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,35 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError
-from rnnviz.tasks import MAX_LENGTH, TASKS, Task, make_task, task_settings
+from rnnviz.tasks import MAX_LENGTH, TASKS, Task, csv_header, make_task, task_settings
 
 MAX_SEED = 2**31 - 1
-
-
-def csv_header(path: str) -> list[str]:
-    """The column names of a CSV file's header row, or ``["0", "1", ...]`` when its first
-    row is all numbers; empty when the file cannot be read."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")[:65536]
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        first = next((r for r in csv.reader(io.StringIO(text), dialect)
-                      if any(c.strip() for c in r)), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return []
-
-    def number(cell: str) -> bool:
-        try:
-            float(cell)
-        except ValueError:
-            return False
-        return True
-
-    if any(c.strip() and not number(c) for c in first):
-        return [c.strip() for c in first]
-    return [str(i) for i in range(len(first))]
 
 
 class PathField(QWidget):
