@@ -5,10 +5,14 @@ is replaced, so asking for the gradient row of step 12, then 13, then 14 while t
 busy computes only 14. Results come back on the UI thread through the queued ``done`` signal;
 an exception comes back as one line through ``failed``. A job that wants to report partial
 results (training) gets a ``report`` callable and may check ``cancelled()`` between chunks.
+On Linux the worker runs at a lower priority (nice +10) than the UI thread, so that on a
+machine with few cores a repaint is not kept waiting behind background JAX work.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -41,6 +45,20 @@ class JobContext:
 
     def cancelled(self) -> bool:
         return self._runner._is_cancelled(self.key)  # noqa: SLF001
+
+
+def lower_thread_priority(niceness: int = 10) -> None:
+    """Make the calling thread yield a contended core to the UI thread (Linux: nice +10 for
+    this thread only). Threads it starts later inherit it, so XLA's pools, created when JAX
+    first runs on the worker, do too. Elsewhere nothing changes."""
+    if sys.platform != "linux":  # setpriority(PRIO_PROCESS, tid) means a thread only on Linux
+        return
+    tid = threading.get_native_id()
+    try:
+        os.setpriority(os.PRIO_PROCESS, tid, min(os.getpriority(os.PRIO_PROCESS, tid) + niceness,
+                                                 19))
+    except OSError:
+        pass
 
 
 class JobRunner(QThread):
@@ -94,6 +112,7 @@ class JobRunner(QThread):
             return key in self._cancel or self._stopping
 
     def run(self) -> None:
+        lower_thread_priority()
         while True:
             with self._cond:
                 while not self._pending and not self._stopping:
