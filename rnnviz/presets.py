@@ -23,6 +23,8 @@ optional training, the starting step and the panel to highlight::
     init = { recurrent = "orthogonal", recurrent_gain = 1.0, forget_bias = 1.0 }
 
     training = { clip_norm = 1.0 }       # optional: this model's changes to [training]
+    select = { row = "c", unit = 5 }     # optional, one model at most: the unit selected at
+                                         # the start (row h, c or a gate letter i f g o r z n)
 
     [training]                           # optional: how the models are trained
     steps = 300                          # (fields of rnnviz.training.TrainOptions)
@@ -84,6 +86,7 @@ class Preset:
     highlight: str | None = None
     training: dict[str, Any] | None = None
     path: Path | None = None
+    select: tuple[int, str, int] | None = None  # (model index, row, unit) selected at the start
 
     @property
     def name(self) -> str:
@@ -174,13 +177,36 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
         c.fail("models", f"1 to {MAX_MODELS} [[models]] tables", len(models_data))
     models = tuple(_parse_model(c, m, f"models[{i}]", base, require_weights)
                    for i, m in enumerate(models_data))
+    selects = [(i, _parse_select(c, m["select"], models[i], f"models[{i}].select"))
+               for i, m in enumerate(models_data) if "select" in m]
+    if len(selects) > 1:
+        c.fail(f"models[{selects[1][0]}].select", "a select table in one model at most",
+               show_got=False)
+    select = (selects[0][0], *selects[0][1]) if selects else None
 
     training = None
     if "training" in data:
         training = c.get(data, "training", dict, "", expected="a [training] table")
         _check_training(c, training)
     return Preset(title, description, task_name, settings, models, example_seed, start,
-                  highlight, training)
+                  highlight, training, select=select)
+
+
+def select_rows(config: ModelConfig) -> tuple[str, ...]:
+    """The rows a unit can be selected in: ``h``, ``c`` (LSTM) and the cell's gate letters."""
+    return get_cell(config.cell).state_names
+
+
+def _parse_select(c: _Checker, table, config: ModelConfig, where: str) -> tuple[str, int]:
+    if not isinstance(table, dict):
+        c.fail(where, 'a table like { row = "h", unit = 0 }', table)
+    c.unknown(table, ("row", "unit"), where)
+    rows = select_rows(config)
+    row = c.get(table, "row", str, where, default="h", check=lambda v: v in rows,
+                expected=f"one of {', '.join(rows)} (rows of a {config.title})")
+    unit = c.get(table, "unit", int, where, check=lambda v: 0 <= v < config.hidden_size,
+                 expected=f"an integer in 0..{config.hidden_size - 1} (the hidden units)")
+    return row, unit
 
 
 def _parse_model(c: _Checker, m, where: str, base: Path | None,
@@ -188,7 +214,7 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None,
     if not isinstance(m, dict):
         c.fail(where, "a table", m)
     c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
-                  "weights", "label", "training"), where)
+                  "weights", "label", "training", "select"), where)
     cell = c.get(m, "cell", str, where, default="lstm", expected="rnn, rnn_relu, lstm or gru",
                  check=lambda v: v.lower() in ("rnn", "rnn_tanh", "tanh", "relu", "rnn_relu",
                                                "lstm", "gru"))
@@ -307,6 +333,8 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
             table["label"] = m.label
         if m.training:
             table["training"] = dict(m.training)
+        if preset.select is not None and preset.select[0] == len(models):
+            table["select"] = {"row": preset.select[1], "unit": preset.select[2]}
         models.append(table)
     data["models"] = models
     if preset.training:

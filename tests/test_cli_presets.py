@@ -89,6 +89,18 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace('name = "sine"', 'name = "sinus"'), "task.name: expected one of"),
     (GOOD.replace('cell = "gru"', 'cell = "transformer"'),
      "models[0].cell: expected rnn, rnn_relu, lstm or gru, got 'transformer'"),
+    # the selected unit
+    (GOOD.replace("hidden_size = 4", 'hidden_size = 4\nselect = {{ row = "c", unit = 1 }}'),
+     "models[0].select.row: expected one of h, r, z, n (rows of a GRU), got 'c'"),
+    (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 4 }}"),
+     "models[0].select.unit: expected an integer in 0..3 (the hidden units), got 4"),
+    (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = 2"),
+     'models[0].select: expected a table like { row = "h", unit = 0 }, got 2'),
+    (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1, colour = 2 }}"),
+     "models[0].select.colour: unknown key; expected one of row, unit"),
+    (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1 }}")
+     + '[[models]]\ncell = "lstm"\nselect = {{ unit = 0 }}\n',
+     "models[1].select: expected a select table in one model at most"),
     # missing things
     (GOOD.replace('title = "Tiny"', ""), "title: expected a value (a non-empty string)"),
     (GOOD.replace('hidden_size = 4', 'hidden_size = 4\nweights = "nope.safetensors"'),

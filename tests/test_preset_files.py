@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from rnnviz.presets import load_preset, save_preset, shipped_presets
+from rnnviz.presets import load_preset, parse_preset, preset_to_dict, save_preset, shipped_presets
 
 
 @pytest.mark.parametrize("name", [name for name, _ in shipped_presets()])
@@ -49,3 +49,25 @@ def test_saving_over_a_preset_is_atomic(tmp_path, monkeypatch):
         save_preset(replace(preset, title="changed"), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["mine.toml"]
+
+
+def test_the_selected_unit_is_read_and_written_back(tmp_path):
+    anbn = load_preset("anbn")
+    assert anbn.select == (0, "c", 5)  # the counting unit the lesson is about
+    assert load_preset("sine").select is None
+    text = (tmp_path / "a.toml")
+    save_preset(replace(anbn, select=(0, "f", 2)), text)
+    assert load_preset(text).select == (0, "f", 2)
+    assert preset_to_dict(replace(anbn, select=None))["models"][0].get("select") is None
+    two = parse_preset('''title = "two"
+[task]
+name = "sine"
+length = 10
+[[models]]
+cell = "rnn"
+[[models]]
+cell = "gru"
+hidden_size = 4
+select = { unit = 3 }
+''')
+    assert two.select == (1, "h", 3)  # the row defaults to h

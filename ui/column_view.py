@@ -357,7 +357,7 @@ class ColumnView(QWidget):
             self._fill_trace(column)
         else:
             self._clear_trace()
-        self._update_cursor(self.model.t)
+        self._update_selection()  # the outline needs the new images (and moves the cursor)
 
     def _fill_sequence(self) -> None:
         xs, steps = self.model.inputs, self.model.steps

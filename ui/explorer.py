@@ -106,8 +106,11 @@ class ExplorerModel(QObject):
         self.labels = task.decode(inputs) if hasattr(task, "decode") else None
         self.inputs, self.target = np.asarray(inputs, np.float32), target
         self.t = min(preset.start_step, self.steps - 1)
-        self.selection = None
         self.columns = [Column(next(self._ids), config) for config in preset.models]
+        self.selection = None
+        if preset.select is not None:  # the unit the preset points out
+            index, row, unit = preset.select
+            self.selection = Selection(self.columns[index].id, row, unit)
         self.sequence_changed.emit()
         self.columns_changed.emit()
         self.cursor_changed.emit(self.t)
@@ -346,5 +349,8 @@ class ExplorerModel(QObject):
         """The current setup as a preset (columns as configured now)."""
         if self.preset is None:
             return None
+        ids = [c.id for c in self.columns]
+        sel = self.selection
+        select = (ids.index(sel.column), sel.name, sel.index) if sel is not None else None
         return replace(self.preset.with_models(c.config for c in self.columns),
-                       start_step=self.t)
+                       start_step=self.t, select=select)

@@ -172,6 +172,25 @@ def test_clicking_a_unit_selects_it_and_explains_it(make_window, qtbot, wait_rea
     assert "sigma(" in window.inspector.body.text()
 
 
+def test_a_preset_points_out_its_unit_and_retracing_keeps_the_outline(make_window, wait_ready):
+    window = make_window("anbn")  # select = { row = "c", unit = 5 }: the counting unit
+    model = window.model
+    lstm = model.columns[0]
+    view = window.views[lstm.id]
+    assert (model.selection.column, model.selection.name, model.selection.index) == \
+        (lstm.id, "c", 5)
+    assert view.heatmaps["c"].outline.isVisible()
+    assert view.heatmaps["c"].outline.rect().top() == 5
+    assert "unit 5" in window.inspector.heading.text()
+    model.set_column_params(lstm.id, lstm.model.params)  # what training does: a new trace
+    wait_ready(window)
+    assert view.heatmaps["c"].outline.isVisible()
+    assert view.heatmaps["gate1"].outline.rect().top() == 5
+    assert model.preset_now().select == (0, "c", 5)  # "save as preset" keeps it
+    model.clear_selection()
+    assert model.preset_now().select is None
+
+
 def test_clicking_a_time_moves_the_cursor(make_window, qtbot):
     window = make_window()
     view = window.views[window.model.columns[0].id]
