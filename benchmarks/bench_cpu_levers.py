@@ -134,7 +134,9 @@ def show(name: str, result: dict, base: dict | None) -> None:
         return
     cells = []
     for key, ms in result.items():
-        ratio = f" ({base[key] / ms:4.2f}x)" if base and key in base else ""
+        # the two-thread update is compared with the one-thread update of the same process
+        ref = result["update"] if key == "update, two threads" else (base or {}).get(key)
+        ratio = f" ({ref / ms:4.2f}x)" if ref else ""
         cells.append(f"{key} {ms:6.2f}{ratio}")
     print(f"  {name:<34} " + "   ".join(cells), flush=True)
 

@@ -140,10 +140,13 @@ def retarget(task, inputs: np.ndarray, target: Target, k: int) -> Target:
     - ``adding``: ``y_{T-1} = sum of x_t[0] over the steps whose marker x_t[1] is 1``, when
       there are exactly two markers;
     - ``copy``: the recall steps repeat the symbols of the first ``memory`` steps;
-    - ``bidirectional_demo``: ``y_t`` is the symbol of step ``t + shift``.
+    - ``bidirectional_demo``: ``y_t`` is the symbol of step ``t + shift``;
+    - ``temporal_order``: the class at the last step is the order of the markers ``X``/``Y``,
+      ``2*[first is Y] + [second is Y]``, when there are exactly two.
 
-    ``temporal_order`` and ``anbn`` keep their targets (their classes are defined by how the
-    sequence was generated, not by any single step).
+    ``anbn`` keeps its targets (once a step is edited the string is no longer a^n b^n, and
+    what should follow it is not defined), as does a temporal-order sequence with other than
+    two markers.
     """
     name = getattr(task, "name", "")
     values = target.values.copy()
@@ -159,6 +162,12 @@ def retarget(task, inputs: np.ndarray, target: Target, k: int) -> Target:
     elif name == "copy":
         m, d = task.memory, task.delay
         values[m + d + 1:] = np.argmax(inputs[:m, : task.symbols], axis=-1)
+    elif name == "temporal_order":
+        x, y = task.alphabet.index("X"), task.alphabet.index("Y")
+        symbols = np.argmax(inputs, axis=-1)
+        is_y = symbols[(symbols == x) | (symbols == y)] == y
+        if len(is_y) == 2:
+            values[steps - 1] = 2 * int(is_y[0]) + int(is_y[1])
     elif name == "bidirectional_demo":
         shift = task.shift
         values[: steps - shift] = np.argmax(inputs[shift:], axis=-1)

@@ -82,3 +82,16 @@ def test_copy_and_lookahead_targets_follow_the_symbols():
     xs[5] = 0
     xs[5, 3] = 1
     assert retarget(look, xs, target, 5).values[2] == 3
+
+
+def test_temporal_order_class_follows_the_markers():
+    task = make_task("temporal_order", length=40)
+    xs, target = task.example(seed=1)
+    x, y = task.alphabet.index("X"), task.alphabet.index("Y")
+    symbols = np.argmax(xs, axis=-1)
+    first, second = np.flatnonzero((symbols == x) | (symbols == y))
+    for a, b, cls in ((x, x, 0), (x, y, 1), (y, x, 2), (y, y, 3)):
+        xs[first], xs[second] = np.eye(8)[a], np.eye(8)[b]
+        assert retarget(task, xs, target, int(first)).values[-1] == cls
+    xs[first] = np.eye(8)[0]  # one marker left: the class is not defined, the target stays
+    assert retarget(task, xs, target, int(first)).values[-1] == target.values[-1]
