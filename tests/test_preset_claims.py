@@ -7,7 +7,6 @@ scratch through ``rnnviz train`` (the command ``scripts/train_presets.py`` runs)
 same claims on the fresh weights, so the lessons stay true as the code changes.
 """
 
-import re
 
 import numpy as np
 import pytest
@@ -110,7 +109,8 @@ def claim_adding(preset):
 def claim_anbn(preset):
     """Right on every n of the training range and at n = 13; the unit the description names
     rises ~0.75 per a and falls as much per b (correlation with the count > 0.97)."""
-    unit = int(re.search(r"cell unit (\d+)", preset.description)[1])
+    _, row, unit = preset.select  # the unit the window opens on, which the description names
+    assert row == "c" and f"Cell unit {unit} is selected" in preset.description
     assert preset.highlight == "cell"
     task, (model,) = models_of(preset)
     for n in (*range(task.n_min, task.n_max + 1), 13):
@@ -134,7 +134,8 @@ def claim_text(preset):
     unigram = float(-(p[p > 0] * np.log(p[p > 0])).sum())
     (score,) = scores(preset, n=128)
     assert score["loss"] < unigram - 1.5, (score, unigram)
-    unit = int(re.search(r"Unit (\d+) marks word boundaries", preset.description)[1])
+    _, row, unit = preset.select
+    assert row == "f" and f"Unit {unit}, selected, marks word boundaries" in preset.description
     xs, ys, _ = task.batch(32, seed=EVAL_SEED)
     forget, space, right = [], [], []
     for x, y in zip(xs, ys, strict=True):
