@@ -9,6 +9,7 @@ and the memory growth over them.
     python benchmarks/bench_window.py                  # 1000 and 10000 steps
     python benchmarks/bench_window.py --soak 100000    # the long play
     python benchmarks/bench_window.py --presentation --size 1920x1080
+    python benchmarks/bench_window.py --start 0.5     # steps from the middle of the sequence
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def build(app, steps: int, hidden: int, size, presentation: bool = False) -> Mai
     return window
 
 
-def step_latency(app, window, n: int) -> tuple[np.ndarray, np.ndarray, float]:
+def step_latency(app, window, n: int, start: int = 10) -> tuple[np.ndarray, np.ndarray, float]:
     """Seconds from ``set_cursor`` until the event loop has repainted what changed, for n
     consecutive steps, in wall-clock time and in CPU time of the UI thread (which other
     processes on a shared machine do not inflate); and the paints per step of each column (to
@@ -68,7 +69,6 @@ def step_latency(app, window, n: int) -> tuple[np.ndarray, np.ndarray, float]:
         counters.append(PaintCounter())
         view.canvas.viewport().installEventFilter(counters[-1])
     times, cpu = [], []
-    start = 10
     for i in range(n):
         t0, c0 = time.perf_counter(), time.thread_time()
         model.set_cursor(start + i)
@@ -131,6 +131,9 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=500, help="steps timed per length")
     parser.add_argument("--size", default="1600x1000")
     parser.add_argument("--soak", type=int, default=0, help="steps of play for the soak")
+    parser.add_argument("--start", type=float, default=0.0,
+                        help="where the timed steps begin, as a fraction of the sequence (0: at "
+                             "step 10; 0.5: the middle, away from the plots' edges)")
     parser.add_argument("--presentation", action="store_true",
                         help="in presentation mode (large fonts, 3 px lines)")
     args = parser.parse_args()
@@ -144,7 +147,9 @@ def main() -> None:
     window = None
     for steps in args.lengths:
         window = build(app, steps, args.hidden, size, args.presentation)
-        latency, cpu, paints = step_latency(app, window, min(args.n, steps - 20))
+        n = min(args.n, steps - 20)
+        start = max(10, min(int(args.start * steps), steps - n - 10))
+        latency, cpu, paints = step_latency(app, window, n, start)
         latency, cpu = latency * 1000, cpu * 1000
         fps, sps = play_fps(app, window, 5.0)
         print(f"{steps:>6} {np.percentile(latency, 50):8.2f} {np.percentile(latency, 99):8.2f} "

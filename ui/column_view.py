@@ -129,6 +129,10 @@ class ColumnView(QWidget):
         plot.setToolTip(HELP[help_key])
         left = plot.getAxis("left")
         left.setWidth(self.theme.axis_width)
+        # ticks point out of the plot: an axis drawing into the plot area would be repainted
+        # with every cursor step near that edge
+        for axis in ("left", "bottom"):
+            plot.getAxis(axis).setStyle(tickLength=4)
         if label:
             self._label(plot, label)
         if col == 0:
