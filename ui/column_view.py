@@ -476,12 +476,22 @@ class ColumnView(QWidget):
         values = values[np.isfinite(values) & (values > 0)]
         if values.size == 0:
             return
-        # whole multiples of three decades below: a vanishing gradient reaches new decades as
-        # the cursor moves on, and each change of range redraws the plots of every column
-        lo = 3 * np.floor(np.log10(max(values.min(), 1e-30)) / 3)
+        # A vanishing gradient reaches new decades as the cursor moves on, and each change of
+        # range redraws the gradient plot of every column (a frame of ~16 ms instead of ~5).
+        # So the bottom moves in whole multiples of three decades, three more than needed once
+        # it starts moving (an RNN's gradient falls by a decade every few steps), and never
+        # below the smallest number the model's float type holds.
+        model = self.column.model
+        dtype = model.spec.dtype if model is not None else np.float32
+        floor = np.log10(np.finfo(dtype).smallest_subnormal)  # float32: -44.9
+        lo = 3 * np.floor(np.log10(values.min()) / 3)
         hi = np.ceil(np.log10(values.max()))
         if self._grad_range is not None:
             lo, hi = min(lo, self._grad_range[0]), max(hi, self._grad_range[1])
+        shown = self._shown_grad_range
+        if shown is not None and lo < shown[0]:
+            lo -= 3  # it is moving down: leave room for the next decades
+        lo = max(lo, 3 * np.floor(floor / 3))
         self._grad_range = (lo, max(hi, lo + 1))
         ranges = [v._grad_range for v in self.peers() if v._grad_range is not None]  # noqa: SLF001
         shared = (min(r[0] for r in ranges), max(r[1] for r in ranges))
