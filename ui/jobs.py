@@ -49,8 +49,10 @@ class JobContext:
 
 def lower_thread_priority(niceness: int = 10) -> None:
     """Make the calling thread yield a contended core to the UI thread (Linux: nice +10 for
-    this thread only). Threads it starts later inherit it, so XLA's pools, created when JAX
-    first runs on the worker, do too. Elsewhere nothing changes."""
+    this thread only). Threads it starts later inherit it: in the app JAX first runs on the
+    worker, so XLA's thread pools, which do the computing, start there and are niced too
+    (had JAX run on the UI thread first, they would keep its priority). Elsewhere nothing
+    changes."""
     if sys.platform != "linux":  # setpriority(PRIO_PROCESS, tid) means a thread only on Linux
         return
     tid = threading.get_native_id()
