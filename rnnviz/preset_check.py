@@ -47,5 +47,10 @@ def check_preset(path_or_name: str | Path) -> str:
     options = [preset.train_options(k) for k in range(len(preset.models))]
     trains = "" if all(o is None for o in options) else "; training steps " + "/".join(
         "-" if o is None else str(o.steps) for o in options)
+    selects = ""
+    if preset.select is not None:
+        k, row, unit = preset.select
+        selects = f"; selects unit {unit} of {preset.models[k].title} in row {row}"
     return (f"{preset.path}: ok: {preset.title!r}: task {task.name} ({task.length} steps), "
-            f"{len(preset.models)} model(s): {models}; start step {preset.start_step}{trains}")
+            f"{len(preset.models)} model(s): {models}; start step {preset.start_step}"
+            f"{selects}{trains}")
