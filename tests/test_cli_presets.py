@@ -58,7 +58,7 @@ def test_check_a_good_preset(tmp_path, capsys):
     out = capsys.readouterr().out.strip()
     assert out == (f"{path}: ok: 'Tiny': task sine (12 steps), 1 model(s): GRU 4; "
                    f"start step 3; training steps 30")
-    path = tiny(tmp_path, extra_model='select = {{ row = "z", unit = 2 }}', name="sel.toml")
+    path = tiny(tmp_path, extra_model='select = { row = "z", unit = 2 }', name="sel.toml")
     assert main(["check", str(path)]) == 0
     assert "; start step 3; selects unit 2 of GRU in row z; training steps 30" in \
         capsys.readouterr().out
