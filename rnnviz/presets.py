@@ -192,16 +192,11 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
                   highlight, training, select=select)
 
 
-def select_rows(config: ModelConfig) -> tuple[str, ...]:
-    """The rows a unit can be selected in: ``h``, ``c`` (LSTM) and the cell's gate letters."""
-    return get_cell(config.cell).state_names
-
-
 def _parse_select(c: _Checker, table, config: ModelConfig, where: str) -> tuple[str, int]:
     if not isinstance(table, dict):
         c.fail(where, 'a table like { row = "h", unit = 0 }', table)
     c.unknown(table, ("row", "unit"), where)
-    rows = select_rows(config)
+    rows = get_cell(config.cell).state_names  # h, c (LSTM) and the cell's gate letters
     row = c.get(table, "row", str, where, default="h", check=lambda v: v in rows,
                 expected=f"one of {', '.join(rows)} (rows of a {config.title})")
     unit = c.get(table, "unit", int, where, check=lambda v: 0 <= v < config.hidden_size,

@@ -107,10 +107,7 @@ class ExplorerModel(QObject):
         self.inputs, self.target = np.asarray(inputs, np.float32), target
         self.t = min(preset.start_step, self.steps - 1)
         self.columns = [Column(next(self._ids), config) for config in preset.models]
-        self.selection = None
-        if preset.select is not None:  # the unit the preset points out
-            index, row, unit = preset.select
-            self.selection = Selection(self.columns[index].id, row, unit)
+        self.selection = self._selection_at(preset.select)  # the unit the preset points out
         self.sequence_changed.emit()
         self.columns_changed.emit()
         self.cursor_changed.emit(self.t)
@@ -321,21 +318,9 @@ class ExplorerModel(QObject):
         self.t = min(session.t, self.steps - 1)
         self.columns = [Column(next(self._ids), config, unit=unit)
                         for config, unit in zip(preset.models, session.units, strict=True)]
-        self.selection = None
-        if session.selection is not None:
-            index, name, unit = session.selection
-            self.selection = Selection(self.columns[index].id, name, unit)
+        self.selection = self._selection_at(session.selection)
         self.sequence_changed.emit()
         self.columns_changed.emit()
-        if self.selection is not None:
-            def outline_when_ready(column_id: int, selected=self.selection.column) -> None:
-                # a view outlines a unit only in a heatmap with data, so once its column is
-                # ready (connected after the new views, so that they have filled theirs)
-                if column_id == selected:
-                    self.column_ready.disconnect(outline_when_ready)
-                    self.selection_changed.emit()
-
-            self.column_ready.connect(outline_when_ready)
         self.cursor_changed.emit(self.t)
         self.selection_changed.emit()
         for column, model in zip(self.columns, session.models, strict=True):
@@ -346,11 +331,20 @@ class ExplorerModel(QObject):
         self.runner.stop()
 
     def preset_now(self) -> Preset | None:
-        """The current setup as a preset (columns as configured now)."""
+        """The current setup as a preset (columns as configured now, the cursor as its start
+        step, the selected unit as its ``select``)."""
         if self.preset is None:
             return None
-        ids = [c.id for c in self.columns]
-        sel = self.selection
-        select = (ids.index(sel.column), sel.name, sel.index) if sel is not None else None
+        select = None
+        if self.selection is not None:
+            ids = [c.id for c in self.columns]
+            select = (ids.index(self.selection.column), self.selection.name, self.selection.index)
         return replace(self.preset.with_models(c.config for c in self.columns),
                        start_step=self.t, select=select)
+
+    def _selection_at(self, select: tuple[int, str, int] | None) -> Selection | None:
+        """The ``Selection`` of ``(column index, row, unit)`` (a preset's or a session's)."""
+        if select is None:
+            return None
+        index, row, unit = select
+        return Selection(self.columns[index].id, row, unit)

@@ -20,13 +20,8 @@ def session_of(model) -> Session:
                               f"{column.error or 'still computing; save once it is shown'}")
     # the weights travel inside the file, so the models name no weight file of their own
     preset = preset.with_models(replace(c.config, weights=None) for c in model.columns)
-    selection = None
-    if model.selection is not None:
-        ids = [c.id for c in model.columns]
-        selection = (ids.index(model.selection.column), model.selection.name,
-                     model.selection.index)
     return Session(preset, model.inputs, model.target, [c.model for c in model.columns],
-                   model.t, selection, [c.unit for c in model.columns])
+                   model.t, preset.select, [c.unit for c in model.columns])
 
 
 def save_session(model, path) -> None:
