@@ -210,3 +210,20 @@ def test_scan_names_each_gate_as_the_cell_does(cell):
         np.testing.assert_allclose(np.asarray(states[key])[:, 0],
                                    [e[name][0] for e in expected], rtol=0, atol=ATOL)
     np.testing.assert_allclose(np.asarray(outputs), np.asarray(states["h_l0"]), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lstm_gates_are_sigmoids_and_a_tanh(dtype):
+    """``lstm_gates`` (one tanh for all four blocks) against ``math``'s sigmoid and tanh,
+    over pre-activations from -40 to 40 (where the sigmoid underflows towards 0)."""
+    from rnnviz.cells import lstm_gates
+
+    if dtype == np.float64:
+        ModelSpec("lstm", 1, 1, dtype="float64")  # switches JAX's x64 mode on, as the app does
+    z = np.linspace(-40, 40, 4 * 101).astype(dtype)  # H = 101, each block its own range
+    gates = np.asarray(lstm_gates(z))
+    assert gates.dtype == dtype
+    expected = [sigmoid(v) for v in z[:202]] + [math.tanh(v) for v in z[202:303]] + [
+        sigmoid(v) for v in z[303:]]
+    tol = 3e-7 if dtype == np.float32 else 1e-15  # float32: a few ulps of 1
+    np.testing.assert_allclose(gates, expected, rtol=0, atol=tol)
