@@ -30,7 +30,7 @@ from ui.styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
 from ui.theme import Theme
 
 GATE_SLOTS = 4
-SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(target)": "p"}
+SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(y)": "p"}
 SIGMOID, TANH = (0.0, 1.0), (-1.0, 1.0)
 
 HELP = {
@@ -38,8 +38,8 @@ HELP = {
     "saliency": "Input saliency for the current step t: cell k is log10 ||d output_t/d x_k||_F, "
                 "how much the prediction at t still depends on input k (brightest = the most "
                 "influential input; the scale spans 4 decades below it).",
-    "output": "Target (dashed) and the model's prediction up to t. For classes: the "
-              "probability the model gives the right class at each scored step.",
+    "output": "Target (dashed) and the model's prediction up to t. For classes, p(y): the "
+              "probability the model gives the right class y at each scored step.",
     "h": "Hidden state h: one row per unit, one column per step (revealed up to t). "
          "Bars: h at step t. Click a row to select that unit.",
     "c": "LSTM cell state c, the long-term memory: f*c_(t-1) + i*g. Bars: c at step t.",
@@ -419,9 +419,12 @@ class ColumnView(QWidget):
             values = np.where(target.mask > 0, correct, np.nan)
             self.pred_curve.setData(x, values, connect="finite", symbol="o")
             self.output_plot.setYRange(0, 1, padding=0.05)
-            self._label(self.output_plot, "p(target)")
+            # three fixed ticks: a short row has no room for the automatic six
+            self.output_plot.getAxis("left").setTicks([[(0, "0"), (0.5, ".5"), (1, "1")]])
+            self._label(self.output_plot, "p(y)")
         else:
             sparse = target is not None and target.mask.sum() < 0.2 * steps
+            self.output_plot.getAxis("left").setTicks(None)
             self.pred_curve.setData(x, trace["output"][:, 0], symbol="o" if sparse else None)
             self._fit_y(self.output_plot, [self.pred_curve, self.target_curve])
             self._label(self.output_plot, "output")

@@ -51,7 +51,7 @@ class Theme:
     line_width: float = 1.0
     font_size: int = 9               # points, for axis ticks and labels in the plots
     ui_font_size: int = 0            # points for the widgets; 0 keeps the platform's size
-    axis_width: int = 34             # pixels of the left axis (tick labels and label)
+    axis_width: int = 44             # pixels of the left axis (tick labels and label)
     presentation: bool = False
     sequential: np.ndarray = field(default_factory=lambda: _lut(SEQUENTIAL_MAP), repr=False,
                                    compare=False)
