@@ -328,3 +328,18 @@ def test_a_relu_column_widens_the_h_scale_of_every_column(make_window, wait_read
     for column in others:
         np.testing.assert_array_equal(window.views[column.id].heatmaps["h"].data,
                                       before[column.id])
+
+
+def test_class_probabilities_get_their_own_short_axis(make_window, wait_ready):
+    """A class task's output row is p(y) on three fixed ticks (the row is too short for
+    pyqtgraph's automatic six); a regression task's row keeps automatic ticks."""
+    window = make_window("anbn")
+    wait_ready(window)
+    view = window.views[window.model.columns[0].id]
+    axis = view.output_plot.getAxis("left")
+    assert axis.labelText == "p(y)"
+    assert axis._tickLevels == [[(0, "0"), (0.5, ".5"), (1, "1")]]  # noqa: SLF001
+    assert window.open_preset("sine")
+    wait_ready(window)
+    axis = window.views[window.model.columns[0].id].output_plot.getAxis("left")
+    assert axis.labelText == "output" and axis._tickLevels is None  # noqa: SLF001
