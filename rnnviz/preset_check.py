@@ -49,8 +49,9 @@ def check_preset(path_or_name: str | Path) -> str:
         "-" if o is None else str(o.steps) for o in options)
     selects = ""
     if preset.select is not None:
-        k, row, unit = preset.select
-        selects = f"; selects unit {unit} of {preset.models[k].title} in row {row}"
+        k, row, unit, layer = preset.select
+        where = "" if layer == preset.models[k].units[0] else f" of layer {layer}"
+        selects = f"; selects unit {unit} of {preset.models[k].title} in row {row}{where}"
     return (f"{preset.path}: ok: {preset.title!r}: task {task.name} ({task.length} steps), "
             f"{len(preset.models)} model(s): {models}; start step {preset.start_step}"
             f"{selects}{trains}")

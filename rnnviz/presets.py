@@ -24,7 +24,9 @@ optional training, the starting step and the panel to highlight::
 
     training = { clip_norm = 1.0 }       # optional: this model's changes to [training]
     select = { row = "c", unit = 5 }     # optional, one model at most: the unit selected at
-                                         # the start (row h, c or a gate letter i f g o r z n)
+                                         # the start (row h, c or a gate letter i f g o r z n;
+                                         # layer = "l1" or "l0_reverse" picks another layer or
+                                         # direction, shown in the column; default the first)
 
     [training]                           # optional: how the models are trained
     steps = 300                          # (fields of rnnviz.training.TrainOptions)
@@ -73,6 +75,13 @@ class ModelConfig:
         names = {"rnn_tanh": "RNN", "rnn_relu": "RNN (relu)", "lstm": "LSTM", "gru": "GRU"}
         return names[get_cell(self.cell).name]
 
+    @property
+    def units(self) -> list[str]:
+        """Its layers and directions as ``ModelSpec.units`` names them: ``l0``, ``l0_reverse``,
+        ``l1``, ..."""
+        directions = ("", "_reverse") if self.bidirectional else ("",)
+        return [f"l{k}{sfx}" for k in range(self.num_layers) for sfx in directions]
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -86,7 +95,8 @@ class Preset:
     highlight: str | None = None
     training: dict[str, Any] | None = None
     path: Path | None = None
-    select: tuple[int, str, int] | None = None  # (model index, row, unit) selected at the start
+    # (model index, row, unit, layer) selected at the start, the column showing that layer
+    select: tuple[int, str, int, str] | None = None
 
     @property
     def name(self) -> str:
@@ -192,16 +202,20 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
                   highlight, training, select=select)
 
 
-def _parse_select(c: _Checker, table, config: ModelConfig, where: str) -> tuple[str, int]:
+def _parse_select(c: _Checker, table, config: ModelConfig,
+                  where: str) -> tuple[str, int, str]:
     if not isinstance(table, dict):
         c.fail(where, 'a table like { row = "h", unit = 0 }', table)
-    c.unknown(table, ("row", "unit"), where)
+    c.unknown(table, ("row", "unit", "layer"), where)
     rows = get_cell(config.cell).state_names  # h, c (LSTM) and the cell's gate letters
     row = c.get(table, "row", str, where, default="h", check=lambda v: v in rows,
                 expected=f"one of {', '.join(rows)} (rows of a {config.title})")
     unit = c.get(table, "unit", int, where, check=lambda v: 0 <= v < config.hidden_size,
                  expected=f"an integer in 0..{config.hidden_size - 1} (the hidden units)")
-    return row, unit
+    layers = config.units
+    layer = c.get(table, "layer", str, where, default=layers[0], check=lambda v: v in layers,
+                  expected=f"one of {', '.join(layers)} (the layers of this {config.title})")
+    return row, unit, layer
 
 
 def _parse_model(c: _Checker, m, where: str, base: Path | None,
@@ -329,7 +343,10 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
         if m.training:
             table["training"] = dict(m.training)
         if preset.select is not None and preset.select[0] == len(models):
-            table["select"] = {"row": preset.select[1], "unit": preset.select[2]}
+            _, row, unit, layer = preset.select
+            table["select"] = {"row": row, "unit": unit}
+            if layer != m.units[0]:
+                table["select"]["layer"] = layer
         models.append(table)
     data["models"] = models
     if preset.training:

@@ -62,6 +62,10 @@ def test_check_a_good_preset(tmp_path, capsys):
     assert main(["check", str(path)]) == 0
     assert "; start step 3; selects unit 2 of GRU in row z; training steps 30" in \
         capsys.readouterr().out
+    path = tiny(tmp_path, extra_model='num_layers = 2\nselect = { unit = 0, layer = "l1" }',
+                name="deep.toml")
+    assert main(["check", str(path)]) == 0
+    assert "; selects unit 0 of GRU in row h of layer l1;" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -101,7 +105,9 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = 2"),
      'models[0].select: expected a table like { row = "h", unit = 0 }, got 2'),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1, colour = 2 }}"),
-     "models[0].select.colour: unknown key; expected one of row, unit"),
+     "models[0].select.colour: unknown key; expected one of layer, row, unit"),
+    (GOOD.replace("hidden_size = 4", 'hidden_size = 4\nselect = {{ unit = 1, layer = "l1" }}'),
+     "models[0].select.layer: expected one of l0 (the layers of this GRU), got 'l1'"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1 }}")
      + '[[models]]\ncell = "lstm"\nselect = {{ unit = 0 }}\n',
      "models[1].select: expected a select table in one model at most"),

@@ -109,7 +109,7 @@ def claim_adding(preset):
 def claim_anbn(preset):
     """Right on every n of the training range and at n = 13; the unit the description names
     rises ~0.75 per a and falls as much per b (correlation with the count > 0.97)."""
-    _, row, unit = preset.select  # the unit the window opens on, which the description names
+    _, row, unit, _ = preset.select  # the unit the window opens on, which the description names
     assert row == "c" and f"Cell unit {unit} is selected" in preset.description
     assert preset.highlight == "cell"
     task, (model,) = models_of(preset)
@@ -134,7 +134,7 @@ def claim_text(preset):
     unigram = float(-(p[p > 0] * np.log(p[p > 0])).sum())
     (score,) = scores(preset, n=128)
     assert score["loss"] < unigram - 1.5, (score, unigram)
-    _, row, unit = preset.select
+    _, row, unit, _ = preset.select
     assert row == "f" and f"Unit {unit}, selected, marks word boundaries" in preset.description
     xs, ys, _ = task.batch(32, seed=EVAL_SEED)
     forget, space, right = [], [], []

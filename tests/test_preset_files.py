@@ -53,11 +53,12 @@ def test_saving_over_a_preset_is_atomic(tmp_path, monkeypatch):
 
 def test_the_selected_unit_is_read_and_written_back(tmp_path):
     anbn = load_preset("anbn")
-    assert anbn.select == (0, "c", 5)  # the counting unit the lesson is about
+    assert anbn.select == (0, "c", 5, "l0")  # the counting unit the lesson is about
     assert load_preset("sine").select is None
     text = (tmp_path / "a.toml")
-    save_preset(replace(anbn, select=(0, "f", 2)), text)
-    assert load_preset(text).select == (0, "f", 2)
+    save_preset(replace(anbn, select=(0, "f", 2, "l0")), text)
+    assert load_preset(text).select == (0, "f", 2, "l0")
+    assert "layer = " not in text.read_text()  # the first layer goes without saying
     assert preset_to_dict(replace(anbn, select=None))["models"][0].get("select") is None
     two = parse_preset('''title = "two"
 [task]
@@ -70,4 +71,24 @@ cell = "gru"
 hidden_size = 4
 select = { unit = 3 }
 ''')
-    assert two.select == (1, "h", 3)  # the row defaults to h
+    assert two.select == (1, "h", 3, "l0")  # the row defaults to h, the layer to the first
+
+
+def test_a_selected_unit_in_another_layer_round_trips(tmp_path):
+    deep = parse_preset('''title = "deep"
+[task]
+name = "sine"
+length = 10
+[[models]]
+cell = "lstm"
+hidden_size = 4
+num_layers = 2
+bidirectional = true
+select = { row = "f", unit = 1, layer = "l1_reverse" }
+''')
+    assert deep.models[0].units == ["l0", "l0_reverse", "l1", "l1_reverse"]
+    assert deep.select == (0, "f", 1, "l1_reverse")
+    path = tmp_path / "deep.toml"
+    save_preset(deep, path)
+    assert 'layer = "l1_reverse"' in path.read_text()
+    assert load_preset(path).select == (0, "f", 1, "l1_reverse")

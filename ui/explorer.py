@@ -107,7 +107,12 @@ class ExplorerModel(QObject):
         self.inputs, self.target = np.asarray(inputs, np.float32), target
         self.t = min(preset.start_step, self.steps - 1)
         self.columns = [Column(next(self._ids), config) for config in preset.models]
-        self.selection = self._selection_at(preset.select)  # the unit the preset points out
+        if preset.select is not None:  # the unit the preset points out, in its layer
+            index, row, unit, layer = preset.select
+            self.columns[index].unit = layer
+            self.selection = self._selection_at((index, row, unit))
+        else:
+            self.selection = None
         self.sequence_changed.emit()
         self.columns_changed.emit()
         self.cursor_changed.emit(self.t)
@@ -332,13 +337,15 @@ class ExplorerModel(QObject):
 
     def preset_now(self) -> Preset | None:
         """The current setup as a preset (columns as configured now, the cursor as its start
-        step, the selected unit as its ``select``)."""
+        step, the selected unit, in the layer its column shows, as its ``select``)."""
         if self.preset is None:
             return None
         select = None
         if self.selection is not None:
             ids = [c.id for c in self.columns]
-            select = (ids.index(self.selection.column), self.selection.name, self.selection.index)
+            index = ids.index(self.selection.column)
+            select = (index, self.selection.name, self.selection.index,
+                      self.columns[index].unit)
         return replace(self.preset.with_models(c.config for c in self.columns),
                        start_step=self.t, select=select)
 

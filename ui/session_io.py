@@ -21,7 +21,8 @@ def session_of(model) -> Session:
     # the weights travel inside the file, so the models name no weight file of their own
     preset = preset.with_models(replace(c.config, weights=None) for c in model.columns)
     return Session(preset, model.inputs, model.target, [c.model for c in model.columns],
-                   model.t, preset.select, [c.unit for c in model.columns])
+                   model.t, None if preset.select is None else preset.select[:3],
+                   [c.unit for c in model.columns])
 
 
 def save_session(model, path) -> None:

@@ -186,7 +186,7 @@ def test_a_preset_points_out_its_unit_and_retracing_keeps_the_outline(make_windo
     wait_ready(window)
     assert view.heatmaps["c"].outline.isVisible()
     assert view.heatmaps["gate1"].outline.rect().top() == 5
-    assert model.preset_now().select == (0, "c", 5)  # "save as preset" keeps it
+    assert model.preset_now().select == (0, "c", 5, "l0")  # "save as preset" keeps it
     model.clear_selection()
     assert model.preset_now().select is None
 
@@ -343,3 +343,25 @@ def test_class_probabilities_get_their_own_short_axis(make_window, wait_ready):
     wait_ready(window)
     axis = window.views[window.model.columns[0].id].output_plot.getAxis("left")
     assert axis.labelText == "output" and axis._tickLevels is None  # noqa: SLF001
+
+
+def test_a_preset_can_point_out_a_unit_in_a_deeper_layer(make_window, wait_ready, tmp_path):
+    """``select = { ..., layer = "l1" }``: the column opens on that layer with the unit
+    outlined; "save as preset" writes back the layer the column shows."""
+    path = tmp_path / "deep.toml"
+    path.write_text('title = "deep"\n[task]\nname = "sine"\nlength = 30\n[[models]]\n'
+                    'cell = "lstm"\nhidden_size = 6\nnum_layers = 2\n'
+                    'select = { row = "f", unit = 4, layer = "l1" }\n')
+    window = make_window(path)
+    model = window.model
+    column = model.columns[0]
+    view = window.views[column.id]
+    assert column.unit == "l1"
+    assert (model.selection.name, model.selection.index) == ("f", 4)
+    assert view.heatmaps["gate1"].outline.isVisible()  # f is the LSTM's second gate row
+    assert view.heatmaps["gate1"].outline.rect().top() == 4
+    assert "l1" in window.inspector.heading.text()
+    assert model.preset_now().select == (0, "f", 4, "l1")
+    model.show_unit(column.id, "l0")
+    wait_ready(window)
+    assert model.preset_now().select == (0, "f", 4, "l0")  # the layer the column shows now
