@@ -147,11 +147,15 @@ class MainWindow(QMainWindow):
         self.open_preset(path)
 
     def _select_current_preset(self) -> None:
+        """Show the open preset in the picker; one opened from a file of its own joins the
+        list (above "Open…"), so the picker never names another preset."""
         preset = self.model.preset
         if preset is not None and preset.path is not None:
             index = self.preset_box.findData(str(preset.path))
-            if index >= 0:
-                self.preset_box.setCurrentIndex(index)
+            if index < 0:
+                index = self.preset_box.count() - 1
+                self.preset_box.insertItem(index, preset.title, str(preset.path))
+            self.preset_box.setCurrentIndex(index)
 
     # -- presets -----------------------------------------------------------------------------
     def open_preset(self, path_or_name) -> bool:

@@ -365,3 +365,19 @@ def test_a_preset_can_point_out_a_unit_in_a_deeper_layer(make_window, wait_ready
     model.show_unit(column.id, "l0")
     wait_ready(window)
     assert model.preset_now().select == (0, "f", 4, "l0")  # the layer the column shows now
+
+
+def test_a_preset_opened_from_its_own_file_joins_the_picker(make_window, tmp_path):
+    window = make_window()
+    box = window.preset_box
+    shipped = box.count()
+    mine = tmp_path / "mine.toml"
+    mine.write_text('title = "My lesson"\n[task]\nname = "sine"\nlength = 20\n'
+                    '[[models]]\ncell = "gru"\nhidden_size = 4\n')
+    assert window.open_preset(mine)
+    assert box.currentText() == "My lesson" and box.count() == shipped + 1
+    assert box.itemText(box.count() - 1) == "Open…"  # the file entry stays last
+    assert window.open_preset("adding")
+    assert box.currentText() == window.model.preset.title
+    assert window.open_preset(mine)  # a second time: the same entry, not a new one
+    assert box.currentText() == "My lesson" and box.count() == shipped + 1
