@@ -47,6 +47,7 @@ from rnnviz.cells import get_cell
 from rnnviz.errors import RnnvizError
 from rnnviz.files import write_bytes_atomic
 from rnnviz.init import RECURRENT_INITS, InitOptions
+from rnnviz.spec import unit_names
 
 HIGHLIGHTS = ("sequence", "state", "cell", "gates", "gradients")
 MAX_MODELS = 3
@@ -77,10 +78,8 @@ class ModelConfig:
 
     @property
     def units(self) -> list[str]:
-        """Its layers and directions as ``ModelSpec.units`` names them: ``l0``, ``l0_reverse``,
-        ``l1``, ..."""
-        directions = ("", "_reverse") if self.bidirectional else ("",)
-        return [f"l{k}{sfx}" for k in range(self.num_layers) for sfx in directions]
+        """Its layers and directions as ``ModelSpec.units`` names them."""
+        return unit_names(self.num_layers, self.bidirectional)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ from rnnviz.cells import CellType, get_cell
 DTYPES = ("float32", "float64")
 
 
+
+def unit_names(num_layers: int, bidirectional: bool) -> list[str]:
+    """One name per layer and direction, bottom to top: ``l0``, ``l0_reverse``, ``l1``, ..."""
+    directions = ("", "_reverse") if bidirectional else ("",)
+    return [f"l{k}{sfx}" for k in range(num_layers) for sfx in directions]
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A stacked, optionally bidirectional RNN/LSTM/GRU with an optional linear readout.
@@ -64,7 +70,7 @@ class ModelSpec:
     @property
     def units(self) -> list[str]:
         """One name per layer and direction, bottom to top: ``l0``, ``l0_reverse``, ``l1``, ..."""
-        return [f"l{k}{sfx}" for k in range(self.num_layers) for sfx in self.directions]
+        return unit_names(self.num_layers, self.bidirectional)
 
     @property
     def top_units(self) -> list[str]:
