@@ -9,7 +9,10 @@ LSTM trace + BPTT at batch 1, (hidden, steps) = (128, 1000) and (256, 1000), and
 training update (hidden 64, 100 steps, batch 32, Adam). Variants:
 
 - ``flags``: single-threaded XLA plus one extra flag each (the older runtime, XNNPACK or
-  oneDNN for the dots, fast math, multi-output fusion, the concurrency-optimised scheduler);
+  oneDNN for the dots, fast math, the concurrency-optimised scheduler),
+  and, the other way round, XLA's own 1 KiB small-loop threshold instead of the one rnnviz
+  sets when imported (``rnnviz.xla_options``: every batch-1 scan compiled as one kernel), so
+  that row shows what that option gains (below 1x: the default is slower);
 - ``pinned``: the same process pinned to one core (``taskset``-like, before JAX starts), which
   keeps XLA's threads from migrating between the cores' caches;
 - ``two threads``: one update split in two half batches whose gradients two Python threads
@@ -29,17 +32,18 @@ import os
 import subprocess
 import sys
 
-SINGLE = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+SINGLE = "--xla_cpu_multi_thread_eigen=false"
 FLAGS = {
     "single-threaded XLA (baseline)": "",
     "older runtime (no thunks)": "--xla_cpu_use_thunk_runtime=false",
     "XNNPACK dots": "--xla_cpu_experimental_xnn_fusion_type=dot",
     "oneDNN dots": "--xla_cpu_use_onednn=true --xla_cpu_experimental_onednn_fusion_type=dot",
     "fast math": "--xla_cpu_enable_fast_math=true",
-    "multi-output fusion": "--xla_cpu_use_multi_output_fusion=true",
     "concurrency-optimised scheduler": "--xla_cpu_enable_concurrency_optimized_scheduler=true",
+    "XLA's small-loop threshold (1 KiB)":
+        "--xla_backend_extra_options=xla_cpu_small_while_loop_byte_threshold=1024",
 }
-QUICK = ("single-threaded XLA (baseline)", "XNNPACK dots")
+QUICK = ("single-threaded XLA (baseline)", "XNNPACK dots", "XLA's small-loop threshold (1 KiB)")
 
 
 def child(two_threads: bool) -> dict:

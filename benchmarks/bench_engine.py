@@ -25,8 +25,8 @@ the jit compile time of ``trace_with_bptt`` for LSTM (128, 1000) (first call min
 call), and what JAX's persistent compilation cache saves on a second start (a subprocess run
 twice against one cache directory).
 
-``--threads N`` runs both libraries on N threads (``torch.set_num_threads(N)``; for XLA,
-``intra_op_parallelism_threads=N``, Eigen single-threaded when N is 1). On a machine shared
+``--threads N`` runs PyTorch on N threads (``torch.set_num_threads(N)``) and, when N is 1, XLA's
+matmuls single-threaded (``benchmarks/xla_threads.py``). On a machine shared
 with other work, ``--threads 1`` is the fairer comparison: PyTorch's OpenMP threads wait on
 each other at every operation and, when a core is taken by another process, that waiting
 multiplies its times (the default thread count is what a user gets, and is printed).
@@ -287,7 +287,8 @@ def main(argv=None) -> None:
     torch.set_num_threads(threads)
     print(f"jax {jax.__version__} ({jax.default_backend()}), torch {torch.__version__}, "
           f"numpy {np.__version__}; {cores} cores, torch.set_num_threads({threads})"
-          + (f", XLA intra-op threads {threads}" if args.threads else ""))
+          + (", XLA single-threaded" if args.threads == 1 else ""))
+    print(f"XLA_FLAGS: {os.environ.get('XLA_FLAGS', '')}")
     print("load average (1, 5, 15 min) at start: " + ", ".join(
         f"{x:.1f}" for x in os.getloadavg()))
 

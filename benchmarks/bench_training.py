@@ -19,7 +19,8 @@ table shows the median over rounds of steps per second, and ``ratio`` = rnnviz /
 1: rnnviz trains faster); ``max gap`` is the longest time between two progress callbacks
 (two updates of the window's live loss curve) over all rounds.
 
-``--threads N`` runs both on N threads (``torch.set_num_threads``; XLA's intra-op threads);
+``--threads N`` runs torch on N threads (``torch.set_num_threads``), and XLA single-threaded
+when N is 1 (``benchmarks/xla_threads.py``);
 on a machine shared with other work ``--threads 1`` is the fairer comparison (see
 bench_engine.py). The load average before and after is printed.
 """

@@ -4,6 +4,11 @@ The engine: JAX cells with PyTorch's parameter layout, full traces, a stepper, g
 through time, tasks, training, presets and weight files. Never imports Qt.
 """
 
+from rnnviz import xla_options
+
+xla_options.configure()  # before JAX starts its backend: XLA reads XLA_FLAGS only then
+
+# isort: split
 from rnnviz.cells import CELLS, get_cell
 from rnnviz.errors import RnnvizError
 from rnnviz.init import InitOptions, init_params
