@@ -1,4 +1,4 @@
-"""The one XLA option rnnviz sets: compile each small-batch scan as one kernel.
+"""The one XLA option rnnviz sets: compile each batch-1 scan as one kernel.
 
 XLA's CPU runtime runs a ``lax.scan`` (a while loop) as a sequence of separately dispatched
 kernels per step: the recurrent matvec, each elementwise fusion, each record's write. At batch
@@ -7,9 +7,10 @@ step. XLA can instead compile a whole while loop into one kernel ("small while-l
 but only for loops whose buffers total less than ``xla_cpu_small_while_loop_byte_threshold``
 bytes, 1 KiB by default, which no trace reaches. rnnviz raises it so that every loop qualifies.
 
-What XLA then hoists: the batch-1 scans of traces and gradient rows (1.1x to 1.8x faster,
-``benchmarks/bench_cpu_levers.py``). What it leaves alone: a loop whose matmul runs in
-YNNPACK, as training's batch-32 scans do, which it never hoists.
+What XLA then hoists: the batch-1 scans of traces and gradient rows (an LSTM trace 1.16x to
+1.27x faster in ``benchmarks/bench_cpu_levers.py``; more figures in the README). What it leaves
+alone: a loop whose matmul runs in YNNPACK, as training's batch-32 scans do, which it never
+hoists.
 
 XLA reads ``XLA_FLAGS`` once, when JAX starts its CPU backend, so ``configure`` runs when
 rnnviz is imported, before any computation. A process that has already run JAX code, or whose

@@ -37,7 +37,7 @@ def test_configure_keeps_the_users_backend_options():
 def test_batch_one_trace_scans_are_hoisted_and_training_scans_are_not():
     """In a fresh interpreter (XLA reads its flags once): the trace's forward and backward
     scans become hoisted calls, training's batch-32 scans stay loops of separate kernels
-    (hoisting them would compile their matmuls without YNNPACK, about 20x slower)."""
+    (hoisting them would compile their matmuls without YNNPACK, about 15x slower)."""
     code = textwrap.dedent("""
         import os
         os.environ.pop("XLA_FLAGS", None)
