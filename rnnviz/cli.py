@@ -40,7 +40,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from rnnviz.losses import Target
     from rnnviz.model import Model
 
-    model = Model.load(args.weights, nonlinearity=args.nonlinearity)
+    model = Model.load(args.weights, cell=args.nonlinearity)
     xs = _load_array(args.input, "the input")
     if xs.ndim == 1 and model.spec.input_size == 1:
         xs = xs[:, None]

@@ -27,7 +27,7 @@ def build_model(config: ModelConfig, input_size: int, output_size: int) -> Model
     spec = spec_for(config, input_size, output_size)
     if config.weights is None:
         return Model(spec, init_params(spec, seed=config.seed, options=config.init))
-    model = Model.load(config.weights, nonlinearity="relu" if config.cell == "rnn_relu" else None)
+    model = Model.load(config.weights, cell=config.cell)
     if (model.spec.input_size, model.spec.out_size) != (input_size, output_size):
         raise RnnvizError(f"{config.weights}: the model reads {model.spec.input_size} and "
                           f"writes {model.spec.out_size} features; the task needs "

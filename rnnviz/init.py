@@ -24,8 +24,9 @@ class InitOptions:
     - ``spectral_radius``: if set, rescales each gate's ``(H, H)`` block of ``weight_hh`` so the
       largest eigenvalue modulus is exactly this (applied instead of ``recurrent_gain``).
       Above 1 a vanilla RNN's gradients tend to explode, below 1 they vanish.
-    - ``forget_bias``: LSTM only; sets the forget gate's ``bias_ih`` rows to this value and
-      its ``bias_hh`` rows to 0 (Jozefowicz et al. 2015 recommend 1).
+    - ``forget_bias``: for a cell with a forget gate (the LSTM), sets that gate's ``bias_ih``
+      rows to this value and its ``bias_hh`` rows to 0 (Jozefowicz et al. 2015 recommend 1);
+      other cells ignore it.
     """
 
     recurrent: str = "uniform"
@@ -72,11 +73,12 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
         elif options.recurrent_gain != 1.0:
             params[name] = params[name] * options.recurrent_gain
 
-    if options.forget_bias is not None and spec.cell == "lstm":
+    block = spec.cell_type.forget_block
+    if options.forget_bias is not None and block is not None:
         for name in shapes:
             if name.startswith("bias_"):
                 value = options.forget_bias if name.startswith("bias_ih") else 0.0
-                params[name] = params[name].at[h:2 * h].set(value)
+                params[name] = params[name].at[block * h:(block + 1) * h].set(value)
     return params
 
 

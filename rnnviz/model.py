@@ -41,11 +41,13 @@ class Model:
         return cls(spec, init_params(spec, seed=seed, options=init))
 
     @classmethod
-    def load(cls, path: str | os.PathLike, *, nonlinearity: str | None = None) -> Model:
-        """Read weights from ``.safetensors`` or ``.npz`` (see ``rnnviz.weights``)."""
+    def load(cls, path: str | os.PathLike, *, cell: str | None = None) -> Model:
+        """Read weights from ``.safetensors`` or ``.npz`` (see ``rnnviz.weights``); ``cell``
+        picks the cell where the weights fit several (``"rnn_relu"`` for a ReLU RNN saved by
+        PyTorch, which does not record it)."""
         from rnnviz.weights import load_weights
 
-        spec, params = load_weights(path, nonlinearity=nonlinearity)
+        spec, params = load_weights(path, cell=cell)
         return cls(spec, params)
 
     def save(self, path: str | os.PathLike) -> None:

@@ -23,7 +23,7 @@ def check_weights(preset: Preset) -> None:
     for k, m in enumerate(preset.models):
         if m.weights is None:
             continue
-        spec, _ = load_weights(m.weights, nonlinearity="relu" if m.cell == "rnn_relu" else None)
+        spec, _ = load_weights(m.weights, cell=m.cell)
         want = (m.cell, m.hidden_size, m.num_layers, m.bidirectional, task.input_size,
                 task.output_size)
         got = (spec.cell, spec.hidden_size, spec.num_layers, spec.bidirectional,

@@ -43,7 +43,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from rnnviz.cells import get_cell
+from rnnviz.cells import CELLS, cell_names, get_cell
 from rnnviz.errors import RnnvizError
 from rnnviz.files import write_bytes_atomic
 from rnnviz.init import RECURRENT_INITS, InitOptions
@@ -73,8 +73,7 @@ class ModelConfig:
     def title(self) -> str:
         if self.label:
             return self.label
-        names = {"rnn_tanh": "RNN", "rnn_relu": "RNN (relu)", "lstm": "LSTM", "gru": "GRU"}
-        return names[get_cell(self.cell).name]
+        return get_cell(self.cell).label
 
     @property
     def units(self) -> list[str]:
@@ -223,9 +222,8 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None,
         c.fail(where, "a table", m)
     c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
                   "weights", "label", "training", "select"), where)
-    cell = c.get(m, "cell", str, where, default="lstm", expected="rnn, rnn_relu, lstm or gru",
-                 check=lambda v: v.lower() in ("rnn", "rnn_tanh", "tanh", "relu", "rnn_relu",
-                                               "lstm", "gru"))
+    cell = c.get(m, "cell", str, where, default="lstm", expected=f"one of {', '.join(CELLS)}",
+                 check=lambda v: v.lower() in cell_names())
     init_table = c.get(m, "init", dict, where, default={}, expected="an init table")
     iw = f"{where}.init"
     c.unknown(init_table, ("recurrent", "recurrent_gain", "spectral_radius", "forget_bias"), iw)

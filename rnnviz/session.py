@@ -303,8 +303,7 @@ def _read_model(r: _Reader, k: int, config, task) -> Model:
         arrays = load(r.bytes(member))
     except Exception as exc:  # SafetensorError and the like: the bytes are not safetensors
         r.fail(f"{member}: not a safetensors file ({_first_line(exc)})")
-    nonlinearity = "relu" if config.cell == "rnn_relu" else "tanh"
-    spec, params = infer_spec(arrays, nonlinearity=nonlinearity, source=f"{r.path}:{member}")
+    spec, params = infer_spec(arrays, cell_hints=(config.cell,), source=f"{r.path}:{member}")
     wanted = spec_for(config, task.input_size, task.output_size)
     if spec != wanted:
         r.fail(f"{member} holds a {spec.describe()} model, but {PRESET} models[{k}] asks for "
@@ -335,9 +334,7 @@ def _read_selection(r: _Reader, state: dict, models: list[Model]) -> tuple[int, 
     try:
         column, name, index = (selection[k] for k in ("column", "name", "index"))
         model = models[column]
-        cell = model.spec.cell_type
-        names = ("h", *(("c",) if cell.has_cell_state else ()), *cell.gates)
-        if name not in names or not 0 <= index < model.spec.hidden_size:
+        if name not in model.spec.cell_type.state_names or not 0 <= index < model.spec.hidden_size:
             raise ValueError
     except (TypeError, KeyError, IndexError, ValueError):
         r.fail(f"{STATE}: selection: expected column, name and index of a unit on screen, "

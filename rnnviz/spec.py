@@ -91,23 +91,20 @@ class ModelSpec:
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every parameter's PyTorch name and shape, in PyTorch's order."""
-        gh = self.cell_type.num_gates * self.hidden_size
         shapes: dict[str, tuple[int, ...]] = {}
         for k in range(self.num_layers):
             for sfx in self.directions:
-                shapes[f"weight_ih_l{k}{sfx}"] = (gh, self.layer_input_size(k))
-                shapes[f"weight_hh_l{k}{sfx}"] = (gh, self.hidden_size)
-                shapes[f"bias_ih_l{k}{sfx}"] = (gh,)
-                shapes[f"bias_hh_l{k}{sfx}"] = (gh,)
+                unit = self.cell_type.unit_param_shapes(self.layer_input_size(k),
+                                                        self.hidden_size)
+                shapes.update({f"{name}_l{k}{sfx}": shape for name, shape in unit.items()})
         if self.output_size is not None:
             shapes["readout.weight"] = (self.output_size, self.top_size)
             shapes["readout.bias"] = (self.output_size,)
         return shapes
 
     def describe(self) -> str:
-        """A short human label, e.g. ``LSTM 2x32 bi -> 1``."""
-        label = {"rnn_tanh": "RNN", "rnn_relu": "RNN(relu)", "lstm": "LSTM", "gru": "GRU"}
-        text = f"{label[self.cell]} "
+        """A short human label, e.g. ``LSTM 2x32 bi``."""
+        text = f"{self.cell_type.label} "
         text += f"{self.num_layers}x{self.hidden_size}" if self.num_layers > 1 else str(
             self.hidden_size
         )
@@ -117,7 +114,8 @@ class ModelSpec:
 
 
 def unit_params(params: dict, unit: str) -> dict:
-    """The four tensors of one layer and direction (``unit`` as in ``ModelSpec.units``),
-    under the short names the cells use."""
-    return {name: params[f"{name}_{unit}"] for name in
-            ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    """The tensors of one layer and direction (``unit`` as in ``ModelSpec.units``), under
+    the short names the cells use (``weight_ih_l1_reverse`` -> ``weight_ih``)."""
+    suffix = f"_{unit}"
+    return {name[: -len(suffix)]: value for name, value in params.items()
+            if name.endswith(suffix)}

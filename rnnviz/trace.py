@@ -126,3 +126,14 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
         for unit in spec.units:
             out[f"memory_{unit}"] = np.asarray(gradients.memory_matrix(spec, params, xs, unit))
     return Trace(spec, {k: np.asarray(v) for k, v in out.items()})
+
+
+def class_probability(trace: Trace, target: Target) -> np.ndarray:
+    """``p(y_t) = softmax(output_t)[y_t]``, the probability the model gives the right class at
+    each step the target scores, NaN at the others: ``(T,)``, from the trace's logits
+    ``output (T, O)`` and class targets ``y (T,)``."""
+    logits = trace["output"]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    correct = p[np.arange(trace.steps), target.values]
+    return np.where(target.mask > 0, correct, np.nan)

@@ -11,8 +11,8 @@ The cell type, sizes, layer count and direction are read off the keys and shapes
 
 Keys may carry a module prefix (``rnn.weight_ih_l0`` in a whole model's state_dict). A linear
 layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout.
-A vanilla RNN's nonlinearity is not visible in its weights: files written here record it;
-otherwise it is ``tanh`` unless asked for.
+A vanilla RNN's nonlinearity is not visible in its weights: files written here record the cell
+(``rnnviz.cell``); otherwise the cell named by the caller's hint is taken, else ``rnn_tanh``.
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
+from rnnviz.cells import cell_with_gate_blocks
 from rnnviz.errors import RnnvizError
 from rnnviz.files import atomic_path, write_bytes_atomic
 from rnnviz.spec import ModelSpec
 
-_CELL_BY_GATES = {1: "rnn", 3: "gru", 4: "lstm"}
 _CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
 _UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)_l(?P<layer>\d+)"
                        r"(?P<rev>_reverse)?$")
@@ -62,10 +62,14 @@ def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[st
                       "expected .safetensors or .npz")
 
 
-def infer_spec(arrays: dict[str, np.ndarray], *, nonlinearity: str = "tanh",
+def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, ...] = (),
                source: str = "weights") -> tuple[ModelSpec, dict[str, np.ndarray]]:
     """Read a ``ModelSpec`` off PyTorch-named arrays; return it with the arrays renamed to this
-    project's names (prefix stripped, readout as ``readout.*``, missing biases as zeros)."""
+    project's names (prefix stripped, readout as ``readout.*``, missing biases as zeros).
+
+    The cell is the one whose layout has as many gate blocks as ``weight_hh_l0``; where
+    several have (the tanh and relu RNNs), the first of ``cell_hints`` (cell names) that is
+    one of them, else the first registered."""
     found = ", ".join(f"{k} {tuple(v.shape)}" for k, v in sorted(arrays.items())) or "nothing"
 
     def fail(why: str):
@@ -88,11 +92,10 @@ def infer_spec(arrays: dict[str, np.ndarray], *, nonlinearity: str = "tanh",
         fail("weight_ih_l0 and weight_hh_l0 must both be 2-D")
     hidden = w_hh.shape[1]
     gates, rest = divmod(w_hh.shape[0], hidden)
-    if rest or gates not in _CELL_BY_GATES:
+    cell_type = None if rest else cell_with_gate_blocks(gates, cell_hints)
+    if cell_type is None:
         fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks")
-    cell = _CELL_BY_GATES[gates]
-    if cell == "rnn":
-        cell = {"tanh": "rnn_tanh", "relu": "rnn_relu"}.get(nonlinearity, nonlinearity)
+    cell = cell_type.name
     layers = 1 + max(int(m["layer"]) for m in matches.values() if m and m["prefix"] == prefix)
     bidirectional = f"{prefix}weight_ih_l0_reverse" in arrays
 
@@ -136,12 +139,13 @@ def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:
     return linear[0] if linear else None
 
 
-def load_weights(path: str | os.PathLike, *, nonlinearity: str | None = None
+def load_weights(path: str | os.PathLike, *, cell: str | None = None
                  ) -> tuple[ModelSpec, dict]:
-    """``(spec, params)`` from a weight file; params as JAX arrays in the model's dtype."""
+    """``(spec, params)`` from a weight file; params as JAX arrays in the model's dtype.
+    ``cell`` names the cell to take where the weights fit several (a vanilla RNN's tanh or
+    relu); the file's own record comes next."""
     arrays, meta = read_arrays(path)
-    cell = nonlinearity or {"rnn_relu": "relu"}.get(meta.get("cell", ""), "tanh")
-    spec, params = infer_spec(arrays, nonlinearity=cell, source=str(path))
+    spec, params = infer_spec(arrays, cell_hints=(cell, meta.get("cell")), source=str(path))
     return spec, {k: jnp.asarray(v) for k, v in params.items()}
 
 

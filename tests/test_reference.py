@@ -53,9 +53,8 @@ def traces(reference):
     def get(config):
         if config not in cache:
             ref = reference[config]
-            nonlinearity = "relu" if config.startswith("rnn_relu") else "tanh"
             state_dict = {k: v for k, v in ref.items() if STATE_DICT_KEY.match(k)}
-            spec, params = infer_spec(state_dict, nonlinearity=nonlinearity)
+            spec, params = infer_spec(state_dict, cell_hints=(config.rsplit("_", 1)[0],))
             trace = compute_trace(spec, params, ref["x"], Target(ref["target"]),
                                   flow=True, memory=True)
             cache[config] = spec, params, trace

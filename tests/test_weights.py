@@ -60,7 +60,7 @@ def test_gru_and_rnn_are_told_apart_by_gate_count():
     assert infer_spec(gru)[0].cell == "gru"
     rnn = {k: v[:3] for k, v in gru.items()}
     assert infer_spec(rnn)[0].cell == "rnn_tanh"
-    assert infer_spec(rnn, nonlinearity="relu")[0].cell == "rnn_relu"
+    assert infer_spec(rnn, cell_hints=("relu",))[0].cell == "rnn_relu"
 
 
 @pytest.mark.parametrize(("change", "message"), [

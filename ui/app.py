@@ -64,6 +64,6 @@ def main(argv: list[str] | None = None) -> int:
     if session is None:
         window.load(preset)
     else:
-        window.model.restore(session)
+        window.explorer.restore(session)
     window.show()
     return app.exec()

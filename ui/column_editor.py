@@ -14,11 +14,9 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
+from rnnviz.cells import CELLS, get_cell
 from rnnviz.init import InitOptions
 from rnnviz.presets import ModelConfig
-
-CELLS = [("RNN (tanh)", "rnn_tanh"), ("RNN (relu)", "rnn_relu"), ("LSTM", "lstm"),
-         ("GRU", "gru")]
 
 
 class ColumnEditor(QDialog):
@@ -27,8 +25,8 @@ class ColumnEditor(QDialog):
         self.setWindowTitle("Column")
         form = QFormLayout(self)
         self.cell = QComboBox()
-        for text, value in CELLS:
-            self.cell.addItem(text, value)
+        for cell in CELLS.values():
+            self.cell.addItem(cell.label, cell.name)
         self.hidden = QSpinBox(minimum=1, maximum=1024)
         self.layers = QSpinBox(minimum=1, maximum=8)
         self.bidirectional = QCheckBox("bidirectional")
@@ -37,7 +35,7 @@ class ColumnEditor(QDialog):
         self.gain = QDoubleSpinBox(minimum=0.01, maximum=100.0, singleStep=0.1, decimals=2)
         self.use_radius = QCheckBox("set spectral radius")
         self.radius = QDoubleSpinBox(minimum=0.01, maximum=100.0, singleStep=0.1, decimals=2)
-        self.use_forget = QCheckBox("set forget-gate bias (LSTM)")
+        self.use_forget = QCheckBox("set forget-gate bias")
         self.forget = QDoubleSpinBox(minimum=-20.0, maximum=20.0, singleStep=0.5, decimals=2)
         self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
         form.addRow("Cell", self.cell)
@@ -79,17 +77,20 @@ class ColumnEditor(QDialog):
     def _sync(self) -> None:
         self.radius.setEnabled(self.use_radius.isChecked())
         self.gain.setEnabled(not self.use_radius.isChecked())
-        lstm = self.cell.currentData() == "lstm"
-        self.use_forget.setEnabled(lstm)
-        self.forget.setEnabled(lstm and self.use_forget.isChecked())
+        forget = self._has_forget_gate()
+        self.use_forget.setEnabled(forget)
+        self.forget.setEnabled(forget and self.use_forget.isChecked())
+
+    def _has_forget_gate(self) -> bool:
+        return get_cell(self.cell.currentData()).forget_block is not None
 
     def config(self) -> ModelConfig:
-        lstm = self.cell.currentData() == "lstm"
+        forget = self._has_forget_gate()
         init = InitOptions(
             recurrent=self.recurrent.currentText(),
             recurrent_gain=self.gain.value(),
             spectral_radius=self.radius.value() if self.use_radius.isChecked() else None,
-            forget_bias=self.forget.value() if lstm and self.use_forget.isChecked() else None,
+            forget_bias=self.forget.value() if forget and self.use_forget.isChecked() else None,
         )
         return ModelConfig(cell=self.cell.currentData(), hidden_size=self.hidden.value(),
                            num_layers=self.layers.value(),

@@ -80,40 +80,33 @@ def export_trace(column, path) -> None:
 
 
 # -- animation ---------------------------------------------------------------------------------
-def step_ready(model) -> bool:
-    """Every column shows step ``model.t`` completely: its trace, the gradient flowing back
+def step_ready(explorer) -> bool:
+    """Every column shows the cursor's step completely: its trace, the gradient flowing back
     from t (when there is a target) and the Jacobian norms (computed once the cursor rests)."""
-    if not model.runner.is_idle() or model._memory_timer.isActive():  # noqa: SLF001
+    if not explorer.settled():
         return False
-    for column in model.columns:
+    s = explorer.state
+    for column in s.columns:
         if column.error:
             continue
-        if not column.ready or column.row("memory", model.t) is None:
+        if column.row("memory", s.t) is None:
             return False
-        if model.target is not None and column.row("flow", model.t) is None:
+        if s.target is not None and column.row("flow", s.t) is None:
             return False
     return True
 
 
-def wait_for_step(model, timeout: float = STEP_TIMEOUT_S) -> None:
-    """Process events until ``step_ready(model)``, as ``ui/render.py`` waits for a trace."""
+def wait_for_step(explorer, timeout: float = STEP_TIMEOUT_S) -> None:
+    """Process events until ``step_ready(explorer)``, as ``ui/render.py`` waits for a trace."""
     app = QApplication.instance()
     deadline = time.monotonic() + timeout
-    while not step_ready(model):
+    while not step_ready(explorer):
         if time.monotonic() > deadline:
-            raise RnnvizError(f"step {model.t} was not computed after {timeout:.0f} s")
+            raise RnnvizError(f"step {explorer.state.t} was not computed after "
+                              f"{timeout:.0f} s")
         app.processEvents()
         time.sleep(0.005)
     app.processEvents()
-
-
-def ask_memory_now(model) -> None:
-    """Ask for the Jacobian norms of the cursor's step now: the window waits for the cursor to
-    rest (so that playing does not queue them), an export knows it will."""
-    timer = model._memory_timer  # noqa: SLF001
-    if timer.isActive():
-        timer.stop()
-        model._submit_memory_rows()  # noqa: SLF001
 
 
 def grab_rgb(widget: QWidget) -> np.ndarray:
@@ -124,8 +117,8 @@ def grab_rgb(widget: QWidget) -> np.ndarray:
     return pixels.reshape(height, stride)[:, : width * 3].reshape(height, width, 3).copy()
 
 
-def check_range(model, start: int, stop: int) -> None:
-    last = model.steps - 1
+def check_range(state, start: int, stop: int) -> None:
+    last = state.steps - 1
     if not 0 <= start <= stop <= last:
         raise RnnvizError(f"--from {start} --to {stop}: expected 0 <= from <= to <= {last} "
                           f"(the sequence has steps 0..{last})")
@@ -138,26 +131,26 @@ def export_animation(window: QWidget, paths, start: int, stop: int, fps: float =
     .gif, or .mp4 when ffmpeg is found). ``progress(done, total)`` is called after each frame;
     when it returns False the export stops, nothing is written and ``Cancelled`` is raised.
     Returns the number of frames; the cursor goes back where it was."""
-    model = window.model
+    explorer = window.explorer
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
-    check_range(model, start, stop)
+    check_range(explorer.state, start, stop)
     for path in paths:
         check_animation_path(path)
     total = stop - start + 1
-    before = model.t
+    before = explorer.state.t
     try:
         with ExitStack() as stack:
             writers = [stack.enter_context(animation_writer(path, fps)) for path in paths]
             for done, t in enumerate(range(start, stop + 1), start=1):
-                model.set_cursor(t)
+                explorer.set_cursor(t)
                 if ASK_MEMORY_AT_ONCE:
-                    ask_memory_now(model)
-                wait_for_step(model)
+                    explorer.rows_now()
+                wait_for_step(explorer)
                 frame = grab_rgb(window)
                 for add in writers:
                     add(frame)
                 if progress is not None and not progress(done, total):
                     raise Cancelled
     finally:
-        model.set_cursor(before)
+        explorer.set_cursor(before)
     return total

@@ -26,28 +26,18 @@ class InputEditor(QObject):
 
     def __init__(self, view):
         super().__init__(view)
-        self.view, self.model = view, view.model
+        self.view, self.explorer, self.state = view, view.explorer, view.state
         self.drag: tuple[int, int, int] | None = None   # (drag id, step, channel)
         self.armed = False                               # typing edits the input
         view.canvas.viewport().installEventFilter(self)
         view.canvas.installEventFilter(self)
-        self.model.inputs_edited.connect(self.repaint)
+        self.explorer.state.events.inputs_edited.connect(self.repaint)
 
     # -- drawing -----------------------------------------------------------------------------
     def repaint(self, k: int) -> None:
         """Show the edited input at step ``k`` now (the rest follows with the new trace)."""
-        view, xs = self.view, self.model.inputs
-        if view.input_map.data is None:
-            x = np.arange(len(xs))
-            for c, curve in enumerate(view.input_curves[: xs.shape[1]]):
-                curve.setData(x, xs[:, c])
-        else:
-            image = np.ascontiguousarray(xs.T, np.float32)
-            view.input_map.data = image
-            view.input_map.image.setImage(image, autoLevels=False)
-        labels = self.model.labels
-        if labels is not None and k < len(view.char_items):
-            view.char_items[k].setText(labels[k])
+        view = self.view
+        view.input.show_edit(self.state.inputs, self.state.labels, k)
         # paint the strip now rather than when the event loop gets to it: a trace landing
         # from the worker (which refills every panel) must not delay the feedback
         strip = view.canvas.mapFromScene(view.input_plot.sceneBoundingRect()).boundingRect()
@@ -55,9 +45,9 @@ class InputEditor(QObject):
 
     # -- where the mouse is ------------------------------------------------------------------
     def _numeric(self) -> bool:
-        task = self.model.task
+        task = self.state.task
         return (task is not None and task.alphabet is None
-                and self.view.input_map.data is None)
+                and self.view.input.map.data is None)
 
     def _in_input_plot(self, scene_pos) -> bool:
         return self.view.input_plot.getViewBox().sceneBoundingRect().contains(scene_pos)
@@ -68,11 +58,11 @@ class InputEditor(QObject):
             return None
         vb = self.view.input_plot.getViewBox()
         k = int(round(vb.mapSceneToView(scene_pos).x()))
-        xs = self.model.inputs
+        xs = self.state.inputs
         if not 0 <= k < len(xs):
             return None
         best = None
-        for c in range(min(xs.shape[1], len(self.view.input_curves))):
+        for c in range(min(xs.shape[1], len(self.view.input.curves))):
             point = vb.mapViewToScene(QPointF(k, float(xs[k, c])))
             distance = abs(point.y() - scene_pos.y())
             if distance <= HIT_PIXELS and (best is None or distance < best[0]):
@@ -111,26 +101,26 @@ class InputEditor(QObject):
             hit = self.hit(scene_pos)
             if hit is None:
                 return False
-            self.drag = (self.model.edits.begin_drag(), *hit)
-            self.model.set_cursor(hit[0])
+            self.drag = (self.explorer.begin_drag(), *hit)
+            self.explorer.set_cursor(hit[0])
             return True
         if self.drag is None:
             return False
         if kind == QEvent.Type.MouseMove:
             drag, k, c = self.drag
-            x = self.model.inputs[k].copy()
+            x = self.state.inputs[k].copy()
             x[c] = self.value_at(scene_pos)
-            self.model.set_input(k, x, drag=drag)
+            self.explorer.set_input(k, x, drag=drag)
             return True
         if kind == QEvent.Type.MouseButtonRelease:
             self.drag = None
-            self.model.edits.end_drag()
+            self.explorer.end_drag()
             return True
         return False
 
     def _symbol(self, event) -> str | None:
         """The alphabet symbol a key press types, when typing is on."""
-        task = self.model.task
+        task = self.state.task
         if not self.armed or task is None or task.alphabet is None:
             return None
         if event.modifiers() & (Qt.KeyboardModifier.ControlModifier
@@ -147,8 +137,8 @@ class InputEditor(QObject):
 
     def type_symbol(self, symbol: str) -> None:
         """Replace the input at the cursor by ``symbol`` (one-hot) and move on one step."""
-        task, t = self.model.task, self.model.t
-        x = np.zeros(self.model.inputs.shape[1], np.float32)
+        task, t = self.state.task, self.state.t
+        x = np.zeros(self.state.inputs.shape[1], np.float32)
         x[task.alphabet.index(symbol)] = 1.0
-        self.model.set_input(t, x)
-        self.model.set_cursor(t + 1)
+        self.explorer.set_input(t, x)
+        self.explorer.set_cursor(t + 1)

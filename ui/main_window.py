@@ -18,15 +18,17 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError
-from rnnviz.presets import Preset, load_preset, shipped_presets
+from rnnviz.presets import MAX_MODELS, Preset, load_preset, shipped_presets
+from ui.column.view import ColumnView
 from ui.column_editor import ColumnEditor
-from ui.column_view import ColumnView
-from ui.explorer import ExplorerModel
 from ui.input_editor import InputEditor
+from ui.qt_support import qt_explorer
 from ui.sequence_tools import SequenceTools
 from ui.settings import Settings
 from ui.share_menu import install as install_share_menu
 from ui.side_tabs import SideTabs
+from ui.state.controller import Explorer
+from ui.state.scales import SharedScales
 from ui.theme import LIGHT, Theme
 from ui.time_controls import TimeControls
 from ui.training_dock import install as install_training
@@ -39,10 +41,12 @@ HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, model: ExplorerModel | None = None, *, settings: Settings | None = None,
+    def __init__(self, explorer: Explorer | None = None, *, settings: Settings | None = None,
                  theme: Theme = LIGHT):
         super().__init__()
-        self.model = model or ExplorerModel(parent=self)
+        self.explorer = explorer or qt_explorer()
+        self.state = self.explorer.state
+        self.scales = SharedScales(self.state)
         self.settings = settings
         self.theme = theme
         self.setWindowTitle("rnnviz")
@@ -64,7 +68,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.columns_area = QSplitter(Qt.Orientation.Horizontal)
         self.columns_area.setChildrenCollapsible(False)
-        self.side = SideTabs(self.model, theme)  # Unit (inspector), Trajectory, Weights
+        self.side = SideTabs(self.explorer, theme)  # Unit (inspector), Trajectory, Weights
         self.inspector = self.side.inspector
         self.splitter.addWidget(self.columns_area)
         self.splitter.addWidget(self.side)
@@ -79,18 +83,18 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
 
-        self.time_controls = TimeControls(self.model, self)
+        self.time_controls = TimeControls(self.explorer, self)
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, self.time_controls)
         self.hover_label = QLabel()
         self.busy_label = QLabel()
         self.statusBar().addWidget(self.hover_label, 1)
         self.statusBar().addPermanentWidget(self.busy_label)
 
-        self.model.columns_changed.connect(self._sync_columns)
-        self.model.message.connect(self.show_message)
-        self.model.busy_changed.connect(
-            lambda busy: self.busy_label.setText("computing…" if busy else ""))
-        self.model.sequence_changed.connect(self._update_description)
+        events = self.state.events
+        events.columns.connect(self._sync_columns)
+        events.message.connect(lambda text, warning: self.show_message(text, error=warning))
+        events.busy.connect(lambda busy: self.busy_label.setText("computing…" if busy else ""))
+        events.sequence.connect(self._update_description)
         self.training = install_training(self)
         self.view_modes = ViewModes(self, dark=settings.theme() == "dark" if settings is not None
                                     else theme.dark)
@@ -122,7 +126,7 @@ class MainWindow(QMainWindow):
         self.sequence_tools = SequenceTools(self, bar, self.edit_menu)
         self.add_action = QAction("Add column", self)
         self.add_action.setToolTip("Add a model next to the others (at most three)")
-        self.add_action.triggered.connect(lambda: self.model.add_column())
+        self.add_action.triggered.connect(lambda: self.explorer.add_column())
         bar.addAction(self.add_action)
         self.clear_action = QAction("Clear selection", self)
         self.clear_action.setShortcut(QKeySequence(Qt.Key.Key_Escape))
@@ -134,7 +138,7 @@ class MainWindow(QMainWindow):
 
     def _on_escape(self) -> None:
         if not self.view_modes.escape():
-            self.model.clear_selection()
+            self.explorer.clear_selection()
 
     def _on_preset_chosen(self, index: int) -> None:
         path = self.preset_box.itemData(index)
@@ -149,7 +153,7 @@ class MainWindow(QMainWindow):
     def _select_current_preset(self) -> None:
         """Show the open preset in the picker; one opened from a file of its own joins the
         list (above "Open…"), so the picker never names another preset."""
-        preset = self.model.preset
+        preset = self.state.preset
         if preset is not None and preset.path is not None:
             index = self.preset_box.findData(str(preset.path))
             if index < 0:
@@ -170,27 +174,28 @@ class MainWindow(QMainWindow):
         return True
 
     def load(self, preset: Preset) -> None:
-        self.model.load_preset(preset)
+        self.explorer.load_preset(preset)
         self.banner.hide()
         self._select_current_preset()
         if self.settings is not None and preset.path is not None:
             self.settings.set_last_preset(str(preset.path))
 
     def _update_description(self) -> None:
-        preset = self.model.preset
+        preset = self.state.preset
         if preset is not None:
             self.description.setText(f"<b>{preset.title}</b> — {preset.description}")
             self.setWindowTitle(f"rnnviz — {preset.title}")
 
     def show_message(self, text: str, error: bool = False) -> None:
-        if error or "NaN" in text or "Error" in text or "expected" in text:
+        """One line in the status bar; a warning or error also in the banner."""
+        if error:
             self.banner.setText(f"⚠ {text}")
             self.banner.show()
         self.statusBar().showMessage(text, 10000)
 
     # -- columns -----------------------------------------------------------------------------
     def _sync_columns(self) -> None:
-        wanted = [c.id for c in self.model.columns]
+        wanted = [c.id for c in self.state.columns]
         for column_id in list(self.views):
             if column_id not in wanted:
                 view = self.views.pop(column_id)
@@ -203,25 +208,24 @@ class MainWindow(QMainWindow):
         for index, column_id in enumerate(wanted):
             view = self.views.get(column_id)
             if view is None:
-                view = ColumnView(self.model, column_id, self.theme)
+                view = ColumnView(self.explorer, column_id, self.scales, self.theme)
                 view.hovered.connect(self.hover_label.setText)
                 view.edit_requested.connect(self.edit_column)
                 view.input_editor = InputEditor(view)
-                view.peers = lambda: list(self.views.values())
                 self.views[column_id] = view
             else:
-                view._refresh()  # noqa: SLF001 (a reconfigured column)
+                view.refresh()  # a reconfigured column
             self.columns_area.insertWidget(index, view)
         first = self.views[wanted[0]]
         for view in self.views.values():
             view.input_plot.setXLink(first.input_plot if view is not first else None)
-        self.add_action.setEnabled(len(wanted) < 3)
+        self.add_action.setEnabled(len(wanted) < MAX_MODELS)
         self._apply_highlight()
 
     def _apply_highlight(self) -> None:
         import pyqtgraph as pg
 
-        preset = self.model.preset
+        preset = self.state.preset
         rows = HIGHLIGHT_ROWS.get(preset.highlight, []) if preset else []
         for view in self.views.values():
             for name, plot in view.named_plots().items():
@@ -230,9 +234,9 @@ class MainWindow(QMainWindow):
                     if name in rows else None)
 
     def edit_column(self, column_id: int) -> None:
-        dialog = ColumnEditor(self.model.column(column_id).config, self)
+        dialog = ColumnEditor(self.state.column(column_id).config, self)
         if dialog.exec():
-            self.model.configure_column(column_id, dialog.config())
+            self.explorer.configure_column(column_id, dialog.config())
 
     # -- closing -----------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
@@ -240,5 +244,5 @@ class MainWindow(QMainWindow):
         if self.settings is not None:
             self.settings.set_geometry(bytes(self.saveGeometry()))
         self.training.shutdown()
-        self.model.shutdown()
+        self.explorer.shutdown()
         super().closeEvent(event)

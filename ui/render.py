@@ -19,11 +19,11 @@ TIMEOUT_S = 900.0
 
 def wait_until_ready(app, window, timeout: float = TIMEOUT_S) -> None:
     """Process events until every column has its trace and the worker is idle."""
-    model = window.model
+    explorer = window.explorer
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
-        if model.settled():
+        if explorer.settled():
             app.processEvents()
             return
         time.sleep(0.005)
@@ -59,7 +59,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
     window.load(preset)
     window.show()
     wait_until_ready(app, window)
-    window.model.set_cursor(step)
+    window.explorer.set_cursor(step)
     wait_until_ready(app, window)
     image = window.grab()
     out = Path(out)

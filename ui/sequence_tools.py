@@ -14,7 +14,7 @@ from ui.task_dialog import MAX_SEED, TaskDialog
 class SequenceTools(QObject):
     def __init__(self, window, bar: QToolBar, edit_menu):
         super().__init__(window)
-        self.window, self.model = window, window.model
+        self.window, self.explorer, self.state = window, window.explorer, window.state
         self.task_button = QToolButton()
         self.task_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.task_button.setToolTip("Choose the task, its settings, your own CSV or text, and "
@@ -26,30 +26,42 @@ class SequenceTools(QObject):
         self.new_action.triggered.connect(self.new_sequence)
         bar.addAction(self.new_action)
 
-        stack = self.model.undo_stack
-        self.undo_action = stack.createUndoAction(window, "&Undo")
+        self.undo_action = QAction("&Undo", window)
         self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action = stack.createRedoAction(window, "&Redo")
+        self.undo_action.triggered.connect(self.explorer.undo)
+        self.redo_action = QAction("&Redo", window)
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"),
                                        QKeySequence.StandardKey.Redo])
+        self.redo_action.triggered.connect(self.explorer.redo)
         for action in (self.undo_action, self.redo_action):
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             edit_menu.addAction(action)
             window.addAction(action)  # shortcuts work while the menu bar is hidden
         self.dialog: TaskDialog | None = None
-        self.model.sequence_changed.connect(self.update_label)
+        self.explorer.undo_stack.events.changed.connect(self._update_undo)
+        self.state.events.sequence.connect(self.update_label)
         self.update_label()
+        self._update_undo()
+
+    def _update_undo(self) -> None:
+        """Undo and Redo say what they would do, and are off when there is nothing."""
+        stack = self.explorer.undo_stack
+        for action, name, text, enabled in (
+                (self.undo_action, "&Undo", stack.undo_text, stack.can_undo),
+                (self.redo_action, "&Redo", stack.redo_text, stack.can_redo)):
+            action.setText(f"{name} {text}" if text else name)
+            action.setEnabled(enabled)
 
     def update_label(self) -> None:
-        task = self.model.task
+        task = self.state.task
         if task is None:
             self.task_button.setText("Task: (none)")
             return
-        self.task_button.setText(f"Task: {task.title}, {self.model.steps} steps")
+        self.task_button.setText(f"Task: {task.title}, {self.state.steps} steps")
 
     def open_dialog(self) -> TaskDialog:
         """Open the Task dialog (window-modal, not blocking); OK applies it."""
-        self.dialog = TaskDialog(self.model.task, self.model.example_seed, self.window)
+        self.dialog = TaskDialog(self.state.task, self.state.example_seed, self.window)
         self.dialog.accepted.connect(self._apply)
         self.dialog.open()
         return self.dialog
@@ -57,8 +69,8 @@ class SequenceTools(QObject):
     def _apply(self) -> None:
         dialog = self.sender() or self.dialog
         if dialog.result_task is not None:
-            self.model.set_task(dialog.result_task, dialog.seed())
+            self.explorer.set_task(dialog.result_task, dialog.seed())
 
     def new_sequence(self) -> None:
-        if self.model.task is not None:
-            self.model.set_task(self.model.task, (self.model.example_seed + 1) % MAX_SEED)
+        if self.state.task is not None:
+            self.explorer.set_task(self.state.task, (self.state.example_seed + 1) % MAX_SEED)

@@ -1,6 +1,6 @@
 """The File menu's share entries: export pictures, traces and animations, save and open
 sessions. The dialogs only pick paths and numbers; the work is in ``ui/export.py`` and
-``ui/session_io.py``, and every ``*_to`` method here can be called without a dialog."""
+``rnnviz.session``, and every ``*_to`` method here can be called without a dialog."""
 
 from __future__ import annotations
 
@@ -21,9 +21,8 @@ from PySide6.QtWidgets import (
 
 from rnnviz.animation import NO_FFMPEG, find_ffmpeg
 from rnnviz.errors import RnnvizError
-from rnnviz.session import SUFFIX
+from rnnviz.session import SUFFIX, read_session, write_session
 from ui import export
-from ui.session_io import open_session, save_session
 
 PICTURES = "PNG image (*.png);;SVG drawing (*.svg)"
 TRACES = "CSV table (*.csv);;NumPy arrays (*.npz)"
@@ -122,7 +121,7 @@ class ShareMenu(QObject):
         return self._run(lambda: export.export_plot(plot, path), f"wrote {path}")
 
     def trace_to(self, column_id: int, path) -> bool:
-        column = self.window.model.column(column_id)
+        column = self.window.state.column(column_id)
         return self._run(lambda: export.export_trace(column, path), f"wrote {path}")
 
     def animation_to(self, path, start: int, stop: int, fps: float) -> bool:
@@ -149,16 +148,16 @@ class ShareMenu(QObject):
             dialog.close()
 
     def save_session_to(self, path) -> bool:
-        return self._run(lambda: save_session(self.window.model, path), f"saved {path}")
+        return self._run(lambda: write_session(path, self.window.explorer.session_now()), f"saved {path}")
 
     # -- dialogs -----------------------------------------------------------------------------
     def _save_path(self, title: str, filters: str) -> Path | None:
-        name = self.window.model.preset.name if self.window.model.preset else "rnnviz"
+        name = self.window.state.preset.name if self.window.state.preset else "rnnviz"
         path, chosen = QFileDialog.getSaveFileName(self.window, title, name, filters)
         return _with_suffix(path, chosen) if path else None
 
     def _pick_column(self, title: str) -> int | None:
-        columns = self.window.model.columns
+        columns = self.window.state.columns
         if len(columns) == 1:
             return columns[0].id
         names = [f"{k + 1}: {c.config.title}" for k, c in enumerate(columns)]
@@ -171,9 +170,9 @@ class ShareMenu(QObject):
             self.window_to(path)
 
     def ask_panel(self) -> None:
-        choices = [(c.id, k, panel) for k, c in enumerate(self.window.model.columns)
+        choices = [(c.id, k, panel) for k, c in enumerate(self.window.state.columns)
                    for panel in self.window.views[c.id].named_plots()]
-        names = [f"{k + 1}: {self.window.model.column(cid).config.title} — {panel}"
+        names = [f"{k + 1}: {self.window.state.column(cid).config.title} — {panel}"
                  for cid, k, panel in choices]
         name, ok = QInputDialog.getItem(self.window, "Export panel", "Panel", names, 0, False)
         if not ok:
@@ -192,7 +191,7 @@ class ShareMenu(QObject):
             self.trace_to(column_id, path)
 
     def ask_animation(self, suffix: str) -> None:
-        dialog = RangeDialog(self.window.model.steps, self.window.model.t, self.window)
+        dialog = RangeDialog(self.window.state.steps, self.window.state.t, self.window)
         if not dialog.exec():
             return
         kind = "GIF animation (*.gif)" if suffix == ".gif" else "MP4 video (*.mp4)"
@@ -209,7 +208,20 @@ class ShareMenu(QObject):
     def ask_open_session(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Open session", "", SESSIONS)
         if path:
-            open_session(self.window, path)
+            self.open_session(path)
+
+    def open_session(self, path) -> bool:
+        """Show the session in ``path``; on a damaged or foreign file show one line and keep
+        what is on screen."""
+        try:
+            session = read_session(path)
+        except RnnvizError as exc:
+            self.window.show_message(str(exc), error=True)
+            return False
+        self.window.explorer.restore(session)
+        self.window.banner.hide()
+        self.window.show_message(f"opened {path}")
+        return True
 
 
 def install(window) -> ShareMenu:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
 from ui import theme as colours
-from ui.explorer import ExplorerModel
+from ui.state.controller import Explorer
 from ui.inspector import Inspector
 from ui.theme import Theme
 from ui.trajectory_view import TrajectoryView
@@ -16,11 +16,11 @@ MIN_WIDTHS = {"Trajectory": 300, "Weights": 480}  # pixels each tab wants
 
 
 class SideTabs(QTabWidget):
-    def __init__(self, model: ExplorerModel, theme: Theme = colours.LIGHT, parent=None):
+    def __init__(self, explorer: Explorer, theme: Theme = colours.LIGHT, parent=None):
         super().__init__(parent)
-        self.inspector = Inspector(model)
-        self.trajectory = TrajectoryView(model, theme)
-        self.weights = WeightsView(model, theme)
+        self.inspector = Inspector(explorer)
+        self.trajectory = TrajectoryView(explorer, theme)
+        self.weights = WeightsView(explorer, theme)
         self.addTab(self.inspector, "Unit")
         self.addTab(self.trajectory, "Trajectory")
         self.addTab(self.weights, "Weights")

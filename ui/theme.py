@@ -23,6 +23,14 @@ TARGET = "#555555"
 PREDICTION = "#D55E00"
 GATE_COLOURS = {"i": "#0072B2", "f": "#009E73", "g": "#CC79A7", "o": "#E69F00",
                 "r": "#0072B2", "z": "#009E73", "n": "#CC79A7"}
+OKABE_ITO = ("#0072B2", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#D55E00", "#F0E442")
+
+
+def gate_colour(letter: str, index: int) -> str:
+    """A gate's curve colour: its own for the gates rnnviz knows, else by its block index."""
+    return GATE_COLOURS.get(letter, OKABE_ITO[index % len(OKABE_ITO)])
+
+
 FLOW = "#D55E00"
 BPTT = "#0072B2"
 MEMORY = "#009E73"

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
 
-from ui.explorer import ExplorerModel
+from ui.state.controller import Explorer
 
 FRAME_MS = 16  # at most one step per 60 Hz frame
 
@@ -20,9 +20,9 @@ FRAME_MS = 16  # at most one step per 60 Hz frame
 class TimeControls(QToolBar):
     playing_changed = Signal(bool)
 
-    def __init__(self, model: ExplorerModel, parent: QWidget | None = None):
+    def __init__(self, explorer: Explorer, parent: QWidget | None = None):
         super().__init__("Time", parent)
-        self.model = model
+        self.explorer, self.state = explorer, explorer.state
         self.setObjectName("time-controls")
 
         P = QStyle.StandardPixmap
@@ -40,7 +40,7 @@ class TimeControls(QToolBar):
 
         K = Qt.Key
         self.first_action = action(P.SP_MediaSkipBackward, "First step", [K.Key_Home],
-                                   lambda: model.set_cursor(0))
+                                   lambda: explorer.set_cursor(0))
         self.back_action = action(P.SP_MediaSeekBackward, "Step back",
                                   [K.Key_Left, K.Key_PageUp], lambda: self._manual(-1))
         self.play_action = action(P.SP_MediaPlay, "Play / pause", [K.Key_Space],
@@ -48,12 +48,12 @@ class TimeControls(QToolBar):
         self.step_action = action(P.SP_MediaSeekForward, "Step forward",
                                   [K.Key_Right, K.Key_PageDown], lambda: self._manual(1))
         self.last_action = action(P.SP_MediaSkipForward, "Last step", [K.Key_End],
-                                  lambda: model.set_cursor(model.steps - 1))
+                                  lambda: explorer.set_cursor(self.state.steps - 1))
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # keys go to the window's shortcuts
         self.slider.setMinimumWidth(240)
         self.slider.setToolTip("Drag to scrub through time")
-        self.slider.valueChanged.connect(model.set_cursor)
+        self.slider.valueChanged.connect(explorer.set_cursor)
         self.addWidget(self.slider)
         self.label = QLabel()
         self.label.setMinimumWidth(110)
@@ -72,8 +72,8 @@ class TimeControls(QToolBar):
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
         self._clock = (0.0, 0)
-        model.cursor_changed.connect(self._update)
-        model.sequence_changed.connect(self._update_range)
+        explorer.state.events.t.connect(self._update)
+        explorer.state.events.sequence.connect(self._update_range)
         self._update_range()
 
     def _icon(self, which: QStyle.StandardPixmap) -> QIcon:
@@ -110,8 +110,8 @@ class TimeControls(QToolBar):
             self.play()
 
     def play(self) -> None:
-        if self.model.t >= self.model.steps - 1:
-            self.model.set_cursor(0)
+        if self.state.t >= self.state.steps - 1:
+            self.explorer.set_cursor(0)
         self._restart_clock()
         self.timer.start()
         self._set_icon(self.play_action, QStyle.StandardPixmap.SP_MediaPause)
@@ -124,27 +124,27 @@ class TimeControls(QToolBar):
 
     def _manual(self, delta: int) -> None:
         self.pause()
-        self.model.step(delta)
+        self.explorer.step(delta)
 
     def _restart_clock(self) -> None:
-        self._clock = (time.perf_counter(), self.model.t)
+        self._clock = (time.perf_counter(), self.state.t)
 
     def _tick(self) -> None:
         start, t0 = self._clock
         wanted = t0 + int((time.perf_counter() - start) * self.speed.value())
-        last = self.model.steps - 1
-        self.model.set_cursor(min(wanted, last))
+        last = self.state.steps - 1
+        self.explorer.set_cursor(min(wanted, last))
         if wanted >= last:
             self.pause()
 
     def _update_range(self) -> None:
         self.slider.blockSignals(True)
-        self.slider.setRange(0, max(self.model.steps - 1, 0))
+        self.slider.setRange(0, max(self.state.steps - 1, 0))
         self.slider.blockSignals(False)
-        self._update(self.model.t)
+        self._update(self.state.t)
 
     def _update(self, t: int) -> None:
         self.slider.blockSignals(True)
         self.slider.setValue(t)
         self.slider.blockSignals(False)
-        self.label.setText(f"t = {t} / {self.model.steps - 1}")
+        self.label.setText(f"t = {t} / {self.state.steps - 1}")

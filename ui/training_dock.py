@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QDockWidget, QFileDialog, QToolBar
 
 from rnnviz.errors import RnnvizError
 from ui.preset_saving import save_setup
-from ui.training_model import TrainingModel
+from ui.qt_support import qt_runner
+from ui.state.training import Training
 from ui.training_panel import TrainingPanel
 
 DOCK_HEIGHT = 270  # px: the explorer's columns keep most of the window
@@ -22,8 +23,9 @@ class TrainingDock:
 
     def __init__(self, window):
         self.window = window
-        self.model = TrainingModel(window.model, parent=window)
-        self.model.message.connect(lambda text, warn: window.show_message(text, error=warn))
+        self.model = Training(window.explorer, qt_runner("rnnviz-training"))
+        self.model.events.message.connect(
+            lambda text, warn: window.show_message(text, error=warn))
         self.panel = TrainingPanel(self.model, window.theme)
         self.dock = QDockWidget("Training", window)
         self.dock.setObjectName("training-dock")
@@ -56,7 +58,7 @@ class TrainingDock:
                                     "options as a new preset")
         self.save_action.triggered.connect(self._ask_and_save)
         window.file_menu.addAction(self.save_action)
-        self.model.state_changed.connect(self._update_actions)
+        self.model.events.state.connect(self._update_actions)
         self.panel.reset_button.clicked.connect(self._clear_stale_warning)
         self._update_actions()
 
@@ -66,7 +68,7 @@ class TrainingDock:
 
     def _clear_stale_warning(self) -> None:
         """After Reset weights, a NaN warning about weights now gone would mislead."""
-        if not any(c.trace is not None and c.trace.nonfinite for c in self.window.model.columns
+        if not any(c.trace is not None and c.trace.nonfinite for c in self.window.state.columns
                    if self.model.trained(c.id)):
             self.window.banner.hide()
 
@@ -84,11 +86,11 @@ class TrainingDock:
     def save_preset(self, path) -> bool:
         """Save the current setup to ``path`` (see ``ui.preset_saving``); errors are one line
         in the window."""
-        explorer = self.window.model
+        explorer = self.window.explorer
         preset = explorer.preset_now()
         if preset is None:
             return False
-        ids = [c.id for c in explorer.columns]
+        ids = [c.id for c in explorer.state.columns]
         try:
             saved = save_setup(preset, [self.model.current_model(i) for i in ids],
                                [self.model.options[i] for i in ids], path)

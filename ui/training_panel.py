@@ -31,8 +31,8 @@ from rnnviz.training import OPTIMIZERS
 from ui import theme as colours
 from ui.plots import finite_positive
 from ui.theme import Theme
-from ui.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
-from ui.training_model import TrainingModel
+from ui.state.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
+from ui.state.training import Training
 
 # Okabe-Ito: the columns, then the parameter tensors of the gradient plot
 COLUMN_COLOURS = ("#0072B2", "#D55E00", "#009E73")
@@ -71,12 +71,12 @@ class CompactSpinBox(QDoubleSpinBox):
 
 
 class TrainingPanel(QWidget):
-    """The view of a ``TrainingModel``."""
+    """The view of a ``Training``."""
 
-    def __init__(self, model: TrainingModel, theme: Theme = colours.LIGHT, parent=None):
+    def __init__(self, training: Training, theme: Theme = colours.LIGHT, parent=None):
         super().__init__(parent)
-        self.model, self.theme = model, theme
-        self.explorer = model.explorer
+        self.training, self.theme = training, theme
+        self.state = training.state
         self._filling = False
         self._loss_items: dict[int, tuple[pg.PlotDataItem, pg.PlotDataItem]] = {}
         self._param_items: dict[str, pg.PlotDataItem] = {}
@@ -101,10 +101,10 @@ class TrainingPanel(QWidget):
         layout.addWidget(self.warning)
         layout.addLayout(body, 1)
 
-        model.state_changed.connect(self._update_state)
-        model.progress.connect(self._update_column)
-        model.options_changed.connect(self._on_options_changed)
-        self.explorer.columns_changed.connect(self._update_targets)
+        training.events.state.connect(self._update_state)
+        training.events.progress.connect(self._update_column)
+        training.events.options.connect(self._on_options_changed)
+        self.state.events.columns.connect(self._update_targets)
         self._update_targets()
         self._update_state()
 
@@ -116,11 +116,11 @@ class TrainingPanel(QWidget):
         self.train_button = QPushButton("▶ Train")
         self.train_button.setToolTip("Train the chosen column (or all, one after another) from "
                                      "the weights it has now")
-        self.train_button.clicked.connect(lambda: self.model.train(self.target_ids()))
+        self.train_button.clicked.connect(lambda: self.training.train(self.target_ids()))
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop after the current chunk of steps, keeping the "
                                     "weights reached")
-        self.stop_button.clicked.connect(self.model.stop)
+        self.stop_button.clicked.connect(self.training.stop)
         self.reset_button = QPushButton("Reset weights")
         self.reset_button.setToolTip("Back to the initial weights; clears the curves")
         self.reset_button.clicked.connect(self._reset)
@@ -251,14 +251,14 @@ class TrainingPanel(QWidget):
 
     def _targets(self) -> list[int]:
         ids = self.target_ids()
-        return ids if ids is not None else [c.id for c in self.explorer.columns]
+        return ids if ids is not None else [c.id for c in self.state.columns]
 
     def _update_targets(self) -> None:
         current = self.target.currentData()
         self._filling = True
         self.target.clear()
         self.target.addItem(ALL, None)
-        for column in self.explorer.columns:
+        for column in self.state.columns:
             self.target.addItem(column.config.title, column.id)
         index = self.target.findData(current) if current is not None else 0
         self.target.setCurrentIndex(max(0, index))
@@ -274,9 +274,9 @@ class TrainingPanel(QWidget):
     # -- the form ----------------------------------------------------------------------------
     def _fill_form(self) -> None:
         ids = self._targets()
-        if not ids or ids[0] not in self.model.options:
+        if not ids or ids[0] not in self.training.options:
             return
-        options = self.model.options[ids[0]]
+        options = self.training.options[ids[0]]
         self._filling = True
         try:
             self.optimizer.setCurrentIndex(self.optimizer.findData(options.optimizer))
@@ -295,7 +295,7 @@ class TrainingPanel(QWidget):
 
     def _set(self, name: str, value) -> None:
         if not self._filling:
-            self.model.set_option(self._targets(), name, value)
+            self.training.set_option(self._targets(), name, value)
 
     def _on_clip(self, *_args) -> None:
         self.clip_norm.setEnabled(self.clip.isChecked())
@@ -311,15 +311,15 @@ class TrainingPanel(QWidget):
     # -- state and progress ------------------------------------------------------------------
     def _reset(self) -> None:
         for cid in self._targets():
-            self.model.reset(cid)
+            self.training.reset(cid)
 
     def _update_state(self) -> None:
-        running = self.model.running
+        running = self.training.running
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         self.reset_button.setEnabled(not running)
         self.target.setEnabled(not running)
-        warnings = [h.message for h in self.model.histories.values()
+        warnings = [h.message for h in self.training.histories.values()
                     if h.message and h.state in (DIVERGED, "failed")]
         self.warning.setText("⚠ " + " · ".join(warnings) if warnings else "")
         self.warning.setVisible(bool(warnings))
@@ -329,34 +329,34 @@ class TrainingPanel(QWidget):
     def _shown_column(self) -> int | None:
         """The column the progress bar and gradient plot follow: the one training now, else
         the chosen one, else the last that trained."""
-        running = self.model.running_column()
+        running = self.training.running_column()
         if running is not None:
             return running
         ids = self.target_ids()
         if ids is not None:
             return ids[0]
-        trained = [c.id for c in self.explorer.columns
-                   if len(self.model.histories.get(c.id, History()).losses)]
-        return trained[-1] if trained else (self.explorer.columns[0].id
-                                            if self.explorer.columns else None)
+        trained = [c.id for c in self.state.columns
+                   if len(self.training.histories.get(c.id, History()).losses)]
+        return trained[-1] if trained else (self.state.columns[0].id
+                                            if self.state.columns else None)
 
     def _update_bar(self) -> None:
         cid = self._shown_column()
-        history = self.model.histories.get(cid) if cid is not None else None
+        history = self.training.histories.get(cid) if cid is not None else None
         if history is None or (history.total == 0 and not history.running):
             self.bar.setRange(0, 1)
             self.bar.setValue(0)
             self.bar.setFormat("not trained yet: press Train")
             return
-        title = self.explorer.column(cid).config.title
+        title = self.state.column(cid).config.title
         self.bar.setRange(0, max(1, history.total))
         self.bar.setValue(history.step)
         text = format_progress(title, history)
-        queued = [self.explorer.column(c).config.title for c, h in self.model.histories.items()
+        queued = [self.state.column(c).config.title for c, h in self.training.histories.items()
                   if h.state == QUEUED and c != cid]
         if queued and history.state != QUEUED:
             text += f"  (then {', '.join(queued)})"
-        if self.model.stopping and history.running:
+        if self.training.stopping and history.running:
             text = f"{title} · step {history.step}/{history.total} · stopping…"
         self.bar.setFormat(text)
 
@@ -368,7 +368,7 @@ class TrainingPanel(QWidget):
 
     # -- curves ------------------------------------------------------------------------------
     def _sync_loss_items(self) -> None:
-        alive = {c.id: (i, c) for i, c in enumerate(self.explorer.columns)}
+        alive = {c.id: (i, c) for i, c in enumerate(self.state.columns)}
         for cid in list(self._loss_items):
             if cid not in alive:
                 for item in self._loss_items.pop(cid):
@@ -394,7 +394,7 @@ class TrainingPanel(QWidget):
 
     def _update_loss(self, column_id: int) -> None:
         items = self._loss_items.get(column_id)
-        history = self.model.histories.get(column_id)
+        history = self.training.histories.get(column_id)
         if items is None or history is None:
             return
         losses, _ = finite_positive(history.losses)
@@ -403,19 +403,19 @@ class TrainingPanel(QWidget):
         shown = np.isfinite(val)  # dots: a NaN would upset the scatter's bounds
         items[1].setData(history.val_steps[shown], val[shown])
         self._set_empty(self.loss_plot, not any(
-            len(self.model.histories[c].losses) for c in self._loss_items
-            if c in self.model.histories))
+            len(self.training.histories[c].losses) for c in self._loss_items
+            if c in self.training.histories))
 
     def _update_grad(self) -> None:
         cid = self._shown_column()
         self._grad_column = cid
-        history = self.model.histories.get(cid) if cid is not None else None
+        history = self.training.histories.get(cid) if cid is not None else None
         if history is None:
             self.grad_total.setData([], [])
             for item in self._param_items.values():
                 item.setData([], [])
             return
-        title = self.explorer.column(cid).config.title
+        title = self.state.column(cid).config.title
         self.grad_plot.setTitle(f"gradient norm of each parameter tensor · {title}",
                                 size="9pt", color=self.theme.foreground)
         total, _ = finite_positive(history.grad_norms)
@@ -439,7 +439,7 @@ class TrainingPanel(QWidget):
 
     def _update_clip_line(self) -> None:
         cid = self._grad_column
-        options = self.model.options.get(cid) if cid is not None else None
+        options = self.training.options.get(cid) if cid is not None else None
         clip = options.clip_norm if options is not None else None
         self.clip_line.setVisible(clip is not None)
         if clip is not None:

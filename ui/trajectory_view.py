@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from rnnviz.projection import Projection, pca_projection
 from ui import theme as colours
-from ui.explorer import ExplorerModel
+from ui.state.controller import Explorer
 from ui.plots import color
 from ui.theme import Theme
 
@@ -112,9 +112,9 @@ class TrajectoryPlot:
 class TrajectoryView(QWidget):
     """One ``TrajectoryPlot`` per column, stacked; follows the model's columns and cursor."""
 
-    def __init__(self, model: ExplorerModel, theme: Theme = colours.LIGHT, parent=None):
+    def __init__(self, explorer: Explorer, theme: Theme = colours.LIGHT, parent=None):
         super().__init__(parent)
-        self.model, self.theme = model, theme
+        self.explorer, self.state, self.theme = explorer, explorer.state, theme
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(theme.background)
         caption = QLabel("h_t in the plane of its two principal components; the big dot is "
@@ -125,13 +125,13 @@ class TrajectoryView(QWidget):
         layout.addWidget(caption)
         layout.addWidget(self.canvas, 1)
         self.plots: dict[int, TrajectoryPlot] = {}
-        model.columns_changed.connect(self._sync_columns)
-        model.column_ready.connect(self._on_column_ready)
-        model.cursor_changed.connect(self._update_cursor)
+        explorer.state.events.columns.connect(self._sync_columns)
+        explorer.state.events.column_ready.connect(self._on_column_ready)
+        explorer.state.events.t.connect(self._update_cursor)
         self._sync_columns()
 
     def _sync_columns(self) -> None:
-        wanted = [c.id for c in self.model.columns]
+        wanted = [c.id for c in self.state.columns]
         if list(self.plots) != wanted:
             kept = {i: p for i, p in self.plots.items() if i in wanted}
             for column_id, item in self.plots.items():
@@ -154,14 +154,14 @@ class TrajectoryView(QWidget):
             self._fill(column_id)
 
     def _fill(self, column_id: int) -> None:
-        column = self.model.column(column_id)
+        column = self.state.column(column_id)
         item = self.plots[column_id]
         title = f"{column.config.title} {column.unit}"
         if not column.ready:
             item.set_states(title, None, message="no trace" if column.error else "computing…")
         elif item.source is not column.trace[f"h_{column.unit}"]:
             item.set_states(title, column.trace[f"h_{column.unit}"])
-        item.move(self.model.t)
+        item.move(self.state.t)
 
     def _update_cursor(self, t: int) -> None:
         if self.isVisible():

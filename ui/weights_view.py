@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from rnnviz.spectrum import Spectrum, recurrent_spectrum
 from ui import theme as colours
-from ui.explorer import ExplorerModel
+from ui.state.controller import Explorer
 from ui.theme import Theme
 
 RNN_COLOUR = "#0072B2"
@@ -127,9 +127,9 @@ class WeightsPanel:
 class WeightsView(QWidget):
     """One ``WeightsPanel`` per column (matrix left, spectrum right), one row each."""
 
-    def __init__(self, model: ExplorerModel, theme: Theme = colours.LIGHT, parent=None):
+    def __init__(self, explorer: Explorer, theme: Theme = colours.LIGHT, parent=None):
         super().__init__(parent)
-        self.model, self.theme = model, theme
+        self.explorer, self.state, self.theme = explorer, explorer.state, theme
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(theme.background)
         caption = QLabel("Recurrent weights W_hh and their eigenvalues λ; ρ = max |λ| above 1 "
@@ -140,12 +140,12 @@ class WeightsView(QWidget):
         layout.addWidget(caption)
         layout.addWidget(self.canvas, 1)
         self.panels: dict[int, WeightsPanel] = {}
-        model.columns_changed.connect(self._sync_columns)
-        model.column_ready.connect(self._on_column_ready)
+        explorer.state.events.columns.connect(self._sync_columns)
+        explorer.state.events.column_ready.connect(self._on_column_ready)
         self._sync_columns()
 
     def _sync_columns(self) -> None:
-        wanted = [c.id for c in self.model.columns]
+        wanted = [c.id for c in self.state.columns]
         if list(self.panels) != wanted:
             for panel in self.panels.values():
                 self.canvas.removeItem(panel.matrix_plot)
@@ -166,7 +166,7 @@ class WeightsView(QWidget):
             self._fill(column_id)
 
     def _fill(self, column_id: int) -> None:
-        column = self.model.column(column_id)
+        column = self.state.column(column_id)
         panel = self.panels[column_id]
         title = f"{column.config.title} {column.unit}"
         model = column.model

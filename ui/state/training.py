@@ -1,18 +1,18 @@
-"""The training panel's model: per-column options, runs on a worker thread, loss histories.
+"""Training the explorer's columns, without Qt: per-column options, runs on a worker thread,
+loss histories.
 
-It holds no widgets. ``train(column_ids)`` queues one job per column on its own ``JobRunner``;
-each job runs ``rnnviz.training.train`` in chunks, merges the chunk reports
-(``ProgressMerger``: at most one every ``REPORT_INTERVAL`` s) and sends them back through the
-runner's queued ``progress`` signal. The newest weights go to the explorer's column every
-``LIVE_WEIGHTS_INTERVAL`` s while a run goes on and when it ends (stopped, done or diverged),
-where they are re-traced on the explorer's worker.
+``train(column_ids)`` queues one job per column on its own ``JobRunner``; each job runs
+``rnnviz.training.train`` in chunks, merges the chunk reports (``ProgressMerger``: at most one
+every ``REPORT_INTERVAL`` s) and reports them to its own ``on_progress`` callback. The newest
+weights go to the explorer's column every ``LIVE_WEIGHTS_INTERVAL`` s while a run goes on and
+when it ends (stopped, done or diverged), where they are re-traced on the explorer's worker.
+Stop asks the running job to stop (``Job.stop``: ``train``'s ``should_stop``), which still
+delivers the weights it reached.
 
-Why a second ``JobRunner`` rather than superqt's ``GeneratorWorker``: it is the contract the
-explorer's jobs already use (``JobContext.cancelled`` is ``train``'s ``should_stop``,
-``report`` its partial results, queued signals back to the UI thread, jobs run one after
-another, so "Train all" is one job per column in order), and the GUI tests' fixture that fails
-a test leaving a worker thread running covers it. It is a second thread, not the explorer's,
-so that re-tracing with new weights, scrubbing and gradient rows never wait behind a run.
+It is a second runner, not the explorer's, so that re-tracing with new weights, scrubbing and
+gradient rows never wait behind a run. Views subscribe to ``events``: ``state`` (a run was
+queued, started or ended), ``progress(column_id)`` (its history grew), ``options(column_id)``
+and ``message(text, warning)``.
 """
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QObject, Signal
+from psygnal import Signal, SignalGroup
 
 from rnnviz import columns as engine
 from rnnviz.errors import RnnvizError
 from rnnviz.model import Model
 from rnnviz.training import TrainOptions, train
-from ui.explorer import ExplorerModel
-from ui.jobs import JobRunner
-from ui.training_history import (
+from ui.state.controller import Explorer
+from ui.state.jobs import InlineJobRunner, Job, JobRunner
+from ui.state.training_history import (
     ACTIVE,
     COMPILING,
     DIVERGED,
@@ -56,39 +56,38 @@ class _Started:
         self.spec = spec
 
 
-class TrainingModel(QObject):
-    """Training of the explorer's columns; views subscribe to its signals."""
+class TrainingEvents(SignalGroup):
+    state = Signal()           # a run was queued, started or ended
+    progress = Signal(int)     # column id: its history grew
+    options = Signal(int)      # column id: its options changed
+    message = Signal(str, bool)  # one line, and whether it is a warning
 
-    state_changed = Signal()        # a run was queued, started or ended
-    progress = Signal(int)          # column id: its history grew
-    options_changed = Signal(int)   # column id: its options changed
-    message = Signal(str, bool)     # one line, and whether it is a warning
 
-    def __init__(self, explorer: ExplorerModel, runner: JobRunner | None = None, parent=None):
-        super().__init__(parent)
-        self.explorer = explorer
-        self.runner = runner or JobRunner()
-        self.runner.progress.connect(self._on_progress)
-        self.runner.done.connect(self._on_done)
-        self.runner.failed.connect(self._on_failed)
+class Training:
+    """Training of the explorer's columns (see the module docstring)."""
+
+    def __init__(self, explorer: Explorer, runner: JobRunner | InlineJobRunner | None = None):
+        self.explorer, self.state = explorer, explorer.state
+        self.runner = runner if runner is not None else InlineJobRunner()
+        self.events = TrainingEvents()
         self.histories: dict[int, History] = {}
         self.options: dict[int, TrainOptions] = {}
         self._configs: dict[int, object] = {}    # the config each column's history is about
         self._models: dict[int, Model] = {}      # the newest trained weights of each column
-        self._jobs: dict[int, tuple] = {}        # column id: (config, options) of its job
+        self._jobs: dict[int, tuple[object, TrainOptions, Job]] = {}  # column id: its run
         self._last_push: dict[int, float] = {}
         self.live_weights_interval = LIVE_WEIGHTS_INTERVAL  # s; inf: only when a run ends
         self.stopping = False  # Stop was pressed; the running chunk is finishing
         self._run_specs: dict[int, object] = {}  # the spec of each column's running job
-        explorer.sequence_changed.connect(self._on_sequence_changed)
-        explorer.columns_changed.connect(self._sync_columns)
+        self.state.events.sequence.connect(self._on_sequence_changed)
+        self.state.events.columns.connect(self._sync_columns)
         self._sync_columns()
 
     # -- options -----------------------------------------------------------------------------
     def default_options(self, index: int | None) -> TrainOptions:
         """The preset's options for model ``index`` (its ``[training]`` table and the model's
         own), or the preset-wide ones for a column added later, or ``TrainOptions()``."""
-        preset = self.explorer.preset
+        preset = self.state.preset
         if preset is not None:
             if index is not None and index < len(preset.models):
                 options = preset.train_options(index)
@@ -106,12 +105,12 @@ class TrainingModel(QObject):
         try:
             new = {cid: replace(self.options[cid], **{name: value}) for cid in column_ids}
         except RnnvizError as exc:
-            self.message.emit(f"training {exc}", True)
+            self.events.message.emit(f"training {exc}", True)
             return False
         for cid, options in new.items():
             if options != self.options[cid]:
                 self.options[cid] = options
-                self.options_changed.emit(cid)
+                self.events.options.emit(cid)
         return True
 
     # -- runs --------------------------------------------------------------------------------
@@ -130,16 +129,16 @@ class TrainingModel(QObject):
         """Train the given columns (default: all), one after another, each with its own
         options, from the weights it has now."""
         if self.running:
-            self.message.emit("training is already running: Stop it first", True)
+            self.events.message.emit("training is already running: Stop it first", True)
             return False
         ids = list(column_ids) if column_ids is not None else [c.id for c in
-                                                                 self.explorer.columns]
-        if self.explorer.task is None or not ids:
+                                                                 self.state.columns]
+        if self.state.task is None or not ids:
             return False
         self.stopping = False
         for cid in ids:
             self._submit(cid)
-        self.state_changed.emit()
+        self.events.state.emit()
         return True
 
     def stop(self) -> None:
@@ -147,27 +146,27 @@ class TrainingModel(QObject):
         and drop the queued ones."""
         self.stopping = self.running
         for cid, history in self.histories.items():
-            if history.state in ACTIVE:
-                self.runner.cancel(f"train:{cid}")
+            if history.state in ACTIVE and cid in self._jobs:
+                self._jobs[cid][2].stop()
                 if history.state == QUEUED:
                     self._jobs.pop(cid, None)
                     history.state = STOPPED if len(history.losses) else IDLE
-        self.state_changed.emit()
+        self.events.state.emit()
 
     def reset(self, column_id: int) -> None:
         """Forget the column's training: its initial weights back, its curves cleared."""
         self._cancel(column_id)
         self._models.pop(column_id, None)
         self.histories[column_id] = History()
-        column = self.explorer.column(column_id)
+        column = self.state.column(column_id)
         self.explorer.configure_column(column_id, column.config)
-        self.progress.emit(column_id)
-        self.state_changed.emit()
+        self.events.progress.emit(column_id)
+        self.events.state.emit()
 
     def current_model(self, column_id: int) -> Model | None:
         """The column's newest weights: those training reached, else the column's model."""
         model = self._models.get(column_id)
-        return model if model is not None else self.explorer.column(column_id).model
+        return model if model is not None else self.state.column(column_id).model
 
     def trained(self, column_id: int) -> bool:
         """Whether the column has weights training reached (since its last reset)."""
@@ -177,7 +176,7 @@ class TrainingModel(QObject):
         """Whether the column's trace is of the newest weights training reached (their trace
         arrives from the explorer's worker a little after them)."""
         model = self._models.get(column_id)
-        column = self.explorer.column(column_id)
+        column = self.state.column(column_id)
         return model is None or (column.model is not None
                                  and column.model.params is model.params)
 
@@ -187,13 +186,11 @@ class TrainingModel(QObject):
 
     # -- the worker --------------------------------------------------------------------------
     def _submit(self, column_id: int) -> None:
-        explorer = self.explorer
-        column = explorer.column(column_id)
-        options, config, task = self.options[column_id], column.config, explorer.task
+        column = self.state.column(column_id)
+        options, config, task = self.options[column_id], column.config, self.state.task
         start = self.current_model(column_id)
         history = self.histories[column_id]
         history.state, history.message = QUEUED, ""
-        self._jobs[column_id] = (config, options)
 
         def job(ctx):
             model = start or engine.build_model(config, task.input_size, task.output_size)
@@ -209,27 +206,27 @@ class TrainingModel(QObject):
                            should_stop=ctx.cancelled)
             return model.spec, merger.flush(), result
 
-        self.runner.submit(f"train:{column_id}", job)
+        handle = self.runner.submit(
+            f"train:{column_id}", job,
+            on_progress=lambda value: self._on_progress(column_id, config, value),
+            on_done=lambda value: self._on_done(column_id, config, value),
+            on_error=lambda message: self._on_failed(column_id, config, message))
+        self._jobs[column_id] = (config, options, handle)
 
-    def _current_job(self, key: str) -> int | None:
-        """The column of a job's key, if the job is still about that column's config."""
-        cid = int(key.split(":")[1])
-        job = self._jobs.get(cid)
-        if job is None or not any(c.id == cid for c in self.explorer.columns):
-            return None
-        if self.explorer.column(cid).config is not job[0]:
-            return None
-        return cid
+    def _current(self, cid: int, config) -> bool:
+        """Whether a run's report is still about the column as it is (not removed, not
+        reconfigured, not reset since)."""
+        column = self.state.find(cid)
+        return cid in self._jobs and column is not None and column.config is config
 
-    def _on_progress(self, key: str, value) -> None:
-        cid = self._current_job(key)
-        if cid is None:
+    def _on_progress(self, cid: int, config, value) -> None:
+        if not self._current(cid, config):
             return
         history = self.histories[cid]
         if isinstance(value, _Started):
             history.start_run(self._jobs[cid][1].steps)
             self._run_specs[cid] = value.spec
-            self.state_changed.emit()
+            self.events.state.emit()
             return
         if isinstance(value, Update):
             self._add(cid, value, self._run_specs[cid])
@@ -240,18 +237,15 @@ class TrainingModel(QObject):
     def _add(self, cid: int, update: Update, spec) -> None:
         self.histories[cid].add(update)
         self._models[cid] = Model(spec, update.params)
-        self.progress.emit(cid)
+        self.events.progress.emit(cid)
 
     def _push(self, cid: int) -> None:
         self._last_push[cid] = time.monotonic()
         model = self._models[cid]
         self.explorer.set_column_params(cid, model.params, model.spec)
 
-    def _on_done(self, key: str, value) -> None:
-        if not key.startswith("train:"):
-            return
-        cid = self._current_job(key)
-        if cid is None:
+    def _on_done(self, cid: int, config, value) -> None:
+        if not self._current(cid, config):
             return
         self._jobs.pop(cid, None)
         spec, rest, result = value
@@ -261,40 +255,41 @@ class TrainingModel(QObject):
         if history.state in (COMPILING, RUNNING, QUEUED):
             history.finish_run(result)
         self._models[cid] = Model(spec, result.params)
-        title = self.explorer.column(cid).config.title
+        title = self.state.column(cid).config.title
         if result.diverged:
             history.state = DIVERGED
             history.message = (f"{title}: training diverged at step {history.diverged_at} "
                                "(loss or gradient NaN/Inf): lower the learning rate or turn "
                                "on clipping, then Reset")
-            self.message.emit(history.message, True)
+            self.events.message.emit(history.message, True)
         elif result.stopped:
             history.state = STOPPED
-            self.message.emit(f"{title}: stopped at step {history.offset + result.steps}", False)
+            self.events.message.emit(
+                f"{title}: stopped at step {history.offset + result.steps}", False)
         else:
             history.state = DONE
             loss = result.val_losses[-1] if len(result.val_losses) else float("nan")
-            self.message.emit(f"{title}: trained {result.steps} steps, validation loss "
-                              f"{loss:.4g} ({result.elapsed:.1f} s)", False)
+            self.events.message.emit(f"{title}: trained {result.steps} steps, validation loss "
+                                     f"{loss:.4g} ({result.elapsed:.1f} s)", False)
         self._push(cid)
-        self.progress.emit(cid)
-        self.state_changed.emit()
+        self.events.progress.emit(cid)
+        self.events.state.emit()
 
-    def _on_failed(self, key: str, message: str) -> None:
-        cid = self._current_job(key)
-        if cid is None:
+    def _on_failed(self, cid: int, config, message: str) -> None:
+        if not self._current(cid, config):
             return
         self._jobs.pop(cid, None)
         history = self.histories[cid]
-        history.state = FAILED if message != "cancelled" else STOPPED
-        history.message = f"{self.explorer.column(cid).config.title}: training failed: {message}"
-        self.message.emit(history.message, True)
-        self.state_changed.emit()
+        history.state = FAILED
+        history.message = f"{self.state.column(cid).config.title}: training failed: {message}"
+        self.events.message.emit(history.message, True)
+        self.events.state.emit()
 
     # -- following the explorer --------------------------------------------------------------
     def _cancel(self, cid: int) -> None:
-        self.runner.cancel(f"train:{cid}")
-        self._jobs.pop(cid, None)
+        run = self._jobs.pop(cid, None)
+        if run is not None:
+            run[2].cancel()
         self._last_push.pop(cid, None)
 
     def _on_sequence_changed(self) -> None:
@@ -306,12 +301,12 @@ class TrainingModel(QObject):
         self._configs.clear()
         self._models.clear()
         self._sync_columns()
-        self.state_changed.emit()
+        self.events.state.emit()
 
     def _sync_columns(self) -> None:
         """New columns get the preset's options; a removed or reconfigured column's run is
         cancelled and its history cleared."""
-        columns = self.explorer.columns
+        columns = self.state.columns
         alive = {c.id for c in columns}
         for cid in list(self.histories):
             if cid not in alive:
@@ -320,7 +315,7 @@ class TrainingModel(QObject):
                     table.pop(cid, None)
         for index, column in enumerate(columns):
             if column.id not in self.options:
-                preset = self.explorer.preset
+                preset = self.state.preset
                 fresh = (preset is not None and index < len(preset.models)
                          and column.config is preset.models[index])
                 self.options[column.id] = self.default_options(index if fresh else None)
@@ -330,6 +325,6 @@ class TrainingModel(QObject):
                 self._configs[column.id] = column.config
                 self._models.pop(column.id, None)
                 self.histories[column.id] = History()
-                self.progress.emit(column.id)
-        self.state_changed.emit()
+                self.events.progress.emit(column.id)
+        self.events.state.emit()
 

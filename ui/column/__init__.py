@@ -1,0 +1,1 @@
+"""One column of the explorer and its rows."""

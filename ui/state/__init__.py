@@ -1,0 +1,1 @@
+"""The explorer's state and its controller, without Qt (tested without a window)."""

@@ -1,0 +1,145 @@
+"""What the explorer shows, without Qt: the sequence, the columns, the cursor and the selection.
+
+``ExplorerState`` holds plain data and announces each kind of change through its own event
+(``state.events``, psygnal); views subscribe to the events they draw and read the fields, and
+only the controller (``ui.state.controller.Explorer``) changes them:
+
+============================  =======================================================
+event                         when
+============================  =======================================================
+``sequence()``                a new task, inputs, target or preset: every column re-traces
+``inputs_edited(k)``          the input at step k was edited (the columns follow later)
+``columns()``                 a column was added, removed or reconfigured
+``column_ready(column_id)``   a column's trace arrived (or failed: ``column.error``)
+``rows_ready(column_id, name)`` a gradient row arrived (``"flow"``, ``"memory"``,
+                              ``"saliency"``)
+``t(t)``                      the cursor moved (``state.t = ...`` announces it)
+``selection(selection)``      the selected unit changed (``state.selection = ...``)
+``message(text, warning)``    one line for the status bar (warnings also in the banner)
+``busy(busy)``                background work started or ended
+============================  =======================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from psygnal import Signal, SignalGroup
+
+from rnnviz.losses import Target
+from rnnviz.model import Model
+from rnnviz.presets import ModelConfig, Preset
+from rnnviz.trace import Trace
+
+
+@dataclass(eq=False)
+class Column:
+    """One model on screen. ``unit`` is the layer and direction shown (``l0``, ``l1_reverse``);
+    ``rows`` the gradient rows computed for one step each, ``name: (t, row (T,))``."""
+
+    id: int
+    config: ModelConfig
+    model: Model | None = None
+    trace: Trace | None = None
+    unit: str = "l0"
+    rows: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.trace is not None
+
+    def row(self, name: str, t: int | None = None) -> np.ndarray | None:
+        """The row ``name`` ("flow", "memory" or "saliency"), if computed for step ``t`` (any
+        step when ``t`` is None)."""
+        if name not in self.rows or (t is not None and self.rows[name][0] != t):
+            return None
+        return self.rows[name][1]
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A selected hidden unit: its column's id, the row (``"h"``, ``"c"`` or a gate letter)
+    and the unit's index."""
+
+    column: int
+    name: str
+    index: int
+
+
+class ExplorerEvents(SignalGroup):
+    """The state's events (see the module docstring)."""
+
+    sequence = Signal()
+    inputs_edited = Signal(int)
+    columns = Signal()
+    column_ready = Signal(int)
+    rows_ready = Signal(int, str)
+    t = Signal(int)
+    selection = Signal(object)
+    message = Signal(str, bool)
+    busy = Signal(bool)
+
+
+class ExplorerState:
+    """The explorer's data (see the module docstring). Setting ``t`` or ``selection``
+    announces the change; the controller announces the rest."""
+
+    def __init__(self):
+        self.events = ExplorerEvents()
+        self.preset: Preset | None = None
+        self.task: Any = None
+        self.example_seed = 0
+        self.inputs = np.zeros((1, 1), np.float32)
+        self.target: Target | None = None
+        self.labels: list[str] | None = None
+        self.columns: list[Column] = []
+        self._t = 0
+        self._selection: Selection | None = None
+
+    @property
+    def t(self) -> int:
+        """The time cursor, ``0 <= t < steps``."""
+        return self._t
+
+    @t.setter
+    def t(self, value: int) -> None:
+        if value != self._t:
+            self._t = value
+            self.events.t.emit(value)
+
+    @property
+    def selection(self) -> Selection | None:
+        return self._selection
+
+    @selection.setter
+    def selection(self, value: Selection | None) -> None:
+        if value != self._selection:
+            self._selection = value
+            self.events.selection.emit(value)
+
+    @property
+    def steps(self) -> int:
+        return len(self.inputs)
+
+    def find(self, column_id: int) -> Column | None:
+        """The column with this id, or None once it is gone."""
+        return next((c for c in self.columns if c.id == column_id), None)
+
+    def column(self, column_id: int) -> Column:
+        column = self.find(column_id)
+        if column is None:
+            raise KeyError(f"no column {column_id}")
+        return column
+
+    def index_of(self, column_id: int) -> int:
+        return [c.id for c in self.columns].index(column_id)
+
+    def announce_all(self) -> None:
+        """Tell every view that everything changed: a new preset, session or task."""
+        self.events.sequence.emit()
+        self.events.columns.emit()
+        self.events.t.emit(self._t)
+        self.events.selection.emit(self._selection)
