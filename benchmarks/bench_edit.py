@@ -37,19 +37,19 @@ from rnnviz.tasks import make_task  # noqa: E402
 
 
 def all_recomputed(window) -> bool:
-    model = window.model
-    return all(model.edits.is_current(c) for c in model.columns)
+    explorer, state = window.explorer, window.state
+    return all(explorer.is_current(c) for c in state.columns)
 
 
 def settle(app, window) -> None:
     """Until the worker is idle and the cursor's gradient rows (flow, and the Jacobian norms
     asked for once the cursor rests) are in: a user edits a window at rest."""
-    model = window.model
+    explorer, state = window.explorer, window.state
     while True:
         app.processEvents()
-        if (model.runner.is_idle() and not model._memory_timer.isActive()  # noqa: SLF001
-                and all(c.row("flow", model.t) is not None and c.row("memory", model.t)
-                        is not None for c in model.columns)):
+        if (explorer.jobs.is_idle() and not explorer._memory_timer.is_active()  # noqa: SLF001
+                and all(c.row("flow", state.t) is not None and c.row("memory", state.t)
+                        is not None for c in state.columns)):
             return
         time.sleep(0.001)
 
@@ -58,7 +58,7 @@ def edit_latency(app, window, n: int, rng, steps=None):
     """Seconds from an edit to the repainted input strips, and to the repainted recomputed
     columns; the UI thread's CPU seconds for the first; and the paints per edit of the columns
     (to check none was skipped). Edits at random steps, or at ``steps``."""
-    model = window.model
+    explorer, state = window.explorer, window.state
     if steps is not None:
         n = len(steps)
     counters = []
@@ -67,11 +67,11 @@ def edit_latency(app, window, n: int, rng, steps=None):
         view.canvas.viewport().installEventFilter(counters[-1])
     immediate, full, cpu = [], [], []
     for _ in range(n):
-        k = int(rng.integers(1, model.steps)) if steps is None else int(steps[_])
+        k = int(rng.integers(1, state.steps)) if steps is None else int(steps[_])
         value = float(rng.uniform(-1.5, 1.5))
         before = [c.count for c in counters]
         t0, c0 = time.perf_counter(), time.thread_time()
-        model.set_input(k, [value])  # the input strips are painted before it returns
+        explorer.set_input(k, [value])  # the input strips are painted before it returns
         immediate.append(time.perf_counter() - t0)
         cpu.append(time.thread_time() - c0)
         if any(c.count == b for c, b in zip(counters, before, strict=True)):
@@ -92,20 +92,20 @@ def edit_latency(app, window, n: int, rng, steps=None):
 def drag_latency(app, window, moves: int) -> np.ndarray:
     """Seconds from each move of a drag (an edit) to the repainted input strips, with the
     worker still busy with the moves before."""
-    model = window.model
-    k = model.steps // 2
-    drag = model.edits.begin_drag()
+    explorer, state = window.explorer, window.state
+    k = state.steps // 2
+    drag = explorer.begin_drag()
     times = []
     for i in range(moves):
         t0 = time.perf_counter()
-        model.set_input(k, [np.sin(i / 10)], drag=drag)
+        explorer.set_input(k, [np.sin(i / 10)], drag=drag)
         times.append(time.perf_counter() - t0)
         # what else the UI thread does between moves (traces landing) delays the next move:
         # a hand moves the mouse every ~16 ms
         end = time.perf_counter() + 0.016
         while time.perf_counter() < end:
             app.processEvents()
-    model.edits.end_drag()
+    explorer.end_drag()
     settle(app, window)
     return np.asarray(times)
 

@@ -40,7 +40,7 @@ def main() -> None:
     window.resize(width, height)
     window.load(load_preset("sine"))
     window.show()
-    export.wait_for_step(window.model)
+    export.wait_for_step(window.explorer)
     folder = Path(tempfile.mkdtemp())
     export.export_animation(window, folder / "warm.gif", 0, 3, 10)  # compile first
     start, stop = 10, 10 + args.frames - 1

@@ -55,7 +55,7 @@ def main() -> None:
     training = window.training.model
     if args.live is not None:
         training.live_weights_interval = args.live or float("inf")
-    arrivals: dict[int, list[float]] = {c.id: [] for c in window.model.columns}
+    arrivals: dict[int, list[float]] = {c.id: [] for c in window.state.columns}
     ends: dict[int, float] = {}
     training.progress.connect(lambda cid: arrivals[cid].append(time.perf_counter()))
 
@@ -65,7 +65,7 @@ def main() -> None:
                 ends[cid] = time.perf_counter()
 
     training.state_changed.connect(on_state)
-    ids = [c.id for c in window.model.columns]
+    ids = [c.id for c in window.state.columns]
     for cid in ids:
         training.set_option([cid], "steps", args.steps)
     start = time.perf_counter()
@@ -82,7 +82,7 @@ def main() -> None:
           f"{'max gap':>9}{'loss start':>12}{'loss end':>10}  state")
     begin = start
     for cid in ids:
-        column = window.model.column(cid)
+        column = window.state.column(cid)
         history = training.histories[cid]
         times = arrivals[cid][:-1] if len(arrivals[cid]) > 1 else arrivals[cid]  # last: done
         first = times[0] - begin if times else float("nan")

@@ -63,7 +63,7 @@ def step_latency(app, window, n: int, start: int = 10) -> tuple[np.ndarray, np.n
     consecutive steps, in wall-clock time and in CPU time of the UI thread (which other
     processes on a shared machine do not inflate); and the paints per step of each column (to
     check none was skipped)."""
-    model = window.model
+    explorer, state = window.explorer, window.state
     counters = []
     for view in window.views.values():
         counters.append(PaintCounter())
@@ -71,7 +71,7 @@ def step_latency(app, window, n: int, start: int = 10) -> tuple[np.ndarray, np.n
     times, cpu = [], []
     for i in range(n):
         t0, c0 = time.perf_counter(), time.thread_time()
-        model.set_cursor(start + i)
+        explorer.set_cursor(start + i)
         # two passes: the scene posts its update requests in the first, paints in the second
         app.processEvents()
         app.processEvents()
@@ -90,8 +90,8 @@ def play_fps(app, window, seconds: float) -> tuple[float, float]:
     viewport.installEventFilter(counter)
     controls = window.time_controls
     controls.speed.setValue(500)
-    window.model.set_cursor(0)
-    t_start = window.model.t
+    window.explorer.set_cursor(0)
+    t_start = window.state.t
     controls.play()
     end = time.perf_counter() + seconds
     while time.perf_counter() < end and controls.playing:
@@ -99,22 +99,22 @@ def play_fps(app, window, seconds: float) -> tuple[float, float]:
     elapsed = seconds - max(end - time.perf_counter(), 0)
     controls.pause()
     viewport.removeEventFilter(counter)
-    return counter.count / elapsed, (window.model.t - t_start) / elapsed
+    return counter.count / elapsed, (window.state.t - t_start) / elapsed
 
 
 def soak(app, window, steps: int) -> None:
-    model = window.model
+    explorer, state = window.explorer, window.state
     controls = window.time_controls
     controls.speed.setValue(500)
     before = rss_mb()
     done, last_report = 0, time.perf_counter()
-    t_prev = model.t
+    t_prev = state.t
     controls.play()
     while done < steps:
         app.processEvents()
-        if model.t != t_prev:
-            done += (model.t - t_prev) % model.steps or 1
-            t_prev = model.t
+        if state.t != t_prev:
+            done += (state.t - t_prev) % state.steps or 1
+            t_prev = state.t
         if not controls.playing:
             controls.play()  # wraps to the start at the end
         if time.perf_counter() - last_report > 30:

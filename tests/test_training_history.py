@@ -6,7 +6,7 @@ import pytest
 
 from rnnviz.training import Progress, TrainOptions, TrainResult
 from ui.preset_saving import options_tables
-from ui.training_history import COMPILING, DIVERGED, RUNNING, History, ProgressMerger
+from ui.state.training_history import COMPILING, DIVERGED, RUNNING, History, ProgressMerger
 
 
 def _progress(first, step, total=100, val_step=0, val_loss=1.0, diverged=False, loss=None):

@@ -3,21 +3,22 @@ test."""
 
 import pytest
 
-from ui.jobs import JobRunner
+from ui.state.jobs import JobRunner
 
 
 @pytest.fixture(autouse=True)
 def no_thread_left_running(monkeypatch):
     started: list[JobRunner] = []
-    original = JobRunner.start
+    original = JobRunner._started
 
-    def start(self, *args):
-        started.append(self)
-        return original(self, *args)
+    def record(self):
+        if self not in started:
+            started.append(self)
+        return original(self)
 
-    monkeypatch.setattr(JobRunner, "start", start)
+    monkeypatch.setattr(JobRunner, "_started", record)
     yield
-    left = [r for r in started if r.isRunning()]
+    left = [r for r in started if r.is_running()]
     for runner in left:
         runner.stop()
     assert not left, f"{len(left)} worker thread(s) left running"
@@ -29,14 +30,14 @@ def wait_ready(qtbot):
     cursor."""
 
     def wait(window, timeout=120_000):
-        model = window.model
+        explorer, state = window.explorer, window.state
 
         def ready():
-            return (model.runner.is_idle()
-                    and not model._memory_timer.isActive()  # noqa: SLF001
-                    and all(c.error or (c.ready and c.row("flow", model.t) is not None
-                                        and c.row("memory", model.t) is not None)
-                            for c in model.columns))
+            return (explorer.jobs.is_idle()
+                    and not explorer._memory_timer.is_active()  # noqa: SLF001
+                    and all(c.error or (c.ready and c.row("flow", state.t) is not None
+                                        and c.row("memory", state.t) is not None)
+                            for c in state.columns))
 
         qtbot.waitUntil(ready, timeout=timeout)
 

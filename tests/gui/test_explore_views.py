@@ -12,11 +12,11 @@ from rnnviz.model import Model
 from rnnviz.presets import ModelConfig
 from rnnviz.projection import pca_projection
 from rnnviz.trace import as_input
-from ui.saliency_strip import DECADES, log_levels
+from ui.column.saliency_strip import DECADES, log_levels
 
 
 def _wait_saliency(qtbot, window, t):
-    qtbot.waitUntil(lambda: all(c.row("saliency", t) is not None for c in window.model.columns),
+    qtbot.waitUntil(lambda: all(c.row("saliency", t) is not None for c in window.state.columns),
                     timeout=60_000)
 
 
@@ -37,35 +37,35 @@ def test_log_levels_scale_each_row_to_its_largest_value():
 
 def test_saliency_strip_shows_the_engine_row_at_the_cursor(make_window, qtbot):
     window = make_window()
-    model = window.model
-    model.set_cursor(37)
+    explorer, state = window.explorer, window.state
+    explorer.set_cursor(37)
     _wait_saliency(qtbot, window, 37)
     qtbot.keyClick(window, Qt.Key.Key_Right)     # step, as a student does
-    assert model.t == 38
+    assert state.t == 38
     _wait_saliency(qtbot, window, 38)
-    for column in model.columns:
-        strip = window.views[column.id].saliency
-        expected = _engine_saliency(column, model.inputs, 38)
+    for column in state.columns:
+        strip = window.views[column.id].input.saliency
+        expected = _engine_saliency(column, state.inputs, 38)
         assert strip.t == 38
         np.testing.assert_allclose(strip.row, expected, rtol=1e-6)
         assert np.all(strip.row[39:] == 0) and np.all(strip.row[:39] > 0)
         image, levels = log_levels(expected, 38)
         np.testing.assert_allclose(strip.image.image, image, rtol=1e-5, atol=1e-6)
         assert strip.levels == levels
-        assert strip.image.image.shape == (1, model.steps)
+        assert strip.image.image.shape == (1, state.steps)
         # the most influential input of a next-value predictor is a recent one
         assert np.argmax(strip.row) >= 30
 
 
 def test_trajectory_marker_sits_at_the_projection_of_h_t(make_window, wait_ready, qtbot):
     window = make_window()
-    model, tab = window.model, window.side.trajectory
+    explorer, state, tab = window.explorer, window.state, window.side.trajectory
     assert all(p.projection is None for p in tab.plots.values())  # hidden: nothing computed
     window.side.setCurrentWidget(tab)
     qtbot.waitUntil(tab.isVisible)
     for t in (50, 51):
-        model.set_cursor(t)
-        for column in model.columns:
+        explorer.set_cursor(t)
+        for column in state.columns:
             item = tab.plots[column.id]
             expected = pca_projection(column.trace["h_l0"])
             np.testing.assert_allclose(item.projection.coords, expected.coords)
@@ -75,13 +75,13 @@ def test_trajectory_marker_sits_at_the_projection_of_h_t(make_window, wait_ready
             label = item.plot.getAxis("bottom").labelText
             assert label == f"PC1 ({100 * expected.ratios[0]:.0f}%)"
     # a reconfigured column gets a new projection of its new states
-    rnn = model.columns[0]
-    model.configure_column(rnn.id, ModelConfig(cell="rnn", hidden_size=5, seed=4))
+    rnn = state.columns[0]
+    explorer.configure_column(rnn.id, ModelConfig(cell="rnn", hidden_size=5, seed=4))
     wait_ready(window)
     item = tab.plots[rnn.id]
     assert item.projection.components.shape == (2, 5)
     np.testing.assert_allclose(item.marker_position(),
-                               pca_projection(rnn.trace["h_l0"]).coords[model.t], rtol=1e-6)
+                               pca_projection(rnn.trace["h_l0"]).coords[state.t], rtol=1e-6)
 
 
 def test_a_long_past_is_drawn_with_a_stride_ending_at_t(qtbot):
@@ -113,10 +113,10 @@ def _block_eigenvalues(weight, gates):
 
 def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtbot):
     window = make_window()
-    model, tab = window.model, window.side.weights
+    explorer, state, tab = window.explorer, window.state, window.side.weights
     window.side.setCurrentWidget(tab)
     qtbot.waitUntil(tab.isVisible)
-    for column in model.columns:
+    for column in state.columns:
         panel = tab.panels[column.id]
         weight = np.asarray(column.model.params["weight_hh_l0"])
         gates = column.model.spec.cell_type.num_gates
@@ -126,11 +126,11 @@ def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtb
                                    rtol=1e-6, atol=1e-6)
         levels = panel.image.getLevels()
         assert levels[0] == -levels[1] == -np.abs(weight).max()
-    rnn = model.columns[0]
+    rnn = state.columns[0]
     before = tab.panels[rnn.id].shown_eigenvalues()
     assert abs(np.abs(before).max() - 1.5) > 0.1
     config = ModelConfig(cell="rnn", hidden_size=16, init=InitOptions(spectral_radius=1.5))
-    model.configure_column(rnn.id, config)
+    explorer.configure_column(rnn.id, config)
     wait_ready(window)
     panel = tab.panels[rnn.id]
     after = panel.shown_eigenvalues()
@@ -143,10 +143,10 @@ def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtb
     # new weights for the same column (as training delivers them): the view follows
     doubled = {**rnn.model.params, "weight_hh_l0": 2 * rnn.model.params["weight_hh_l0"]}
     rnn.model = Model(rnn.model.spec, doubled)
-    model.column_ready.emit(rnn.id)
+    state.events.column_ready.emit(rnn.id)
     np.testing.assert_allclose(np.sort_complex(panel.shown_eigenvalues()),
                                np.sort_complex(2 * after), rtol=1e-5, atol=1e-6)
     assert panel.spectrum.radii[0] == pytest.approx(3.0, rel=1e-5)
-    model.remove_column(model.columns[2].id)
-    assert list(tab.panels) == [c.id for c in model.columns]
-    assert list(window.side.trajectory.plots) == [c.id for c in model.columns]
+    explorer.remove_column(state.columns[2].id)
+    assert list(tab.panels) == [c.id for c in state.columns]
+    assert list(window.side.trajectory.plots) == [c.id for c in state.columns]

@@ -56,7 +56,7 @@ def test_window_as_png_and_svg(make_window, tmp_path):
 
 def test_one_panel_as_png_and_svg(make_window, tmp_path):
     window = make_window()
-    column = window.model.columns[1]
+    column = window.state.columns[1]
     plot = window.views[column.id].named_plots()["h"]
     png, svg = tmp_path / "h.png", tmp_path / "h.svg"
     assert window.share.panel_to(column.id, "h", png)
@@ -72,7 +72,7 @@ def test_one_panel_as_png_and_svg(make_window, tmp_path):
 
 def test_trace_as_csv_and_npz(make_window, tmp_path):
     window = make_window()
-    column = window.model.columns[1]
+    column = window.state.columns[1]
     assert window.share.trace_to(column.id, tmp_path / "t.csv")
     assert window.share.trace_to(column.id, tmp_path / "t.npz")
     with open(tmp_path / "t.csv", encoding="utf-8") as f:
@@ -94,7 +94,7 @@ def test_trace_as_csv_and_npz(make_window, tmp_path):
 @pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # JAX, when ffmpeg reads
 def test_animation_has_one_frame_per_step(make_window, tmp_path):
     window = make_window()
-    before = window.model.t
+    before = window.state.t
     gif = tmp_path / "a.gif"
     assert window.share.animation_to(gif, 10, 13, 5.0)
     props = iio.improps(gif, plugin="pillow")
@@ -102,7 +102,7 @@ def test_animation_has_one_frame_per_step(make_window, tmp_path):
     assert props.shape == (4, size.height(), size.width(), 3)
     frames = iio.imread(gif, index=None, plugin="pillow")
     assert _colours(frames[0]) > 50 and not np.array_equal(frames[0], frames[3])
-    assert window.model.t == before  # the cursor is back where it was
+    assert window.state.t == before  # the cursor is back where it was
     if find_ffmpeg() is None:  # MP4 is offered only where imageio finds ffmpeg
         assert not window.share.mp4_action.isEnabled()
         assert window.share.mp4_action.toolTip() == NO_FFMPEG
@@ -116,12 +116,12 @@ def test_animation_has_one_frame_per_step(make_window, tmp_path):
 
 def test_cancelled_animation_writes_nothing(make_window, tmp_path):
     window = make_window()
-    before = window.model.t
+    before = window.state.t
     gif = tmp_path / "a.gif"
     with pytest.raises(export.Cancelled):
         export.export_animation(window, gif, 0, 9, 5.0, progress=lambda done, total: done < 2)
     assert list(tmp_path.iterdir()) == []
-    assert window.model.t == before
+    assert window.state.t == before
 
 
 def test_menu_entries_and_mp4_without_ffmpeg(qtbot, monkeypatch):
@@ -210,9 +210,9 @@ def test_menu_dialogs_pick_paths_and_numbers(make_window, tmp_path, monkeypatch)
     window.share.save_action.trigger()
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         lambda *a: (str(tmp_path / "lesson.rnnviz"), ""))
-    window.model.set_cursor(3)
+    window.explorer.set_cursor(3)
     window.share.open_action.trigger()
-    assert window.model.t == window.model.preset.start_step == 60
+    assert window.state.t == window.state.preset.start_step == 60
 
 
 def test_opening_a_bad_session_from_the_command_line(tmp_path, capsys):
@@ -229,9 +229,9 @@ def test_cancel_in_the_progress_dialog(make_window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QProgressDialog
 
     window = make_window()
-    before = window.model.t
+    before = window.state.t
     monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: True)
     assert not window.share.animation_to(tmp_path / "a.gif", 0, 20, 5.0)
     assert list(tmp_path.iterdir()) == []
     assert window.statusBar().currentMessage() == "animation export cancelled; nothing written"
-    assert window.model.t == before and not window.share.progress_dialog.isVisible()
+    assert window.state.t == before and not window.share.progress_dialog.isVisible()

@@ -10,10 +10,10 @@ import PySide6
 
 def test_hundreds_of_repaints_with_moving_axes(make_window, qtbot):
     window = make_window()
-    view = window.views[window.model.columns[1].id]
-    steps = window.model.steps
+    view = window.views[window.state.columns[1].id]
+    steps = window.state.steps
     for i in range(400):
-        window.model.set_cursor(i % steps)
+        window.explorer.set_cursor(i % steps)
         # a new x range re-generates every axis picture, which is where 6.12 crashed
         view.input_plot.setXRange(-0.5 + (i % 7), steps - 0.5 - (i % 5), padding=0)
         image = view.canvas.grab()

@@ -22,16 +22,16 @@ def _viewport_point(view, x, y):
 
 def test_set_input_retraces_what_follows(make_window, wait_ready):
     window = make_window()
-    model = window.model
+    explorer, state = window.explorer, window.state
     k = 120
-    before = {c.id: _arrays(c) for c in model.columns}
-    old_input = model.inputs.copy()
-    assert model.set_input(k, [1.5])
-    assert model.inputs[k, 0] == np.float32(1.5)
-    assert model.target.values[k - 1, 0] == np.float32(1.5)  # the next value follows
+    before = {c.id: _arrays(c) for c in state.columns}
+    old_input = state.inputs.copy()
+    assert explorer.set_input(k, [1.5])
+    assert state.inputs[k, 0] == np.float32(1.5)
+    assert state.target.values[k - 1, 0] == np.float32(1.5)  # the next value follows
     wait_ready(window)
-    for column in model.columns:
-        fresh = column.model.trace(model.inputs, model.target)
+    for column in state.columns:
+        fresh = column.model.trace(state.inputs, state.target)
         for name, value in fresh.arrays.items():
             np.testing.assert_allclose(column.trace[name], value, rtol=1e-5, atol=1e-6,
                                        err_msg=name)
@@ -40,72 +40,72 @@ def test_set_input_retraces_what_follows(make_window, wait_ready):
                 np.testing.assert_array_equal(column.trace[name][:k], before[column.id][name][:k])
                 assert not np.allclose(column.trace[name][k:], before[column.id][name][k:])
         view = window.views[column.id]
-        np.testing.assert_array_equal(view.input_curves[0].yData, model.inputs[:, 0])
-    np.testing.assert_array_equal(np.delete(model.inputs, k), np.delete(old_input, k))
+        np.testing.assert_array_equal(view.input.curves[0].yData, state.inputs[:, 0])
+    np.testing.assert_array_equal(np.delete(state.inputs, k), np.delete(old_input, k))
 
 
 def test_undo_restores_the_exact_trace_and_redo_reapplies(make_window, wait_ready):
     window = make_window()
-    model = window.model
-    before = {c.id: _arrays(c) for c in model.columns}
-    inputs, target = model.inputs.copy(), model.target
-    model.set_input(30, [-0.7])
+    explorer, state = window.explorer, window.state
+    before = {c.id: _arrays(c) for c in state.columns}
+    inputs, target = state.inputs.copy(), state.target
+    explorer.set_input(30, [-0.7])
     wait_ready(window)
-    after = {c.id: _arrays(c) for c in model.columns}
+    after = {c.id: _arrays(c) for c in state.columns}
     window.sequence_tools.undo_action.trigger()
-    np.testing.assert_array_equal(model.inputs, inputs)
-    np.testing.assert_array_equal(model.target.values, target.values)
+    np.testing.assert_array_equal(state.inputs, inputs)
+    np.testing.assert_array_equal(state.target.values, target.values)
     wait_ready(window)
-    for column in model.columns:
+    for column in state.columns:
         for name, value in before[column.id].items():
             np.testing.assert_array_equal(column.trace[name], value, err_msg=name)
     window.sequence_tools.redo_action.trigger()
-    assert model.inputs[30, 0] == np.float32(-0.7)
+    assert state.inputs[30, 0] == np.float32(-0.7)
     wait_ready(window)
-    for column in model.columns:
+    for column in state.columns:
         for name, value in after[column.id].items():
             np.testing.assert_array_equal(column.trace[name], value, err_msg=name)
 
 
 def test_undo_and_redo_shortcuts(make_window, wait_ready, qtbot):
     window = make_window()
-    model = window.model
-    old = float(model.inputs[5, 0])
-    model.set_input(5, [0.25])
+    explorer, state = window.explorer, window.state
+    old = float(state.inputs[5, 0])
+    explorer.set_input(5, [0.25])
     qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert model.inputs[5, 0] == np.float32(old)
+    assert state.inputs[5, 0] == np.float32(old)
     qtbot.keyClick(window, Qt.Key.Key_Z,
                    Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
-    assert model.inputs[5, 0] == np.float32(0.25)
+    assert state.inputs[5, 0] == np.float32(0.25)
     wait_ready(window)
 
 
 def test_dragging_a_point_edits_the_value(make_window, wait_ready, qtbot):
     window = make_window()
-    model = window.model
-    view = window.views[model.columns[0].id]
+    explorer, state = window.explorer, window.state
+    view = window.views[state.columns[0].id]
     k = 80
-    y0 = float(model.inputs[k, 0])
+    y0 = float(state.inputs[k, 0])
     start = _viewport_point(view, k, y0)
     lo, hi = view.input_plot.getViewBox().viewRange()[1]
     goal = y0 + 0.3 if y0 < 0 else y0 - 0.3
     end = _viewport_point(view, k, goal)
     viewport = view.canvas.viewport()
     qtbot.mousePress(viewport, Qt.MouseButton.LeftButton, pos=start)
-    assert model.t == k
+    assert state.t == k
     qtbot.mouseMove(viewport, _viewport_point(view, k, (y0 + goal) / 2))
     qtbot.mouseMove(viewport, end)
     qtbot.mouseRelease(viewport, Qt.MouseButton.LeftButton, pos=end)
     assert lo <= goal <= hi
-    assert model.inputs[k, 0] == pytest.approx(goal, abs=(hi - lo) / 50)
+    assert state.inputs[k, 0] == pytest.approx(goal, abs=(hi - lo) / 50)
     for other in window.views.values():  # every column's input strip, before the worker
-        assert other.input_curves[0].yData[k] == model.inputs[k, 0]
-    assert model.undo_stack.count() == 1  # one drag, one undo step
+        assert other.input.curves[0].yData[k] == state.inputs[k, 0]
+    assert len(explorer.undo_stack) == 1  # one drag, one undo step
     wait_ready(window)
-    fresh = model.columns[0].model.trace(model.inputs, model.target)
-    np.testing.assert_allclose(model.columns[0].trace["h_l0"], fresh["h_l0"], atol=1e-6)
-    model.undo_stack.undo()
-    assert model.inputs[k, 0] == np.float32(y0)
+    fresh = state.columns[0].model.trace(state.inputs, state.target)
+    np.testing.assert_allclose(state.columns[0].trace["h_l0"], fresh["h_l0"], atol=1e-6)
+    explorer.undo_stack.undo()
+    assert state.inputs[k, 0] == np.float32(y0)
     wait_ready(window)
 
 
@@ -124,78 +124,78 @@ def test_typing_a_character_edits_a_text_input(qtbot, wait_ready):
     window.load(_text_preset())
     window.show()
     wait_ready(window)
-    model = window.model
-    view = window.views[model.columns[0].id]
+    explorer, state = window.explorer, window.state
+    view = window.views[state.columns[0].id]
     k = 4
     viewport = view.canvas.viewport()
     qtbot.mouseClick(viewport, Qt.MouseButton.LeftButton,
-                     pos=_viewport_point(view, k, model.inputs.shape[1] / 2))
-    assert model.t == k
-    new = "w" if model.labels[k] != "w" else "h"
+                     pos=_viewport_point(view, k, state.inputs.shape[1] / 2))
+    assert state.t == k
+    new = "w" if state.labels[k] != "w" else "h"
     qtbot.keyClick(view.canvas, new)
-    assert model.labels[k] == new
-    assert model.task.decode(model.inputs)[k] == new
-    assert model.t == k + 1  # like overwriting text
-    assert view.char_items[k].toPlainText() == new
-    assert model.target.values[k - 1] == model.task.vocab.index(new)
+    assert state.labels[k] == new
+    assert state.task.decode(state.inputs)[k] == new
+    assert state.t == k + 1  # like overwriting text
+    assert view.input.char_items[k].toPlainText() == new
+    assert state.target.values[k - 1] == state.task.vocab.index(new)
     wait_ready(window)
-    fresh = model.columns[0].model.trace(model.inputs, model.target)
-    np.testing.assert_allclose(model.columns[0].trace["loss"], fresh["loss"], atol=1e-5)
+    fresh = state.columns[0].model.trace(state.inputs, state.target)
+    np.testing.assert_allclose(state.columns[0].trace["loss"], fresh["loss"], atol=1e-5)
     qtbot.keyClick(view.canvas, " ")  # a space is a character here, not play
     assert not window.time_controls.playing
-    assert model.labels[k + 1] == " "
+    assert state.labels[k + 1] == " "
     wait_ready(window)
     window.close()
 
 
 def test_task_dialog_changes_the_task_and_columns_follow(make_window, wait_ready, qtbot):
     window = make_window()
-    model = window.model
-    models_before = [c.model for c in model.columns]
+    explorer, state = window.explorer, window.state
+    models_before = [c.model for c in state.columns]
     dialog = window.sequence_tools.open_dialog()
     dialog.name.setCurrentIndex(dialog.name.findData("adding"))
     dialog.editors["length"][1].setValue(30)
     dialog.seed_box.setValue(4)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
-    assert model.task.name == "adding" and model.steps == 30 and model.example_seed == 4
+    assert state.task.name == "adding" and state.steps == 30 and state.example_seed == 4
     expected, target = make_task("adding", length=30).example(seed=4)
-    np.testing.assert_array_equal(model.inputs, expected)
+    np.testing.assert_array_equal(state.inputs, expected)
     assert window.sequence_tools.task_button.text() == "Task: Adding problem, 30 steps"
     assert "rebuilt with fresh seeded weights" in window.statusBar().currentMessage()
     wait_ready(window)
-    for column, old in zip(model.columns, models_before, strict=True):
+    for column, old in zip(state.columns, models_before, strict=True):
         assert column.model.spec.input_size == 2
         assert column.model is not old
         assert column.trace.steps == 30
         fresh = column.model.trace(expected, target)
         np.testing.assert_allclose(column.trace["output"], fresh["output"], atol=1e-6)
     window.sequence_tools.new_action.trigger()
-    assert model.example_seed == 5
+    assert state.example_seed == 5
     wait_ready(window)
-    model.undo_stack.undo()
-    model.undo_stack.undo()
-    assert model.task.name == "sine" and model.steps == 200
-    assert [c.model for c in model.columns] == models_before  # the same weights back
+    explorer.undo_stack.undo()
+    explorer.undo_stack.undo()
+    assert state.task.name == "sine" and state.steps == 200
+    assert [c.model for c in state.columns] == models_before  # the same weights back
     wait_ready(window)
 
 
 def test_same_sizes_keep_the_weights(make_window, wait_ready):
     window = make_window()
-    model = window.model
-    models_before = [c.model for c in model.columns]
-    model.set_task(make_task("sine", length=50, frequencies=(0.1,)), 2)
+    explorer, state = window.explorer, window.state
+    models_before = [c.model for c in state.columns]
+    explorer.set_task(make_task("sine", length=50, frequencies=(0.1,)), 2)
     wait_ready(window)
-    assert [c.model for c in model.columns] == models_before
-    assert all(c.trace.steps == 50 for c in model.columns)
+    assert [c.model for c in state.columns] == models_before
+    assert all(c.trace.steps == 50 for c in state.columns)
 
 
 def test_bad_csv_shows_file_and_line_and_changes_nothing(make_window, tmp_path, qtbot):
     window = make_window()
-    model = window.model
+    explorer, state = window.explorer, window.state
     path = tmp_path / "prices.csv"
     path.write_text("day,price\n1,10.5\n2,oops\n3,11\n")
-    inputs, task = model.inputs.copy(), model.task
+    inputs, task = state.inputs.copy(), state.task
     dialog = window.sequence_tools.open_dialog()
     dialog.name.setCurrentIndex(dialog.name.findData("csv"))
     dialog.editors["path"][1].line.setText(str(path))
@@ -207,14 +207,14 @@ def test_bad_csv_shows_file_and_line_and_changes_nothing(make_window, tmp_path, 
     assert dialog.isVisible()
     assert dialog.error.isVisibleTo(dialog)
     assert f"{path}:3: column 'price': expected a number, got 'oops'" in dialog.error.text()
-    assert model.task is task
-    np.testing.assert_array_equal(model.inputs, inputs)
+    assert state.task is task
+    np.testing.assert_array_equal(state.inputs, inputs)
     dialog.reject()
 
 
 def test_good_csv_becomes_the_sequence(make_window, wait_ready, tmp_path, qtbot):
     window = make_window()
-    model = window.model
+    explorer, state = window.explorer, window.state
     path = tmp_path / "series.csv"
     path.write_text("t;v\n" + "".join(f"{i};{np.sin(i / 3):.4f}\n" for i in range(40)))
     dialog = window.sequence_tools.open_dialog()
@@ -223,64 +223,64 @@ def test_good_csv_becomes_the_sequence(make_window, wait_ready, tmp_path, qtbot)
     dialog.editors["column"][1].setCurrentText("v")
     dialog.editors["length"][1].setValue(20)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert model.task.name == "csv" and model.steps == 20
-    assert model.task.label == "'v'"
+    assert state.task.name == "csv" and state.steps == 20
+    assert state.task.label == "'v'"
     wait_ready(window)
-    assert all(c.trace.steps == 20 for c in model.columns)
+    assert all(c.trace.steps == 20 for c in state.columns)
 
 
 def test_typed_text_becomes_a_text_task(make_window, wait_ready, qtbot):
     window = make_window()
-    model = window.model
+    explorer, state = window.explorer, window.state
     dialog = window.sequence_tools.open_dialog()
     dialog.name.setCurrentIndex(dialog.name.findData("text"))
     dialog.editors["text"][1].setPlainText("to be or not to be")
     dialog.editors["length"][1].setValue(40)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert "expected at least 41 characters" in dialog.error.text()
-    assert model.task.name == "sine"
+    assert state.task.name == "sine"
     dialog.editors["length"][1].setValue(10)
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
-    assert model.task.name == "text" and model.task.corpus == "to be or not to be"
-    assert "".join(model.labels) in model.task.corpus
+    assert state.task.name == "text" and state.task.corpus == "to be or not to be"
+    assert "".join(state.labels) in state.task.corpus
     wait_ready(window)
-    vocab = len(model.task.vocab)
-    assert all(c.model.spec.input_size == vocab for c in model.columns)
-    view = window.views[model.columns[0].id]
-    assert [item.toPlainText() for item in view.char_items] == model.labels
+    vocab = len(state.task.vocab)
+    assert all(c.model.spec.input_size == vocab for c in state.columns)
+    view = window.views[state.columns[0].id]
+    assert [item.toPlainText() for item in view.input.char_items] == state.labels
 
 
 def test_a_long_drag_ends_on_the_trace_of_the_final_input(make_window, wait_ready, qtbot):
     """Moves of a drag recompute the columns at most every 100 ms, with results landing
     between moves; the end of the drag leaves every column on its final input."""
     window = make_window()
-    model = window.model
-    original = model.inputs.copy()
-    drag = model.edits.begin_drag()
+    explorer, state = window.explorer, window.state
+    original = state.inputs.copy()
+    drag = explorer.begin_drag()
     for i in range(12):
-        model.set_input(60 + i % 3, [0.1 * i], drag=drag)
+        explorer.set_input(60 + i % 3, [0.1 * i], drag=drag)
         qtbot.wait(40)  # a hand moving the mouse: the worker answers between some moves
-    model.edits.end_drag()
+    explorer.end_drag()
     wait_ready(window)
-    for column in model.columns:
-        assert model.edits.is_current(column)
-        fresh = column.model.trace(model.inputs, model.target)
+    for column in state.columns:
+        assert explorer.is_current(column)
+        fresh = column.model.trace(state.inputs, state.target)
         for name in ("h_l0", "output", "loss", "grad_loss_h_l0"):
             np.testing.assert_allclose(column.trace[name], fresh[name], rtol=1e-5, atol=1e-6,
                                        err_msg=name)
-    while model.undo_stack.canUndo():
-        model.undo_stack.undo()
-    np.testing.assert_array_equal(model.inputs, original)
+    while explorer.undo_stack.can_undo:
+        explorer.undo_stack.undo()
+    np.testing.assert_array_equal(state.inputs, original)
     wait_ready(window)
 
 
 def test_a_bad_input_value_is_refused_with_a_message(make_window):
     window = make_window()
-    model = window.model
-    inputs = model.inputs.copy()
-    assert not model.set_input(3, [float("nan")])
+    explorer, state = window.explorer, window.state
+    inputs = state.inputs.copy()
+    assert not explorer.set_input(3, [float("nan")])
     assert "input at step 3: expected 1 finite number(s)" in window.statusBar().currentMessage()
-    assert not model.set_input(500, [0.0])
+    assert not explorer.set_input(500, [0.0])
     assert "step: expected 0..199, got 500" in window.statusBar().currentMessage()
-    np.testing.assert_array_equal(model.inputs, inputs)
-    assert model.undo_stack.count() == 0
+    np.testing.assert_array_equal(state.inputs, inputs)
+    assert len(explorer.undo_stack) == 0

@@ -9,25 +9,24 @@ import numpy as np
 
 from rnnviz.model import Model
 from rnnviz.presets import ModelConfig
-from ui.session_io import open_session
 
 
 def _change_everything(window, wait_ready):
-    model = window.model
-    lstm, gru = model.columns[1], model.columns[2]
-    model.configure_column(gru.id, ModelConfig("gru", 8, seed=5))
+    explorer, state = window.explorer, window.state
+    lstm, gru = state.columns[1], state.columns[2]
+    explorer.configure_column(gru.id, ModelConfig("gru", 8, seed=5))
     wait_ready(window)
     rng = np.random.default_rng(0)
     trained = Model(lstm.model.spec, {k: np.asarray(v) + rng.normal(0, 0.2, np.shape(v))
                                       .astype(np.float32) for k, v in lstm.model.params.items()})
-    edited = model.inputs.copy()
+    edited = state.inputs.copy()
     edited[20:30] = 0.5
     # as training and input editing in the window do: new weights and input, traced again
-    model.inputs = edited
-    for column in model.columns:
-        model._submit_trace(column, trained if column is lstm else column.model)  # noqa: SLF001
-    model.set_cursor(37)
-    model.select(lstm.id, "f", 3)
+    state.inputs = edited
+    for column in state.columns:
+        explorer._submit_trace(column, trained if column is lstm else column.model)  # noqa: SLF001
+    explorer.set_cursor(37)
+    explorer.select(lstm.id, "f", 3)
     wait_ready(window)
     return trained
 
@@ -37,12 +36,12 @@ def test_session_reopens_what_was_on_screen(make_window, wait_ready, tmp_path):
     trained = _change_everything(window, wait_ready)
     path = tmp_path / "lesson.rnnviz"
     assert window.share.save_session_to(path)
-    saved = window.model
+    saved = window.state
 
     fresh = make_window()  # opens on the sine preset, untouched
-    assert open_session(fresh, path)
+    assert fresh.share.open_session(path)
     wait_ready(fresh)
-    back = fresh.model
+    back = fresh.state
     np.testing.assert_array_equal(back.inputs, saved.inputs)
     np.testing.assert_array_equal(back.target.values, saved.target.values)
     assert back.t == 37 and fresh.time_controls.label.text() == "t = 37 / 199"
@@ -69,11 +68,11 @@ def test_session_reopens_what_was_on_screen(make_window, wait_ready, tmp_path):
 
 def test_bad_session_files_leave_the_window_as_it_was(make_window, tmp_path):
     window = make_window()
-    model = window.model
-    model.set_cursor(12)
+    explorer, state = window.explorer, window.state
+    explorer.set_cursor(12)
     good = tmp_path / "good.rnnviz"
     assert window.share.save_session_to(good)
-    before = (model.preset, model.t, [c.id for c in model.columns], model.inputs.copy())
+    before = (state.preset, state.t, [c.id for c in state.columns], state.inputs.copy())
 
     damaged = tmp_path / "damaged.rnnviz"
     damaged.write_bytes(good.read_bytes()[:300])
@@ -91,19 +90,19 @@ def test_bad_session_files_leave_the_window_as_it_was(make_window, tmp_path):
     for path, words in ((damaged, "damaged, or not a zip"),
                         (foreign, "not an rnnviz session"),
                         (newer, "version 9 is newer")):
-        assert not open_session(window, path)
+        assert not window.share.open_session(path)
         shown = window.banner.text()
         assert window.banner.isVisible() and "\n" not in shown
         assert str(path) in shown and words in shown
-        assert (model.preset, model.t, [c.id for c in model.columns]) == before[:3]
-        np.testing.assert_array_equal(model.inputs, before[3])
-        assert all(c.ready for c in model.columns)
+        assert (state.preset, state.t, [c.id for c in state.columns]) == before[:3]
+        np.testing.assert_array_equal(state.inputs, before[3])
+        assert all(c.ready for c in state.columns)
 
 
 def test_saving_while_a_column_computes_says_so(make_window, tmp_path):
     window = make_window()
-    model = window.model
-    model.configure_column(model.columns[0].id, ModelConfig("lstm", 4))
+    explorer, state = window.explorer, window.state
+    explorer.configure_column(state.columns[0].id, ModelConfig("lstm", 4))
     assert not window.share.save_session_to(tmp_path / "s.rnnviz")  # still computing
     assert "still computing" in window.banner.text()
     assert not (tmp_path / "s.rnnviz").exists()

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QToolBar
 
 from rnnviz.model import Model
 from rnnviz.presets import load_preset
-from ui.training_history import DIVERGED, DONE, STOPPED
+from ui.state.training_history import DIVERGED, DONE, STOPPED
 
 TINY = """title = "Tiny sine"
 description = "A tiny RNN on a short sine, for tests."
@@ -70,7 +70,7 @@ def wait_trained(qtbot, wait_ready):
     def wait(window, timeout=120_000):
         training = window.training.model
         qtbot.waitUntil(lambda: not training.running and training.runner.is_idle()
-                        and all(training.weights_shown(c.id) for c in window.model.columns),
+                        and all(training.weights_shown(c.id) for c in window.state.columns),
                         timeout=timeout)
         wait_ready(window, timeout)
 
@@ -90,7 +90,7 @@ def test_train_button_trains_and_the_curves_show_the_loss_falling(make_window, t
                                                                     wait_trained):
     window = make_window(tiny())
     panel, training = window.training.panel, window.training.model
-    column = window.model.columns[0]
+    column = window.state.columns[0]
     before = column.trace["output"].copy()
     assert panel.bar.format() == "not trained yet: press Train"
     assert panel.learning_rate.value() == pytest.approx(0.05)  # the preset's [training]
@@ -119,8 +119,8 @@ def test_train_button_trains_and_the_curves_show_the_loss_falling(make_window, t
     trained = training.current_model(column.id)
     for name, value in _params(column.model).items():
         np.testing.assert_array_equal(value, np.asarray(trained.params[name]))
-    expected = Model(trained.spec, trained.params).trace(window.model.inputs,
-                                                         window.model.target)
+    expected = Model(trained.spec, trained.params).trace(window.state.inputs,
+                                                         window.state.target)
     np.testing.assert_allclose(column.trace["output"], expected["output"], rtol=1e-5,
                                atol=1e-6)
     assert not np.allclose(column.trace["output"], before)
@@ -130,7 +130,7 @@ def test_stop_keeps_the_weights_reached_and_retraces_the_column(make_window, tin
                                                                   wait_trained):
     window = make_window(tiny())
     panel, training = window.training.panel, window.training.model
-    column = window.model.columns[0]
+    column = window.state.columns[0]
     before = column.trace["output"].copy()
     panel.steps.setValue(1_000_000)  # far more than it will do
     assert training.options[column.id].steps == 1_000_000
@@ -159,7 +159,7 @@ def test_same_seed_same_losses_and_reset_brings_the_initial_weights_back(
         make_window, tiny, qtbot, wait_trained):
     window = make_window(tiny())
     panel, training = window.training.panel, window.training.model
-    column = window.model.columns[0]
+    column = window.state.columns[0]
     initial = _params(column.model)
     _click(qtbot, panel.train_button)
     wait_trained(window)
@@ -175,7 +175,7 @@ def test_same_seed_same_losses_and_reset_brings_the_initial_weights_back(
     _click(qtbot, panel.reset_button)
     wait_trained(window)
     assert len(training.histories[column.id].losses) == 0
-    for name, value in _params(window.model.columns[0].model).items():
+    for name, value in _params(window.state.columns[0].model).items():
         np.testing.assert_array_equal(value, initial[name])
     _click(qtbot, panel.train_button)
     wait_trained(window)
@@ -200,7 +200,7 @@ def test_a_huge_learning_rate_diverges_with_a_warning_not_a_crash(make_window, t
     _click(qtbot, panel.train_button)
     wait_trained(window)
 
-    column = window.model.columns[0]
+    column = window.state.columns[0]
     history = training.histories[column.id]
     assert history.state == DIVERGED and history.diverged_at is not None
     assert not np.all(np.isfinite(history.losses))
@@ -209,9 +209,9 @@ def test_a_huge_learning_rate_diverges_with_a_warning_not_a_crash(make_window, t
     assert "NaN/Inf" in window.banner.text()  # the divergence, then the NaN trace it gave
     assert "diverged" in panel.bar.format()
     # the app keeps going: the explorer still steps, and training can start again
-    window.model.set_cursor(20)
+    window.explorer.set_cursor(20)
     wait_ready(window)
-    assert window.model.t == 20
+    assert window.state.t == 20
     panel.learning_rate.setValue(0.05)
     panel.optimizer.setCurrentIndex(panel.optimizer.findData("adam"))
     _click(qtbot, panel.reset_button)
@@ -226,7 +226,7 @@ def test_clipping_is_passed_on_and_drawn_as_a_threshold(make_window, tiny, qtbot
                                                         wait_trained):
     window = make_window(tiny())
     panel, training = window.training.panel, window.training.model
-    column = window.model.columns[0]
+    column = window.state.columns[0]
     assert not panel.clip_line.isVisible() and not panel.clip_norm.isEnabled()
     panel.clip.setChecked(True)
     panel.clip_norm.setValue(0.25)
@@ -244,7 +244,7 @@ def test_all_columns_train_one_after_another_with_their_own_options(make_window,
                                                                      wait_trained):
     window = make_window(tiny(SECOND))
     panel, training = window.training.panel, window.training.model
-    rnn, gru = window.model.columns
+    rnn, gru = window.state.columns
     assert training.options[gru.id].clip_norm == 0.5 and training.options[gru.id].seed == 7
     assert training.options[rnn.id].clip_norm is None
     panel.target.setCurrentIndex(panel.target.findData(gru.id))  # the form shows the GRU's
@@ -264,13 +264,13 @@ def test_save_preset_as_writes_the_weights_and_reopens_the_same_networks(
         make_window, tiny, qtbot, wait_trained, tmp_path):
     window = make_window(tiny(SECOND))
     panel, training = window.training.panel, window.training.model
-    rnn, gru = window.model.columns
+    rnn, gru = window.state.columns
     panel.target.setCurrentIndex(panel.target.findData(rnn.id))
     _click(qtbot, panel.train_button)  # the RNN is trained, the GRU keeps its seeded weights
     wait_trained(window)
     panel.learning_rate.setValue(0.02)
-    traces = [c.trace for c in window.model.columns]
-    options = [training.options[c.id] for c in window.model.columns]
+    traces = [c.trace for c in window.state.columns]
+    options = [training.options[c.id] for c in window.state.columns]
 
     out = tmp_path / "saved" / "mine.toml"
     assert window.training.save_preset(out)
@@ -281,14 +281,14 @@ def test_save_preset_as_writes_the_weights_and_reopens_the_same_networks(
     assert "saved mine.toml and 2 weight file(s)" in window.statusBar().currentMessage()
 
     other = make_window(out)
-    assert [c.config.title for c in other.model.columns] == ["RNN", "GRU"]
-    for column, trace in zip(other.model.columns, traces, strict=True):
+    assert [c.config.title for c in other.state.columns] == ["RNN", "GRU"]
+    for column, trace in zip(other.state.columns, traces, strict=True):
         for name in ("h_l0", "output", "loss"):
             np.testing.assert_allclose(column.trace[name], trace[name], rtol=1e-6, atol=1e-7)
-    again = [other.training.model.options[c.id] for c in other.model.columns]
+    again = [other.training.model.options[c.id] for c in other.state.columns]
     assert again == options
     preset = load_preset(out)
-    assert preset.start_step == window.model.t
+    assert preset.start_step == window.state.t
 
 
 def test_a_bad_preset_keeps_the_trained_columns(make_window, tiny, qtbot, wait_trained,
@@ -297,7 +297,7 @@ def test_a_bad_preset_keeps_the_trained_columns(make_window, tiny, qtbot, wait_t
     training = window.training.model
     _click(qtbot, window.training.panel.train_button)
     wait_trained(window)
-    columns = list(window.model.columns)
+    columns = list(window.state.columns)
     losses = training.histories[columns[0].id].losses.copy()
     cases = {
         "syntax.toml": ('title = "x"\n[task\nname = "sine"\n', "syntax.toml: bad TOML"),
@@ -313,19 +313,19 @@ def test_a_bad_preset_keeps_the_trained_columns(make_window, tiny, qtbot, wait_t
         assert not window.open_preset(path)
         banner = window.banner.text()
         assert expected in banner and "\n" not in banner, banner
-        assert window.model.columns == columns
+        assert window.state.columns == columns
         np.testing.assert_array_equal(training.histories[columns[0].id].losses, losses)
 
 
 def test_closing_the_window_leaves_no_training_thread(make_window, tiny, qtbot):
     window = make_window(tiny())
     training = window.training.model
-    training.set_option([window.model.columns[0].id], "steps", 1_000_000)
+    training.set_option([window.state.columns[0].id], "steps", 1_000_000)
     _click(qtbot, window.training.panel.train_button)
-    qtbot.waitUntil(lambda: training.histories[window.model.columns[0].id].step > 0,
+    qtbot.waitUntil(lambda: training.histories[window.state.columns[0].id].step > 0,
                     timeout=120_000)
     window.close()  # mid-run: the chunk finishes, the thread ends
-    assert not training.runner.isRunning()
+    assert not training.runner.is_running()
 
 
 
@@ -334,48 +334,23 @@ def test_editing_a_column_mid_run_stops_its_training(make_window, tiny, qtbot, w
 
     window = make_window(tiny(SECOND))
     training = window.training.model
-    rnn, gru = window.model.columns
+    rnn, gru = window.state.columns
     for column in (rnn, gru):
         training.set_option([column.id], "steps", 1_000_000)
     _click(qtbot, window.training.panel.train_button)
     qtbot.waitUntil(lambda: training.histories[rnn.id].step > 0, timeout=120_000)
-    window.model.configure_column(rnn.id, ModelConfig(cell="lstm", hidden_size=3))
+    window.explorer.configure_column(rnn.id, ModelConfig(cell="lstm", hidden_size=3))
     assert len(training.histories[rnn.id].losses) == 0  # a new model: its curve starts over
     qtbot.waitUntil(lambda: training.histories[gru.id].step > 0, timeout=120_000)  # next one
     _click(qtbot, window.training.panel.stop_button)
     wait_trained(window)
     assert training.histories[gru.id].state == STOPPED
     assert training.histories[rnn.id].state == "idle"
-    assert window.model.columns[0].model.spec.cell == "lstm"
-
-
-def test_a_new_preset_mid_run_stops_training_and_starts_the_curves_over(tiny, qtbot):
-    """The model without the window (napari-style): ``TrainingModel`` on an ``ExplorerModel``."""
-    from ui.explorer import ExplorerModel
-    from ui.training_model import TrainingModel
-
-    explorer = ExplorerModel()
-    training = TrainingModel(explorer)
-    try:
-        explorer.load_preset(load_preset(tiny(SECOND)))
-        first = explorer.columns[0].id
-        training.set_option([first], "steps", 1_000_000)
-        assert training.train()
-        assert not training.train()  # one run at a time
-        qtbot.waitUntil(lambda: training.histories[first].step > 0, timeout=120_000)
-        explorer.load_preset(load_preset(tiny()))
-        assert not training.running
-        assert list(training.histories) == [c.id for c in explorer.columns]
-        assert all(len(h.losses) == 0 for h in training.histories.values())
-        assert training.options[explorer.columns[0].id].steps == 30  # the new preset's
-        qtbot.waitUntil(training.runner.is_idle, timeout=120_000)
-    finally:
-        training.shutdown()
-        explorer.shutdown()
+    assert window.state.columns[0].model.spec.cell == "lstm"
 
 
 def test_the_progress_text_says_where_a_run_is():
-    from ui.training_history import COMPILING, RUNNING, History
+    from ui.state.training_history import COMPILING, RUNNING, History
     from ui.training_panel import format_progress
 
     history = History(state=RUNNING, step=120, total=500, eta=3.21)

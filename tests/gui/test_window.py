@@ -10,7 +10,7 @@ from rnnviz.presets import ModelConfig
 
 
 def _titles(window):
-    return [c.config.title for c in window.model.columns]
+    return [c.config.title for c in window.state.columns]
 
 
 def _scene_to_viewport(view, plot, x, y):
@@ -21,70 +21,70 @@ def _scene_to_viewport(view, plot, x, y):
 def test_default_preset_opens_with_three_columns(make_window):
     window = make_window()
     assert _titles(window) == ["RNN", "LSTM", "GRU"]
-    assert window.model.t == window.model.preset.start_step
-    assert window.time_controls.label.text() == f"t = {window.model.t} / 199"
+    assert window.state.t == window.state.preset.start_step
+    assert window.time_controls.label.text() == f"t = {window.state.t} / 199"
 
 
 def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
     window = make_window()
-    window.model.set_cursor(37)
+    window.explorer.set_cursor(37)
     wait_ready(window)
-    for column in window.model.columns:
+    for column in window.state.columns:
         view, trace = window.views[column.id], column.trace
         np.testing.assert_array_equal(view.heatmaps["h"].data, trace["h_l0"].T)
         np.testing.assert_allclose(view.bars["h"].values, trace["h_l0"][37])
-        np.testing.assert_array_equal(view.pred_curve.yData, trace["output"][:, 0])
+        np.testing.assert_array_equal(view.output.pred_curve.yData, trace["output"][:, 0])
         for k, letter in enumerate(column.model.spec.cell_type.gates):
             np.testing.assert_array_equal(view.heatmaps[f"gate{k}"].data,
                                           trace[f"gate_{letter}_l0"].T)
         assert view.cursors[0].t == 37
         flow = column.row("flow", 37)
-        expected = column.model.gradient_flow(window.model.inputs, window.model.target, 37)
+        expected = column.model.gradient_flow(window.state.inputs, window.state.target, 37)
         np.testing.assert_allclose(flow, expected["l0"], rtol=1e-5)
-        shown = view.flow_curve.yData
+        shown = view.grad.flow_curve.yData
         np.testing.assert_allclose(shown[:38][flow[:38] > 0], flow[:38][flow[:38] > 0])
-    lstm = window.views[window.model.columns[1].id]
+    lstm = window.views[window.state.columns[1].id]
     np.testing.assert_array_equal(lstm.heatmaps["c"].data,
-                                  window.model.columns[1].trace["c_l0"].T)
-    rnn = window.views[window.model.columns[0].id]
+                                  window.state.columns[1].trace["c_l0"].T)
+    rnn = window.views[window.state.columns[0].id]
     assert rnn.heatmaps["gate0"].data is None
-    assert rnn.blanks["gate0"].toPlainText() == "a vanilla RNN has no gates"
-    assert "carries only h" in rnn.blanks["c"].toPlainText()
+    assert rnn.states["gate0"].blank.toPlainText() == "a vanilla RNN has no gates"
+    assert "carries only h" in rnn.states["c"].blank.toPlainText()
 
 
 def test_keys_and_buttons_move_the_cursor(make_window, qtbot):
     window = make_window()
-    model = window.model
-    start = model.t
+    explorer, state = window.explorer, window.state
+    start = state.t
     qtbot.keyClick(window, Qt.Key.Key_Right)
-    assert model.t == start + 1
+    assert state.t == start + 1
     qtbot.keyClick(window, Qt.Key.Key_PageDown)
-    assert model.t == start + 2
+    assert state.t == start + 2
     qtbot.keyClick(window, Qt.Key.Key_Left)
     qtbot.keyClick(window, Qt.Key.Key_PageUp)
-    assert model.t == start
+    assert state.t == start
     qtbot.keyClick(window, Qt.Key.Key_End)
-    assert model.t == model.steps - 1
+    assert state.t == state.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Right)  # the end stays the end
-    assert model.t == model.steps - 1
+    assert state.t == state.steps - 1
     qtbot.keyClick(window, Qt.Key.Key_Home)
-    assert model.t == 0
+    assert state.t == 0
     window.time_controls.step_action.trigger()
-    assert model.t == 1
+    assert state.t == 1
     window.time_controls.back_action.trigger()
-    assert model.t == 0
+    assert state.t == 0
     window.time_controls.last_action.trigger()
-    assert model.t == model.steps - 1
+    assert state.t == state.steps - 1
     window.time_controls.first_action.trigger()
-    assert model.t == 0
+    assert state.t == 0
 
 
 def test_slider_scrubs(make_window):
     window = make_window()
     window.time_controls.slider.setValue(123)
-    assert window.model.t == 123
+    assert window.state.t == 123
     assert window.time_controls.label.text() == "t = 123 / 199"
-    window.model.set_cursor(5)
+    window.explorer.set_cursor(5)
     assert window.time_controls.slider.value() == 5
 
 
@@ -92,37 +92,37 @@ def test_play_and_pause(make_window, qtbot):
     window = make_window()
     controls = window.time_controls
     controls.speed.setValue(200)
-    window.model.set_cursor(0)
+    window.explorer.set_cursor(0)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert controls.playing
-    qtbot.waitUntil(lambda: window.model.t >= 20, timeout=10_000)
+    qtbot.waitUntil(lambda: window.state.t >= 20, timeout=10_000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     assert not controls.playing
-    stopped_at = window.model.t
+    stopped_at = window.state.t
     qtbot.wait(100)
-    assert window.model.t == stopped_at
+    assert window.state.t == stopped_at
     controls.play()
     qtbot.waitUntil(lambda: not controls.playing, timeout=20_000)  # stops at the end
-    assert window.model.t == window.model.steps - 1
+    assert window.state.t == window.state.steps - 1
 
 
 def test_add_remove_and_change_columns(make_window, wait_ready):
     window = make_window()
-    model = window.model
+    explorer, state = window.explorer, window.state
     assert not window.add_action.isEnabled()  # three is the most
-    model.remove_column(model.columns[0].id)
+    explorer.remove_column(state.columns[0].id)
     assert _titles(window) == ["LSTM", "GRU"] and len(window.views) == 2
     assert window.add_action.isEnabled()
     window.add_action.trigger()
     wait_ready(window)
-    assert len(model.columns) == 3 and len(window.views) == 3
-    column = model.columns[2]
+    assert len(state.columns) == 3 and len(window.views) == 3
+    column = state.columns[2]
     config = ModelConfig(cell="rnn_relu", hidden_size=7, num_layers=2, seed=3,
                          init=InitOptions(recurrent="orthogonal"))
-    model.configure_column(column.id, config)
+    explorer.configure_column(column.id, config)
     wait_ready(window)
     view = window.views[column.id]
-    assert view.heatmaps["h"].data.shape == (7, model.steps)
+    assert view.heatmaps["h"].data.shape == (7, state.steps)
     assert column.model.spec.num_layers == 2
     assert view.unit_box.isVisible() or not window.isVisible()
     view.unit_box.setCurrentText("l1")
@@ -147,16 +147,16 @@ def test_column_editor_builds_the_config(qtbot):
 
 def test_clicking_a_unit_selects_it_and_explains_it(make_window, qtbot, wait_ready):
     window = make_window()
-    model = window.model
-    lstm = model.columns[1]
+    explorer, state = window.explorer, window.state
+    lstm = state.columns[1]
     view = window.views[lstm.id]
-    model.set_cursor(50)
+    explorer.set_cursor(50)
     wait_ready(window)
-    main, _ = view.slot_plots["h"]
+    main = view.states["h"].plot
     pos = _scene_to_viewport(view, main, 20, 3.5)
     qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos))
-    assert model.selection is not None
-    assert (model.selection.column, model.selection.name, model.selection.index) == \
+    assert state.selection is not None
+    assert (state.selection.column, state.selection.name, state.selection.index) == \
         (lstm.id, "h", 3)
     assert view.heatmaps["h"].outline.isVisible()
     assert view.heatmaps["gate1"].outline.isVisible()  # the unit in every panel
@@ -174,36 +174,36 @@ def test_clicking_a_unit_selects_it_and_explains_it(make_window, qtbot, wait_rea
 
 def test_a_preset_points_out_its_unit_and_retracing_keeps_the_outline(make_window, wait_ready):
     window = make_window("anbn")  # select = { row = "c", unit = 5 }: the counting unit
-    model = window.model
-    lstm = model.columns[0]
+    explorer, state = window.explorer, window.state
+    lstm = state.columns[0]
     view = window.views[lstm.id]
-    assert (model.selection.column, model.selection.name, model.selection.index) == \
+    assert (state.selection.column, state.selection.name, state.selection.index) == \
         (lstm.id, "c", 5)
     assert view.heatmaps["c"].outline.isVisible()
     assert view.heatmaps["c"].outline.rect().top() == 5
     assert "unit 5" in window.inspector.heading.text()
-    model.set_column_params(lstm.id, lstm.model.params)  # what training does: a new trace
+    explorer.set_column_params(lstm.id, lstm.model.params)  # what training does: a new trace
     wait_ready(window)
     assert view.heatmaps["c"].outline.isVisible()
     assert view.heatmaps["gate1"].outline.rect().top() == 5
-    assert model.preset_now().select == (0, "c", 5, "l0")  # "save as preset" keeps it
-    model.clear_selection()
-    assert model.preset_now().select is None
+    assert explorer.preset_now().select == (0, "c", 5, "l0")  # "save as preset" keeps it
+    explorer.clear_selection()
+    assert explorer.preset_now().select is None
 
 
 def test_clicking_a_time_moves_the_cursor(make_window, qtbot):
     window = make_window()
-    view = window.views[window.model.columns[0].id]
+    view = window.views[window.state.columns[0].id]
     pos = _scene_to_viewport(view, view.input_plot, 88, 0.0)
     qtbot.mouseClick(view.canvas.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(pos))
-    assert window.model.t == 88
+    assert window.state.t == 88
 
 
 def test_hover_shows_the_value(make_window, qtbot):
     window = make_window()
-    column = window.model.columns[2]
+    column = window.state.columns[2]
     view = window.views[column.id]
-    main, _ = view.slot_plots["gate1"]
+    main = view.states["gate1"].plot
     pos = _scene_to_viewport(view, main, 30, 2.5)
     with qtbot.waitSignal(view.hovered, timeout=2000) as signal:
         view.canvas.scene().sigMouseMoved.emit(main.getViewBox().mapViewToScene(
@@ -217,16 +217,16 @@ def test_hover_shows_the_value(make_window, qtbot):
 
 def test_exploding_gradients_are_shown_not_crashed(make_window, wait_ready):
     window = make_window()
-    model = window.model
-    column = model.columns[0]
+    explorer, state = window.explorer, window.state
+    column = state.columns[0]
     exploding = ModelConfig(cell="rnn_relu", hidden_size=16, seed=0,
                             init=InitOptions(spectral_radius=30.0))
-    model.configure_column(column.id, exploding)
+    explorer.configure_column(column.id, exploding)
     wait_ready(window)
     view = window.views[column.id]
     assert column.trace.nonfinite
-    assert "NaN/Inf" in view.grad_warning.toPlainText()
-    assert len(view.bad_points.data) > 0
+    assert "NaN/Inf" in view.grad.warning.toPlainText()
+    assert len(view.grad.bad_points.data) > 0
     assert "NaN/Inf" in window.banner.text()
 
 
@@ -235,9 +235,9 @@ def test_a_bad_preset_is_one_line_and_the_window_keeps_going(make_window, tmp_pa
     bad = tmp_path / "bad.toml"
     bad.write_text('title = "x"\n[task]\nname = "sine"\n[[models]]\ncell = "lstm"\n'
                    'hidden_size = "big"\n')
-    before = window.model.preset
+    before = window.state.preset
     assert not window.open_preset(bad)
-    assert window.model.preset is before
+    assert window.state.preset is before
     text = window.banner.text()
     assert "bad.toml: models[0].hidden_size: expected" in text and "\n" not in text
 
@@ -261,27 +261,27 @@ def test_switching_presets_replaces_every_column(make_window, wait_ready, qtbot)
     old_ids = set(window.views)
     assert window.open_preset("adding")
     wait_ready(window)
-    window.model.step(1)
+    window.explorer.step(1)
     qtbot.waitUntil(lambda: not old_ids & set(window.views))
-    assert [c.config.cell for c in window.model.columns] == [
-        window.views[c.id].column.config.cell for c in window.model.columns]
+    assert [c.config.cell for c in window.state.columns] == [
+        window.views[c.id].column.config.cell for c in window.state.columns]
     assert window.open_preset("sine")
     wait_ready(window)
-    assert len(window.views) == len(window.model.columns)
+    assert len(window.views) == len(window.state.columns)
 
 
 def test_gradient_plots_share_one_log_range(make_window, wait_ready):
     """Columns are compared on one scale: every gradient plot shows the same decades, wide
     enough for every column's curves."""
     window = make_window("vanishing")
-    window.model.set_cursor(window.model.steps - 1)
+    window.explorer.set_cursor(window.state.steps - 1)
     wait_ready(window)
     views = list(window.views.values())
-    ranges = {tuple(np.round(v.grad_plot.viewRange()[1], 6)) for v in views}
+    ranges = {tuple(np.round(v.grad.plot.viewRange()[1], 6)) for v in views}
     assert len(ranges) == 1
     lo, hi = ranges.pop()
     for view in views:
-        for curve in (view.bptt_curve, view.flow_curve, view.memory_curve):
+        for curve in (view.grad.bptt_curve, view.grad.flow_curve, view.grad.memory_curve):
             y = np.asarray(curve.yData, float)
             y = np.log10(y[np.isfinite(y) & (y > 0)])
             assert y.size and lo <= y.min() and y.max() <= hi
@@ -291,21 +291,21 @@ def test_gate_means_follow_the_column_and_reuse_their_items(make_window, wait_re
     """The gate-mean row holds one curve per gate, equal to the trace's mean over units; a
     column changed to another cell reuses the same plot items (made once)."""
     window = make_window()
-    model = window.model
-    lstm = next(c for c in model.columns if c.config.cell == "lstm")
+    explorer, state = window.explorer, window.state
+    lstm = next(c for c in state.columns if c.config.cell == "lstm")
     view = window.views[lstm.id]
-    items = list(view.means_plot.listDataItems())
-    assert set(view.mean_curves) == {"i", "f", "g", "o"}
-    for letter, curve in view.mean_curves.items():
+    items = list(view.means.plot.listDataItems())
+    assert set(view.means.curves) == {"i", "f", "g", "o"}
+    for letter, curve in view.means.curves.items():
         np.testing.assert_allclose(curve.yData, lstm.trace[f"gate_{letter}_l0"].mean(axis=1),
                                    rtol=1e-6)
-    model.configure_column(lstm.id, ModelConfig(cell="gru", hidden_size=8, seed=1))
+    explorer.configure_column(lstm.id, ModelConfig(cell="gru", hidden_size=8, seed=1))
     wait_ready(window)
-    assert set(view.mean_curves) == {"r", "z", "n"}
-    assert list(view.means_plot.listDataItems()) == items
-    unused = [c for c in items if c not in view.mean_curves.values()]
+    assert set(view.means.curves) == {"r", "z", "n"}
+    assert list(view.means.plot.listDataItems()) == items
+    unused = [c for c in items if c not in view.means.curves.values()]
     assert len(unused) == 1 and (unused[0].yData is None or len(unused[0].yData) == 0)
-    np.testing.assert_allclose(view.mean_curves["z"].yData,
+    np.testing.assert_allclose(view.means.curves["z"].yData,
                                lstm.trace["gate_z_l0"].mean(axis=1), rtol=1e-6)
 
 
@@ -313,18 +313,18 @@ def test_a_relu_column_widens_the_h_scale_of_every_column(make_window, wait_read
     """Colour scales are shared: when one column's ReLU h grows past 1, the other columns'
     h heatmaps, bars and colour bars take the same wider range (their data unchanged)."""
     window = make_window()
-    model = window.model
-    first, *others = model.columns
+    explorer, state = window.explorer, window.state
+    first, *others = state.columns
     before = {c.id: window.views[c.id].heatmaps["h"].data.copy() for c in others}
-    model.configure_column(first.id, ModelConfig(cell="rnn_relu", hidden_size=8, seed=0,
+    explorer.configure_column(first.id, ModelConfig(cell="rnn_relu", hidden_size=8, seed=0,
                                                  init=InitOptions(spectral_radius=1.5)))
     wait_ready(window)
     top = float(np.nanmax(np.abs(first.trace["h_l0"])))
     assert top > 1
-    for column in model.columns:
+    for column in state.columns:
         view = window.views[column.id]
         np.testing.assert_allclose(view.heatmaps["h"].image.levels, (-top, top), rtol=1e-6)
-        assert view.colour_bars["h"].levels() == pytest.approx((-top, top), rel=1e-6)
+        assert view.states["h"].colour_bar.levels() == pytest.approx((-top, top), rel=1e-6)
     for column in others:
         np.testing.assert_array_equal(window.views[column.id].heatmaps["h"].data,
                                       before[column.id])
@@ -335,13 +335,13 @@ def test_class_probabilities_get_their_own_short_axis(make_window, wait_ready):
     pyqtgraph's automatic six); a regression task's row keeps automatic ticks."""
     window = make_window("anbn")
     wait_ready(window)
-    view = window.views[window.model.columns[0].id]
-    axis = view.output_plot.getAxis("left")
+    view = window.views[window.state.columns[0].id]
+    axis = view.output.plot.getAxis("left")
     assert axis.labelText == "p(y)"
     assert axis._tickLevels == [[(0, "0"), (0.5, ".5"), (1, "1")]]  # noqa: SLF001
     assert window.open_preset("sine")
     wait_ready(window)
-    axis = window.views[window.model.columns[0].id].output_plot.getAxis("left")
+    axis = window.views[window.state.columns[0].id].output.plot.getAxis("left")
     assert axis.labelText == "output" and axis._tickLevels is None  # noqa: SLF001
 
 
@@ -353,18 +353,18 @@ def test_a_preset_can_point_out_a_unit_in_a_deeper_layer(make_window, wait_ready
                     'cell = "lstm"\nhidden_size = 6\nnum_layers = 2\n'
                     'select = { row = "f", unit = 4, layer = "l1" }\n')
     window = make_window(path)
-    model = window.model
-    column = model.columns[0]
+    explorer, state = window.explorer, window.state
+    column = state.columns[0]
     view = window.views[column.id]
     assert column.unit == "l1"
-    assert (model.selection.name, model.selection.index) == ("f", 4)
+    assert (state.selection.name, state.selection.index) == ("f", 4)
     assert view.heatmaps["gate1"].outline.isVisible()  # f is the LSTM's second gate row
     assert view.heatmaps["gate1"].outline.rect().top() == 4
     assert "l1" in window.inspector.heading.text()
-    assert model.preset_now().select == (0, "f", 4, "l1")
-    model.show_unit(column.id, "l0")
+    assert explorer.preset_now().select == (0, "f", 4, "l1")
+    explorer.show_unit(column.id, "l0")
     wait_ready(window)
-    assert model.preset_now().select == (0, "f", 4, "l0")  # the layer the column shows now
+    assert explorer.preset_now().select == (0, "f", 4, "l0")  # the layer the column shows now
 
 
 def test_a_preset_opened_from_its_own_file_joins_the_picker(make_window, tmp_path):
@@ -378,6 +378,6 @@ def test_a_preset_opened_from_its_own_file_joins_the_picker(make_window, tmp_pat
     assert box.currentText() == "My lesson" and box.count() == shipped + 1
     assert box.itemText(box.count() - 1) == "Open…"  # the file entry stays last
     assert window.open_preset("adding")
-    assert box.currentText() == window.model.preset.title
+    assert box.currentText() == window.state.preset.title
     assert window.open_preset(mine)  # a second time: the same entry, not a new one
     assert box.currentText() == "My lesson" and box.count() == shipped + 1

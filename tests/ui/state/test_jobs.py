@@ -1,0 +1,135 @@
+"""Jobs with their own callbacks, without Qt: latest wins per key, cancel and stop, errors as
+one line, and the worker thread's background priority on Linux."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+
+import pytest
+
+from rnnviz.errors import RnnvizError
+from tests_support import Mailbox
+from ui.state.jobs import InlineJobRunner, JobRunner
+
+
+def own_priority() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="per-thread niceness is Linux's")
+def test_the_worker_yields_the_cpu_to_the_ui_thread():
+    before = own_priority()
+    mail = Mailbox()
+    runner = JobRunner(mail)
+    got = []
+    runner.submit("nice", lambda ctx: (own_priority(), threading.get_native_id()),
+                  on_done=got.append)
+    mail.run_until(lambda: got)
+    runner.stop()
+    worker_priority, worker_tid = got[0]
+    assert worker_tid != threading.get_native_id()
+    assert worker_priority == min(before + 10, 19)
+    assert own_priority() == before  # the UI thread keeps its priority
+    assert not runner.is_running()
+
+
+def test_a_waiting_job_is_replaced_by_a_newer_one_with_its_key():
+    mail = Mailbox()
+    runner = JobRunner(mail)
+    gate = threading.Event()
+    results = []
+    runner.submit("block", lambda ctx: gate.wait(10), on_done=lambda v: results.append(v))
+    for t in range(5):
+        runner.submit("row", lambda ctx, t=t: t, on_done=lambda v: results.append(("row", v)))
+    gate.set()
+    mail.run_until(lambda: len(results) == 2)
+    mail.run_until(runner.is_idle)
+    runner.stop()
+    assert results == [True, ("row", 4)]
+
+
+def test_callbacks_run_on_the_posting_thread_and_busy_says_when_work_ends():
+    mail = Mailbox()
+    runner = JobRunner(mail)
+    threads, busy = [], []
+    runner.busy.connect(busy.append)
+    runner.submit("a", lambda ctx: 1, on_done=lambda v: threads.append(threading.get_ident()))
+    mail.run_until(lambda: busy == [True, False])
+    runner.stop()
+    assert threads == [threading.get_ident()]
+
+
+def test_only_the_newest_job_of_a_key_delivers_even_when_the_older_one_was_running():
+    runner = InlineJobRunner()
+    got = []
+    first = runner.submit("k", lambda ctx: "old", on_done=got.append)
+    runner._take()  # noqa: SLF001 (the first one is now running)
+    runner.submit("k", lambda ctx: "new", on_done=got.append)
+    runner._run(first)  # noqa: SLF001 (it finishes, but a newer one was asked for)
+    runner.run_pending()
+    assert got == ["new"]
+
+
+def test_cancel_drops_a_job_and_its_result():
+    runner = InlineJobRunner()
+    got = []
+    job = runner.submit("k", lambda ctx: 1, on_done=got.append)
+    job.cancel()
+    assert runner.run_pending() == 0 and got == [] and runner.is_idle()
+    runner.submit("k", lambda ctx: 2, on_done=got.append)
+    runner.cancel("k")
+    runner.submit("other", lambda ctx: 3, on_done=got.append)
+    runner.run_pending()
+    assert got == [3]
+
+
+def test_stop_asks_a_running_job_to_return_early_and_still_delivers_what_it_returns():
+    mail = Mailbox()
+    runner = JobRunner(mail)
+    started, got = threading.Event(), []
+
+    def work(ctx):
+        started.set()
+        steps = 0
+        while not ctx.cancelled() and steps < 10_000:
+            ctx.report(steps)
+            steps += 1
+            threading.Event().wait(0.001)
+        return steps
+
+    job = runner.submit("train", work, on_done=got.append, on_progress=lambda v: None)
+    started.wait(10)
+    job.stop()
+    mail.run_until(lambda: got)
+    runner.stop()
+    assert got[0] < 10_000
+
+
+def test_an_exception_comes_back_as_one_line():
+    runner = InlineJobRunner()
+    errors = []
+
+    def bad(ctx):
+        raise RnnvizError("x.csv:3: column 'a': expected a number, got 'oops'\nmore")
+
+    runner.submit("a", bad, on_error=errors.append)
+    runner.submit("b", lambda ctx: 1 / 0, on_error=errors.append)
+    runner.run_pending()
+    assert errors == ["x.csv:3: column 'a': expected a number, got 'oops'",
+                      "ZeroDivisionError: division by zero"]
+
+
+def test_progress_reports_arrive_in_order():
+    runner = InlineJobRunner()
+    seen = []
+
+    def work(ctx):
+        for k in range(3):
+            ctx.report(k)
+        return "done"
+
+    runner.submit("t", work, on_progress=seen.append, on_done=seen.append)
+    runner.run_pending()
+    assert seen == [0, 1, 2, "done"]
