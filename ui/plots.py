@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from pyqtgraph.Qt.internals import PrimitiveArray
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from ui.theme import Theme
@@ -148,14 +147,20 @@ class Heatmap:
 
 
 class BarsItem(QGraphicsItem):
-    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, painted with one
-    ``drawRects`` call. pyqtgraph's BarGraphItem re-measures itself in pixels whenever it is
-    asked for its bounds (many times a frame); this item's bounds are the axis limits."""
+    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, filled as one
+    path built from numpy arrays (``pg.arrayToQPath``). pyqtgraph's BarGraphItem re-measures
+    itself in pixels whenever it is asked for its bounds (many times a frame); this item's
+    bounds are the axis limits."""
+
+    # each bar's outline: x0,y0 -> x1,y0 -> x1,y1 -> x0,y1 -> x0,y0, not joined to the next
+    _CORNERS_X = np.array([0, 1, 1, 0, 0])
+    _CORNERS_Y = np.array([0, 0, 1, 1, 0])
 
     def __init__(self, brush: QColor):
         super().__init__()
         self.brush = QBrush(brush)
-        self._rects = PrimitiveArray(QRectF, 4)
+        self._path = QPainterPath()
+        self._count = 0
         self._bounds = QRectF()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
@@ -167,12 +172,16 @@ class BarsItem(QGraphicsItem):
             self._bounds = bounds
 
     def set_rects(self, y: np.ndarray, widths: np.ndarray) -> None:
-        self._rects.resize(len(widths))
-        rects = self._rects.ndarray()
-        rects[:, 0] = np.minimum(widths, 0.0)
-        rects[:, 1] = y + 0.1
-        rects[:, 2] = np.abs(widths)
-        rects[:, 3] = 0.8
+        widths = np.asarray(widths, np.float64)
+        left = np.minimum(widths, 0.0)
+        x = left[:, None] + np.abs(widths)[:, None] * self._CORNERS_X
+        top = np.asarray(y, np.float64)[:, None] + 0.1
+        ys = top + 0.8 * self._CORNERS_Y
+        connect = np.ones(x.shape, bool)
+        connect[:, -1] = False
+        self._count = len(widths)
+        self._path = (pg.arrayToQPath(x.ravel(), ys.ravel(), connect=connect.ravel(),
+                                      finiteCheck=False) if self._count else QPainterPath())
         self.update()
 
     def set_colour(self, colour) -> None:
@@ -180,11 +189,9 @@ class BarsItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter, option, widget=None) -> None:
-        if len(self._rects.ndarray()) == 0:
+        if self._count == 0:
             return
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(self.brush)
-        painter.drawRects(*self._rects.drawargs())
+        painter.fillPath(self._path, self.brush)
 
 
 class Bars:
@@ -257,20 +264,6 @@ def finite_positive(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bad = np.flatnonzero(~np.isfinite(values))
     shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
     return shown, bad
-
-
-def blank_plot(plot: pg.PlotItem, text: str, theme: Theme) -> pg.TextItem:
-    """A plot kept only to hold its row, saying why it is empty."""
-    for axis in ("left", "bottom"):
-        plot.hideAxis(axis)
-    plot.setMouseEnabled(x=False, y=False)
-    plot.hideButtons()
-    label = pg.TextItem(text, color=theme.muted, anchor=(0.5, 0.5))
-    plot.addItem(label, ignoreBounds=True)
-    plot.setXRange(0, 1, padding=0)
-    plot.setYRange(0, 1, padding=0)
-    label.setPos(0.5, 0.5)
-    return label
 
 
 def color(value: str, alpha: int = 255) -> QColor:
