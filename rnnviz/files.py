@@ -139,11 +139,11 @@ def atomic_path(path: str | os.PathLike):
     """
     target = check_destination(path)
     shown = _shown(os.fspath(path))
-    info = _stat(str(target))
-    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_UMASK
     made: list[Path] = []
     tmp = None
     try:
+        info = _stat(str(target))
+        mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_UMASK
         _make_folders(target.parent, made)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX,
                                    suffix=_temp_suffix(target))
@@ -160,7 +160,9 @@ def atomic_path(path: str | os.PathLike):
             except OSError:
                 pass
         if isinstance(exc, OSError):
-            raise RnnvizError(f"{shown}: cannot write: {_reason(exc)}") from None
+            other = (f"{exc.filename}: " if exc.filename and exc.filename not in (tmp, str(target))
+                     else "")  # another file the writer read, say
+            raise RnnvizError(f"{shown}: cannot write: {other}{_reason(exc)}") from None
         raise
 
 

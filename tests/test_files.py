@@ -23,6 +23,20 @@ def test_the_exact_name_is_written_whatever_its_suffix(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result", "result.NPZ", "result.npy"]
 
 
+def _socket_file(folder, name: str):
+    """A Unix socket file (a pipe would block a regression that opened it for writing)."""
+    import socket
+
+    here = os.getcwd()
+    os.chdir(folder)  # bound by its relative name: a socket's path holds ~100 characters
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(name)  # the file stays when the socket closes
+    finally:
+        os.chdir(here)
+    return folder / name
+
+
 @pytest.mark.parametrize(("make", "message"), [
     (lambda p: p, "is a folder; expected a file name"),
     (lambda p: (p / "f").write_text("x") and p / "f" / "x.npz", "part of the path is a file"),
@@ -31,7 +45,7 @@ def test_the_exact_name_is_written_whatever_its_suffix(tmp_path):
     (lambda p: p / ("n" * 256), "(limit MAX_NAME_BYTES)"),
     (lambda p: p.joinpath(*["d" * 200] * 21, "x"), "(limit MAX_PATH_BYTES)"),
     (lambda p: f"{p}/folder/", "names a folder; expected a file name"),
-    (lambda p: os.mkfifo(p / "pipe") or p / "pipe", "is not a regular file"),
+    (lambda p: _socket_file(p, "socket"), "is not a regular file"),
     (lambda p: "/proc/rnnviz-test/x.npz", "/proc/rnnviz-test/x.npz: cannot write here"),
 ])
 def test_destinations_that_cannot_be_written_get_one_line(tmp_path, make, message):

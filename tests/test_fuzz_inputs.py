@@ -492,8 +492,8 @@ def output_cases(c: Cases, weights: Path, good_input: Path) -> None:
     target = c.write(out / "link-target.npz", b"old")
     (out / "link.npz").symlink_to(target)
     (out / "dangling.npz").symlink_to(out / "nowhere" / "gone.npz")
-    fifo = out / "fifo.npz"  # not a regular file (never /dev/null: a regression would replace
-    os.mkfifo(fifo)          # the system's, as root)
+    special = _socket_file(out, "socket.npz")  # not a regular file (never /dev/null: a
+    # regression would replace the system's, as root; never a pipe: writing to one blocks)
     paths = [
         ("no suffix", out / "result", "ok"), ("npy suffix", out / "result.npy", "ok"),
         ("upper-case NPZ", out / "result.NPZ", "ok"), ("new folders", out / "new/deep/r.npz",
@@ -504,7 +504,7 @@ def output_cases(c: Cases, weights: Path, good_input: Path) -> None:
         ("/proc", Path("/proc/rnnviz-fuzz/o.npz"), "error"),
         ("/sys", Path("/sys/rnnviz-fuzz.npz"), "error"),
         ("/proc/version", Path("/proc/version"), "error"),
-        ("a pipe", fifo, "error"),
+        ("a socket", special, "error"),
         ("300 characters", out / ("n" * 300 + ".npz"), "error"),
         ("a long path", out / "/".join(["d" * 200] * 25) / "x.npz", "error"),
         ("empty", "", "error"), ("trailing slash", f"{out}/slash/", "error"),
@@ -546,6 +546,21 @@ def output_cases(c: Cases, weights: Path, good_input: Path) -> None:
         argv = [str(c.good_preset) if a == "PRESET" else a for a in argv]
         c.add(f"command: {' '.join(argv)[:60]}", argv=argv, expect="error")
     return produced
+
+
+def _socket_file(folder: Path, name: str) -> Path:
+    """A Unix socket at ``folder / name`` (bound by its relative name: a socket's path may
+    hold only ~100 characters)."""
+    import socket
+
+    here = os.getcwd()
+    os.chdir(folder)
+    try:
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.bind(name)  # the file stays when the socket closes
+    finally:
+        os.chdir(here)
+    return folder / name
 
 
 # -- running -----------------------------------------------------------------------------------
