@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.init import InitOptions
+from rnnviz.limits import MAX_HIDDEN, MAX_LAYERS
 from rnnviz.presets import ModelConfig
 
 CELLS = [("RNN (tanh)", "rnn_tanh"), ("RNN (relu)", "rnn_relu"), ("LSTM", "lstm"),
@@ -29,8 +30,8 @@ class ColumnEditor(QDialog):
         self.cell = QComboBox()
         for text, value in CELLS:
             self.cell.addItem(text, value)
-        self.hidden = QSpinBox(minimum=1, maximum=1024)
-        self.layers = QSpinBox(minimum=1, maximum=8)
+        self.hidden = QSpinBox(minimum=1, maximum=MAX_HIDDEN)
+        self.layers = QSpinBox(minimum=1, maximum=MAX_LAYERS)
         self.bidirectional = QCheckBox("bidirectional")
         self.recurrent = QComboBox()
         self.recurrent.addItems(["uniform", "orthogonal"])

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.errors import RnnvizError
+from rnnviz.errors import RnnvizError, one_line
 from rnnviz.presets import Preset, load_preset, shipped_presets
 from ui.column_editor import ColumnEditor
 from ui.column_view import ColumnView
@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(f"rnnviz — {preset.title}")
 
     def show_message(self, text: str, error: bool = False) -> None:
+        text = one_line(text)  # a file name with a newline stays on the one line
         if error or "NaN" in text or "Error" in text or "expected" in text:
             self.banner.setText(f"⚠ {text}")
             self.banner.show()
