@@ -8,64 +8,96 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import sys
+import warnings
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
-from rnnviz.errors import RnnvizError
+from rnnviz.errors import RnnvizError, one_line
 from rnnviz.presets import DEFAULT_PRESET
 
 EXIT_USAGE = 2
 
 
 def _load_array(path: str, what: str) -> np.ndarray:
-    p = Path(path)
-    if not p.is_file():
-        raise RnnvizError(f"{p}: no such file ({what})")
+    """An array from ``.npy`` (header checked before loading) or ``.csv``/``.txt`` (at most
+    ``MAX_DATA_BYTES``); one line for anything else."""
+    from rnnviz.arrays import read_npy
+    from rnnviz.files import existing_file, read_limited
+    from rnnviz.limits import MAX_DATA_BYTES
+
+    p = existing_file(path, what)
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        return read_npy(p, what)
+    if suffix not in (".csv", ".txt"):
+        raise RnnvizError(f"{p}: unknown format {suffix or '(none)'} for {what}: "
+                          "expected .npy or .csv")
     try:
-        if p.suffix.lower() == ".npy":
-            return np.load(p, allow_pickle=False)
-        if p.suffix.lower() in (".csv", ".txt"):
-            return np.loadtxt(p, delimiter="," if p.suffix.lower() == ".csv" else None,
-                              ndmin=2)
-    except ValueError as exc:
+        text = read_limited(p, MAX_DATA_BYTES, "MAX_DATA_BYTES", what).decode("utf-8-sig")
+        with warnings.catch_warnings():  # "input contained no data": said below, in one line
+            warnings.simplefilter("ignore")
+            array = np.loadtxt(io.StringIO(text), delimiter="," if suffix == ".csv" else None,
+                               ndmin=2)
+    except (ValueError, TypeError) as exc:  # UnicodeDecodeError included
+        if isinstance(exc, RnnvizError):
+            raise
         raise RnnvizError(f"{p}: cannot read {what}: {str(exc).splitlines()[0]}") from None
-    raise RnnvizError(f"{p}: unknown format {p.suffix or '(none)'} for {what}: "
-                      "expected .npy or .csv")
+    if array.size == 0:
+        raise RnnvizError(f"{p}: holds no numbers ({what})")
+    return array
+
+
+def _column(array: np.ndarray) -> np.ndarray:
+    """A ``(T, 1)`` or ``(1, T)`` table (one CSV column or row) as ``(T,)``."""
+    return array.reshape(-1) if array.ndim == 2 and 1 in array.shape else array
+
+
+def _prefixed(source: str, action):
+    """``action()``, with a one-line error's message prefixed by ``source`` (a file)."""
+    try:
+        return action()
+    except RnnvizError as exc:
+        raise RnnvizError(f"{source}: {exc}") from None
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from rnnviz.losses import Target
+    from rnnviz.arrays import real_array
+    from rnnviz.files import check_destination
+    from rnnviz.losses import Target, target_mask, target_values
     from rnnviz.model import Model
+    from rnnviz.trace import as_input, check_target
 
+    check_destination(args.out)
+    if args.mask and not args.target:
+        raise RnnvizError(f"--mask {args.mask}: expected --target too (a mask weights the "
+                          f"loss against a target)")
     model = Model.load(args.weights, cell=args.nonlinearity)
-    xs = _load_array(args.input, "the input")
+    xs = real_array(_load_array(args.input, "the input"), args.input)
     if xs.ndim == 1 and model.spec.input_size == 1:
         xs = xs[:, None]
     if xs.ndim != 2 or xs.shape[1] != model.spec.input_size:
         raise RnnvizError(f"{args.input}: input is {xs.shape}, expected (T, "
                           f"{model.spec.input_size}) for the model in {args.weights}")
-    if not np.all(np.isfinite(xs)):
-        bad = int(np.argwhere(~np.isfinite(xs))[0][0])
-        raise RnnvizError(f"{args.input}: input holds NaN or Inf (first at step {bad})")
+    xs = _prefixed(args.input, lambda: as_input(model.spec, xs))
     target = None
     if args.target:
-        values = _load_array(args.target, "the target")
-        mask = _load_array(args.mask, "the mask").reshape(-1) if args.mask else None
-        try:
-            target = Target(values if args.loss == "mse" else values.reshape(-1), mask, args.loss)
-        except ValueError as exc:
-            raise RnnvizError(f"{args.target}: {exc}") from None
-    try:
-        trace = model.trace(xs, target, flow=target is not None and not args.no_flow,
-                            memory=not args.no_memory)
-    except ValueError as exc:
-        raise RnnvizError(f"{args.target or args.input}: {exc}") from None
+        raw = _load_array(args.target, "the target")
+        raw = _column(raw) if args.loss == "xent" else raw
+        values = _prefixed(args.target, lambda: target_values(raw, args.loss))
+        mask = None
+        if args.mask:
+            raw_mask = _column(_load_array(args.mask, "the mask"))
+            mask = _prefixed(args.mask, lambda: target_mask(raw_mask, len(values)))
+        target = Target(values, mask, args.loss)
+        _prefixed(args.target, lambda: check_target(model.spec, target, len(xs)))
+    trace = _prefixed(args.input, lambda: model.trace(
+        xs, target, flow=target is not None and not args.no_flow, memory=not args.no_memory))
     trace.save_npz(args.out)
-    print(f"wrote {args.out}: {model.spec.describe()}, {trace.steps} steps, "
-          f"{len(trace.arrays)} arrays", file=sys.stderr)
+    print(one_line(f"wrote {args.out}: {model.spec.describe()}, {trace.steps} steps, "
+                   f"{len(trace.arrays)} arrays"), file=sys.stderr)
     if trace.nonfinite:
         print(f"warning: NaN/Inf in {', '.join(trace.nonfinite)}", file=sys.stderr)
     return 0
@@ -77,9 +109,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     reached."""
     import signal
 
+    from rnnviz.files import check_destination
     from rnnviz.preset_training import ProgressBar, train_preset
     from rnnviz.presets import load_preset, save_preset
 
+    if args.preset_out:  # the weights' destinations: train_preset checks them
+        check_destination(args.preset_out)
     preset = load_preset(args.preset, require_weights=False)
     bar = ProgressBar(preset)
     interrupted = []
@@ -99,14 +134,14 @@ def cmd_train(args: argparse.Namespace) -> int:
         state = ("stopped by Ctrl-C" if r.stopped else "DIVERGED (NaN/Inf)" if r.diverged
                  else "done")
         acc = "" if r.val_accuracies is None else f", val accuracy {r.val_accuracies[-1]:.1%}"
-        print(f"wrote {t.path}: {state} after {r.steps} steps, val loss "
-              f"{r.val_losses[-1]:.4g}{acc}, {r.elapsed:.1f} s", file=sys.stderr)
+        print(one_line(f"wrote {t.path}: {state} after {r.steps} steps, val loss "
+                       f"{r.val_losses[-1]:.4g}{acc}, {r.elapsed:.1f} s"), file=sys.stderr)
     if args.preset_out:
         weights = {t.index: t.path for t in trained}
         models = [m if k not in weights else replace(m, weights=weights[k].resolve())
                   for k, m in enumerate(preset.models)]
         save_preset(preset.with_models(models), args.preset_out)
-        print(f"wrote {args.preset_out}", file=sys.stderr)
+        print(one_line(f"wrote {args.preset_out}"), file=sys.stderr)
     if interrupted:
         print("rnnviz: interrupted: the weights above are what training reached",
               file=sys.stderr)
@@ -118,7 +153,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     """Validate a preset: one summary line and status 0, or the one-line error and 2."""
     from rnnviz.preset_check import check_preset
 
-    print(check_preset(args.file))
+    print(one_line(check_preset(args.file)))
     return 0
 
 
@@ -128,8 +163,15 @@ def _front_end(module: str):
     return importlib.import_module(module)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose errors are one line like every other (no usage text)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"rnnviz: error: {one_line(message)}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="rnnviz", usage="rnnviz [PRESET] | rnnviz COMMAND ...",
         description="Watch recurrent neural networks think. With no command, open the window "
                     "on PRESET (a shipped preset's name or a .toml file; default: the last "
@@ -212,9 +254,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         return _front_end("ui.app").main([])
     try:
-        return args.func(args)
+        with np.errstate(all="ignore"):  # NaN and overflow are found and said in one line
+            return args.func(args)
     except RnnvizError as exc:
         print(f"rnnviz: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:  # a file that changed under us: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(one_line(f"rnnviz: error: {where}{exc.strerror or exc}"), file=sys.stderr)
         return EXIT_USAGE
 
 

@@ -8,6 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_SEED
 from rnnviz.spec import ModelSpec
 
 RECURRENT_INITS = ("uniform", "orthogonal")
@@ -45,7 +47,12 @@ class InitOptions:
 
 
 def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOptions()) -> dict:
-    """Draw all parameters of ``spec``; the same ``seed`` always gives the same numbers."""
+    """Draw all parameters of ``spec``; the same ``seed`` (``0..MAX_SEED``) always gives the
+    same numbers."""
+    if (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)
+            or not 0 <= seed <= MAX_SEED):
+        raise RnnvizError(f"seed: expected an integer in 0..{MAX_SEED} (limit MAX_SEED), "
+                          f"got {seed!r}")
     dtype = jnp.dtype(spec.dtype)
     h = spec.hidden_size
     gates = spec.cell_type.num_gates

@@ -14,6 +14,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from rnnviz.arrays import finite_as, real_array
+from rnnviz.errors import RnnvizError
+
 LOSS_KINDS = ("mse", "xent")
 
 
@@ -32,26 +35,57 @@ class Target:
     def __post_init__(self):
         if self.kind not in LOSS_KINDS:
             raise ValueError(f"loss kind must be one of {', '.join(LOSS_KINDS)}, got {self.kind!r}")
-        values = np.asarray(self.values)
-        if self.kind == "mse":
-            values = values.astype(np.float32) if values.dtype != np.float64 else values
-            if values.ndim == 1:
-                values = values[:, None]
-            if values.ndim != 2:
-                raise ValueError(f"regression target must be (T, O), got shape {values.shape}")
-        else:
-            if values.ndim != 1:
-                raise ValueError(f"class target must be (T,), got shape {values.shape}")
-            values = values.astype(np.int32)
-        mask = np.ones(len(values), np.float32) if self.mask is None else np.asarray(
-            self.mask, np.float32)
-        if mask.shape != (len(values),):
-            raise ValueError(f"mask must be ({len(values)},), got shape {mask.shape}")
+        values = target_values(self.values, self.kind)
+        mask = (np.ones(len(values), np.float32) if self.mask is None
+                else target_mask(self.mask, len(values)))
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "mask", mask)
 
     def __len__(self) -> int:
         return len(self.values)
+
+
+def target_values(values, kind: str) -> np.ndarray:
+    """Check and cast a target's values: finite real ``(T, O)`` (or ``(T,)``, one output)
+    floats for ``"mse"`` (float32 unless given float64), whole class indices ``(T,)`` in
+    ``0..2**31-1`` for ``"xent"`` (int32). One-line ``RnnvizError`` otherwise (the caller
+    adds the file)."""
+    values = real_array(values, "target")
+    if kind == "mse":
+        if values.ndim == 1:
+            values = values[:, None]
+        if values.ndim != 2:
+            raise RnnvizError(f"regression target must be (T, O), got shape {values.shape}")
+        return finite_as(values, np.float64 if values.dtype == np.float64 else np.float32,
+                         "target")
+    if values.ndim != 1:
+        raise RnnvizError(f"class target must be (T,), got shape {values.shape}")
+    if values.dtype.kind == "f":
+        values = finite_as(values, np.float64, "target")
+        fractional = np.flatnonzero(values != np.round(values))
+        if len(fractional):
+            t = int(fractional[0])
+            raise RnnvizError(f"class targets must be whole numbers, got {values[t]:g} at "
+                              f"step {t}")
+    low = np.flatnonzero((values < 0) | (values > np.iinfo(np.int32).max))
+    if len(low):
+        t = int(low[0])
+        raise RnnvizError(f"class targets must lie in 0..{np.iinfo(np.int32).max}, got "
+                          f"{values[t]:g} at step {t}")
+    return values.astype(np.int32)
+
+
+def target_mask(mask, steps: int) -> np.ndarray:
+    """Check and cast a mask: ``(steps,)`` finite weights ``>= 0`` as float32."""
+    mask = real_array(mask, "mask")
+    if mask.shape != (steps,):
+        raise RnnvizError(f"mask must be ({steps},), got shape {mask.shape}")
+    mask = finite_as(mask, np.float32, "mask")
+    negative = np.flatnonzero(mask < 0)
+    if len(negative):
+        raise RnnvizError(f"mask: weights must be >= 0, got {mask[negative[0]]:g} at step "
+                          f"{int(negative[0])}")
+    return mask
 
 
 def step_losses(outputs: jax.Array, values: jax.Array, mask: jax.Array, kind: str) -> jax.Array:

@@ -1,9 +1,11 @@
 """``rnnviz check FILE``: validate a preset completely, the way the window will load it.
 
-Beyond what ``load_preset`` checks (TOML syntax, known keys, types, ranges, the task's
-settings, existing weight files, a start step inside the sequence), every weight file is
-read and compared with its ``[[models]]`` table: same cell, hidden size, layers and direction,
-and the task's input and output sizes.
+Beyond what ``load_preset`` checks (TOML syntax, known keys, types, ranges and the limits
+of ``rnnviz.limits``, the task's settings, existing weight files, a start step inside the
+sequence), every weight file is read and compared with its ``[[models]]`` table: same cell,
+hidden size, layers and direction, and the task's input and output sizes; and each model's
+training batches are sized against ``MAX_BATCH_VALUES`` (``training.check_sizes``), so that
+a preset that passes also trains.
 """
 
 from __future__ import annotations
@@ -37,11 +39,29 @@ def check_weights(preset: Preset) -> None:
                               f"{Path(m.weights).name}")
 
 
+def check_training_sizes(preset: Preset, task=None, options=None) -> None:
+    """Raise a one-line ``RnnvizError`` (naming the file and the model) if a model's training
+    batches would exceed ``MAX_BATCH_VALUES``; ``options[k]`` overrides model k's options."""
+    from rnnviz.columns import spec_for
+    from rnnviz.training import TrainOptions, check_sizes
+
+    task = task or make_task(preset.task, **preset.task_settings)
+    for k, m in enumerate(preset.models):
+        own = options[k] if options is not None else (preset.train_options(k)
+                                                      or TrainOptions())
+        try:
+            check_sizes(spec_for(m, task.input_size, task.output_size), task, own)
+        except RnnvizError as exc:
+            raise RnnvizError(f"{preset.path or preset.title}: models[{k}] training: {exc}"
+                              ) from None
+
+
 def check_preset(path_or_name: str | Path) -> str:
     """Validate the preset; return a one-line summary, or raise a one-line error."""
     preset = load_preset(path_or_name)
     check_weights(preset)
     task = make_task(preset.task, **preset.task_settings)
+    check_training_sizes(preset, task)
     models = ", ".join(f"{m.title} {m.hidden_size}" + (" (weights file)" if m.weights else "")
                        for m in preset.models)
     options = [preset.train_options(k) for k in range(len(preset.models))]

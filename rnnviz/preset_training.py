@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from rnnviz.errors import RnnvizError
+from rnnviz.files import check_destination
 from rnnviz.init import init_params
 from rnnviz.model import Model
 from rnnviz.presets import Preset
@@ -64,6 +65,9 @@ def options_for(preset: Preset, index: int, *, steps: int | None = None,
 def weight_paths(preset: Preset, out: str | Path) -> list[Path]:
     """Where ``rnnviz train PRESET --out OUT`` writes each model's weights (module
     docstring)."""
+    if not str(out):
+        raise RnnvizError("--out: expected a folder or a .safetensors/.npz file, got an empty "
+                          "name")
     out = Path(out)
     names = [f"{k}-{m.cell}" for k, m in enumerate(preset.models)]
     if out.suffix.lower() in WEIGHT_SUFFIXES:
@@ -94,10 +98,16 @@ def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
     ``announce(k, options)`` runs before model ``k`` trains, ``callback(k, progress)`` after
     each chunk; once ``should_stop()`` is true the current model keeps what it reached, is
     written, and the models after it are not trained. A diverged run (NaN/Inf) is written as
-    reached, never raised."""
+    reached, never raised. Every destination and every model's batch sizes are checked
+    before the first model trains."""
+    from rnnviz.preset_check import check_training_sizes
+
     task = preset_task(preset)
     paths = weight_paths(preset, out)
     options = [options_for(preset, k, steps=steps, seed=seed) for k in range(len(paths))]
+    for path in paths:
+        check_destination(path)
+    check_training_sizes(preset, task, options)
     done: list[TrainedModel] = []
     for k, path in enumerate(paths):
         if should_stop is not None and should_stop():

@@ -45,8 +45,16 @@ from typing import Any
 
 from rnnviz.cells import CELLS, cell_names, get_cell
 from rnnviz.errors import RnnvizError
-from rnnviz.files import write_bytes_atomic
+from rnnviz.files import check_destination, read_limited, write_bytes_atomic
 from rnnviz.init import RECURRENT_INITS, InitOptions
+from rnnviz.limits import (
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_PRESET_BYTES,
+    MAX_SEED,
+    check_nesting,
+    too_deep,
+)
 from rnnviz.spec import unit_names
 
 HIGHLIGHTS = ("sequence", "state", "cell", "gates", "gradients")
@@ -121,8 +129,9 @@ class _Checker:
     def __init__(self, source: str):
         self.source = source
 
-    def fail(self, key: str, expected: str, got: Any = None, show_got: bool = True):
-        tail = f", got {got!r}" if show_got else ""
+    def fail(self, key: str, expected: str, got: Any = None, show_got: bool = True,
+             limit: str = ""):
+        tail = (f", got {got!r}" if show_got else "") + (f" (limit {limit})" if limit else "")
         raise RnnvizError(f"{self.source}: {key}: expected {expected}{tail}")
 
     def unknown(self, table: dict, allowed, where: str):
@@ -133,7 +142,7 @@ class _Checker:
                               f"{', '.join(sorted(allowed))}")
 
     def get(self, table: dict, key: str, kind, where: str, default=..., check=None,
-            expected: str | None = None):
+            expected: str | None = None, limit: str = ""):
         name = f"{where}.{key}" if where else key
         if key not in table:
             if default is ...:
@@ -143,10 +152,15 @@ class _Checker:
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            self.fail(name, expected or f"a {kind.__name__}", value)
+            self.fail(name, expected or f"a {kind.__name__}", value, limit=limit)
         if check is not None and not check(value):
-            self.fail(name, expected or "a valid value", value)
+            self.fail(name, expected or "a valid value", value, limit=limit)
         return value
+
+    def seed(self, table: dict, where: str) -> int:
+        return self.get(table, "seed", int, where, default=0,
+                        check=lambda v: 0 <= v <= MAX_SEED,
+                        expected=f"an integer in 0..{MAX_SEED}", limit="MAX_SEED")
 
 
 def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
@@ -155,10 +169,7 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
 
     ``require_weights=False`` accepts weight files that do not exist yet (``rnnviz train``
     writes them)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise RnnvizError(f"{source}: bad TOML: {exc}") from None
+    data = parse_toml(text, source)
     c = _Checker(source)
     c.unknown(data, ("title", "description", "start_step", "highlight", "task", "models",
                      "training"), "")
@@ -171,7 +182,7 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
 
     task = c.get(data, "task", dict, "", expected="a [task] table")
     task_name = c.get(task, "name", str, "task")
-    example_seed = c.get(task, "seed", int, "task", default=0)
+    example_seed = c.seed(task, "task")
     settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
     if isinstance(settings.get("path"), str) and base is not None:  # csv/text: like weights,
         settings["path"] = str(base / settings["path"])              # beside the preset
@@ -244,18 +255,20 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None,
     weights = c.get(m, "weights", str, where, default=None)
     if weights is not None:
         weights = (base / weights) if base is not None else Path(weights)
-        if require_weights and not weights.is_file():
+        if require_weights and not _is_file(weights):
             c.fail(f"{where}.weights", "an existing .safetensors or .npz file",
                    str(weights))
     return ModelConfig(
         cell=get_cell(cell).name,
         hidden_size=c.get(m, "hidden_size", int, where, default=16,
-                          check=lambda v: 1 <= v <= 1024, expected="an integer in 1..1024"),
+                          check=lambda v: 1 <= v <= MAX_HIDDEN,
+                          expected=f"an integer in 1..{MAX_HIDDEN}", limit="MAX_HIDDEN"),
         num_layers=c.get(m, "num_layers", int, where, default=1,
-                         check=lambda v: 1 <= v <= 8, expected="an integer in 1..8"),
+                         check=lambda v: 1 <= v <= MAX_LAYERS,
+                         expected=f"an integer in 1..{MAX_LAYERS}", limit="MAX_LAYERS"),
         bidirectional=c.get(m, "bidirectional", bool, where, default=False,
                             expected="true or false"),
-        seed=c.get(m, "seed", int, where, default=0),
+        seed=c.seed(m, where),
         init=init,
         weights=weights,
         label=c.get(m, "label", str, where, default=None),
@@ -270,8 +283,10 @@ def _check_task(c: _Checker, name: str, settings: dict):
         c.fail("task.name", f"one of {', '.join(sorted(TASKS))}", name)
     try:
         return make_task(name, **settings)
-    except RnnvizError as exc:
-        raise RnnvizError(f"{c.source}: task.{exc}") from None
+    except RnnvizError as exc:  # "<key>: ...", or "<data file>: ..." from reading it
+        path = settings.get("path")
+        key = "path: " if isinstance(path, str) and str(exc).startswith(path) else ""
+        raise RnnvizError(f"{c.source}: task.{key}{exc}") from None
 
 
 def _check_training(c: _Checker, training: dict, where: str = "training") -> None:
@@ -285,23 +300,51 @@ def _check_training(c: _Checker, training: dict, where: str = "training") -> Non
         raise RnnvizError(f"{c.source}: {where}.{exc}") from None
 
 
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; False also for names the system refuses (too long, NUL)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def parse_toml(text: str, source: str) -> dict:
+    """TOML text as a dict; one line for bad TOML or tables and lists nested deeper than
+    ``MAX_NESTING``."""
+    try:
+        data = tomllib.loads(text)
+    except RecursionError:
+        raise too_deep(source) from None
+    except ValueError as exc:  # TOMLDecodeError, or an integer of more than 4300 digits
+        raise RnnvizError(f"{source}: bad TOML: {exc}") from None
+    check_nesting(data, source)
+    return data
+
+
 def load_preset(path_or_name: str | Path, *, require_weights: bool = True) -> Preset:
-    """A preset from a file path, or a shipped preset by name (``"sine"``)."""
+    """A preset from a file path (at most ``MAX_PRESET_BYTES``), or a shipped preset by name
+    (``"sine"``)."""
     path = Path(path_or_name)
-    if not path.suffix and not path.exists():
+    if not path.suffix and not _is_file(path) and not _is_dir(path):
         shipped = dict(shipped_presets())
         if str(path_or_name) not in shipped:
             raise RnnvizError(f"{path_or_name}: no such preset; shipped presets: "
                               f"{', '.join(shipped)}")
         path = shipped[str(path_or_name)]
-    if not path.is_file():
-        raise RnnvizError(f"{path}: no such file")
+    data = read_limited(path, MAX_PRESET_BYTES, "MAX_PRESET_BYTES")
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RnnvizError(f"{path}: cannot read: {exc}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RnnvizError(f"{path}: cannot read as UTF-8 text: {exc}") from None
     return replace(parse_preset(text, source=str(path), base=path.parent,
                                 require_weights=require_weights), path=path)
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def shipped_presets() -> list[tuple[str, Path]]:
@@ -352,9 +395,11 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
 
 
 def save_preset(preset: Preset, path: str | Path) -> None:
-    """Write ``preset`` as TOML, atomically; weight paths are made relative to its folder."""
+    """Write ``preset`` as TOML at exactly ``path``, atomically (one-line ``RnnvizError`` when
+    it cannot); weight paths are made relative to its folder."""
     import tomli_w
 
+    check_destination(path)  # before Path(""), which would be "."
     path = Path(path)
     data = preset_to_dict(preset, relative_to=path.parent)
     write_bytes_atomic(path, tomli_w.dumps(data).encode("utf-8"))

@@ -27,19 +27,28 @@ from __future__ import annotations
 import io
 import json
 import os
-import tomllib
 import zipfile
-import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
+from rnnviz.arrays import READ_ERRORS, finite_as, first_line, npy_from_bytes, read_npz
 from rnnviz.errors import RnnvizError
-from rnnviz.files import atomic_path
+from rnnviz.files import atomic_file, existing_file
+from rnnviz.limits import (
+    MAX_ARRAY_VALUES,
+    MAX_DATA_BYTES,
+    MAX_LENGTH,
+    MAX_MEMBERS,
+    MAX_PRESET_BYTES,
+    MAX_WEIGHTS_BYTES,
+    check_nesting,
+    too_deep,
+)
 from rnnviz.losses import Target
 from rnnviz.model import Model
-from rnnviz.presets import Preset, parse_preset, preset_to_dict
+from rnnviz.presets import Preset, parse_preset, parse_toml, preset_to_dict
 
 FORMAT = "rnnviz-session"
 VERSION = 1
@@ -60,10 +69,11 @@ def _task_data_file(preset: Preset) -> Path | None:
     setting = preset.task_settings.get("path")
     if setting is None:
         return None
-    path = Path(setting)
-    if not path.is_file():
-        raise RnnvizError(f"{path}: the task's data file is gone, so the session cannot hold it")
-    return path
+    try:
+        return existing_file(setting)
+    except RnnvizError:
+        raise RnnvizError(f"{setting}: the task's data file is gone, so the session cannot "
+                          f"hold it") from None
 
 
 def _cache_folder() -> Path:
@@ -108,7 +118,8 @@ def _npz_bytes(**arrays) -> bytes:
 
 
 def write_session(path: str | os.PathLike, session: Session) -> None:
-    """Write ``session`` to ``path`` (a zip), atomically."""
+    """Write ``session`` to exactly ``path`` (a zip), atomically; one-line ``RnnvizError``
+    when it cannot be written."""
     import tomli_w
     from safetensors.numpy import save
 
@@ -125,8 +136,7 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
     data_file = _task_data_file(session.preset)
     if data_file is not None:
         data["task"]["path"] = data_member(data_file)
-    path = Path(path)
-    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+    with atomic_file(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(STATE, json.dumps(state, indent=2))
         if data_file is not None:
             zf.writestr(data_member(data_file), data_file.read_bytes())
@@ -142,12 +152,24 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
 
 
 # -- reading -----------------------------------------------------------------------------------
+# each member's largest size (uncompressed, as the zip declares it; reading stops there)
+_MEMBER_LIMITS = {STATE: (MAX_PRESET_BYTES, "MAX_PRESET_BYTES"),
+                  PRESET: (MAX_PRESET_BYTES, "MAX_PRESET_BYTES"),
+                  "weights/": (MAX_WEIGHTS_BYTES, "MAX_WEIGHTS_BYTES"),
+                  "data/": (MAX_DATA_BYTES, "MAX_DATA_BYTES")}
+_ARRAY_BYTES = 8 * MAX_ARRAY_VALUES + 4096  # input.npy, target.npz: float64 and headers
+
+
 class _Reader:
     """Members of an open zip, each failure one line naming the file and the member."""
 
     def __init__(self, path: Path, zf: zipfile.ZipFile):
         self.path, self.zf = path, zf
-        self.names = set(zf.namelist())
+        infos = zf.infolist()
+        if len(infos) > MAX_MEMBERS:
+            self.fail(f"holds {len(infos)} members; at most {MAX_MEMBERS} (limit MAX_MEMBERS)")
+        self.infos = {info.filename: info for info in infos}
+        self.names = set(self.infos)
 
     def fail(self, why: str):
         raise RnnvizError(f"{self.path}: {why}")
@@ -155,40 +177,40 @@ class _Reader:
     def bytes(self, member: str) -> bytes:
         if member not in self.names:
             self.fail(f"missing {member}: the session file is incomplete")
+        info = self.infos[member]
+        if info.flag_bits & 0x1:
+            self.fail(f"{member} is encrypted; a session file never is")
+        limit, name = next((v for k, v in _MEMBER_LIMITS.items() if member.startswith(k)),
+                           (_ARRAY_BYTES, "MAX_ARRAY_VALUES"))
+        if info.file_size > limit:
+            self.fail(f"{member} is {info.file_size} bytes; at most {limit} (limit {name})")
         try:
-            return self.zf.read(member)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-                NotImplementedError) as exc:  # bad CRC, bad deflate data, odd compression
-            self.fail(f"{member} is damaged ({_first_line(exc)})")
+            return self.zf.read(info)
+        except READ_ERRORS as exc:  # bad CRC, bad deflate data, odd compression
+            self.fail(f"{member} is damaged ({first_line(exc)})")
 
     def array(self, member: str) -> np.ndarray:
-        try:
-            return np.load(io.BytesIO(self.bytes(member)), allow_pickle=False)
-        except ValueError as exc:
-            self.fail(f"{member}: not a numpy array ({_first_line(exc)})")
+        return npy_from_bytes(self.bytes(member), f"{self.path}:{member}")
 
     def arrays(self, member: str) -> dict[str, np.ndarray]:
+        return read_npz(io.BytesIO(self.bytes(member)), f"{self.path}:{member}")
+
+    def text(self, member: str) -> str:
         try:
-            with np.load(io.BytesIO(self.bytes(member)), allow_pickle=False) as npz:
-                return {k: npz[k] for k in npz.files}
-        except (ValueError, zipfile.BadZipFile, OSError) as exc:
-            self.fail(f"{member}: not numpy arrays ({_first_line(exc)})")
-
-
-def _first_line(exc: BaseException) -> str:
-    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return self.bytes(member).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            self.fail(f"{member} is not UTF-8 text ({first_line(exc)})")
 
 
 def read_session(path: str | os.PathLike) -> Session:
-    """Read and check a session file; raise one ``RnnvizError`` line on any problem."""
-    path = Path(path)
-    if not path.is_file():
-        raise RnnvizError(f"{path}: no such file")
+    """Read and check a session file; raise one ``RnnvizError`` line on any problem. Every
+    member is bounded (``MAX_MEMBERS``, and each member's declared size) before it is read."""
+    path = existing_file(path)
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except READ_ERRORS as exc:
         raise RnnvizError(f"{path}: not an rnnviz session (damaged, or not a zip: "
-                          f"{_first_line(exc)})") from None
+                          f"{first_line(exc)})") from None
     with zf:
         return _read(_Reader(path, zf))
 
@@ -198,9 +220,14 @@ def _read(r: _Reader) -> Session:
         r.fail(f"not an rnnviz session: no {STATE} (it holds "
                f"{', '.join(sorted(r.names)[:5]) or 'nothing'})")
     try:
-        state = json.loads(r.bytes(STATE).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        r.fail(f"{STATE} is not valid JSON ({_first_line(exc)})")
+        state = json.loads(r.text(STATE))
+    except RecursionError:
+        raise too_deep(f"{r.path}:{STATE}") from None
+    except ValueError as exc:  # JSONDecodeError, or an integer of more than 4300 digits
+        if isinstance(exc, RnnvizError):
+            raise
+        r.fail(f"{STATE} is not valid JSON ({first_line(exc)})")
+    check_nesting(state, f"{r.path}:{STATE}")
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         r.fail(f"not an rnnviz session: {STATE} has no \"format\": \"{FORMAT}\"")
     version = state.get("version")
@@ -227,10 +254,7 @@ def _read(r: _Reader) -> Session:
 
 def _read_preset(r: _Reader) -> Preset:
     source = f"{r.path}:{PRESET}"
-    try:
-        data = tomllib.loads(r.bytes(PRESET).decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        r.fail(f"{PRESET}: bad TOML ({_first_line(exc)})")
+    data = parse_toml(r.text(PRESET), source)
     models = data.get("models")
     if not isinstance(models, list):
         r.fail(f"{PRESET}: models: expected a list of [[models]] tables")
@@ -251,12 +275,17 @@ def _extract_data(r: _Reader, member: str) -> Path:
     import hashlib
 
     name = member.removeprefix("data/")
-    if member != f"data/{name}" or not name or "/" in name or name in (".", ".."):
+    if (member != f"data/{name}" or not name or "/" in name or "\\" in name
+            or name in (".", "..")):
         r.fail(f"{PRESET}: task.path: expected \"data/<file name>\" inside the session, "
                f"got {member!r}")
     content = r.bytes(member)
     target = _cache_folder() / hashlib.sha256(content).hexdigest()[:16] / name
-    if not (target.is_file() and target.read_bytes() == content):
+    try:
+        there = target.is_file() and target.read_bytes() == content
+    except (OSError, ValueError):  # a name the system refuses: writing says why
+        there = False
+    if not there:
         from rnnviz.files import write_bytes_atomic
 
         write_bytes_atomic(target, content)
@@ -268,9 +297,11 @@ def _read_inputs(r: _Reader, task) -> np.ndarray:
     if inputs.ndim != 2 or inputs.shape[1] != task.input_size or len(inputs) == 0:
         r.fail(f"{INPUT} is {inputs.shape}, expected (T, {task.input_size}) for task "
                f"{task.name}")
-    if not np.issubdtype(inputs.dtype, np.floating) or not np.all(np.isfinite(inputs)):
-        r.fail(f"{INPUT}: expected finite floats, got {inputs.dtype} with NaN/Inf or none")
-    return inputs.astype(np.float32)
+    if len(inputs) > MAX_LENGTH:
+        r.fail(f"{INPUT} has {len(inputs)} steps; at most {MAX_LENGTH} (limit MAX_LENGTH)")
+    if not np.issubdtype(inputs.dtype, np.floating):
+        r.fail(f"{INPUT}: expected floats, got {inputs.dtype}")
+    return finite_as(inputs, np.float32, f"{r.path}:{INPUT}")
 
 
 def _read_target(r: _Reader, state: dict, task, steps: int) -> Target | None:
@@ -287,9 +318,14 @@ def _read_target(r: _Reader, state: dict, task, steps: int) -> Target | None:
     if values.shape != expected or mask.shape != (steps,):
         r.fail(f"{TARGET}: values {values.shape} and mask {mask.shape}, expected {expected} "
                f"and ({steps},) for the {steps} steps of {INPUT}")
-    if kind == "xent" and (values.min() < 0 or values.max() >= task.output_size):
+    try:
+        target = Target(values, mask, kind)
+    except RnnvizError as exc:
+        r.fail(f"{TARGET}: {exc}")
+    if kind == "xent" and (target.values.min() < 0
+                           or target.values.max() >= task.output_size):
         r.fail(f"{TARGET}: class targets must lie in [0, {task.output_size})")
-    return Target(values, mask, kind)
+    return target
 
 
 def _read_model(r: _Reader, k: int, config, task) -> Model:
@@ -299,10 +335,14 @@ def _read_model(r: _Reader, k: int, config, task) -> Model:
     from rnnviz.weights import infer_spec
 
     member = weights_member(k)
+    data = r.bytes(member)
     try:
-        arrays = load(r.bytes(member))
+        arrays = load(data)
     except Exception as exc:  # SafetensorError and the like: the bytes are not safetensors
-        r.fail(f"{member}: not a safetensors file ({_first_line(exc)})")
+        r.fail(f"{member}: not a safetensors file ({first_line(exc)})")
+    if len(arrays) > MAX_MEMBERS:
+        r.fail(f"{member} holds {len(arrays)} arrays; at most {MAX_MEMBERS} "
+               f"(limit MAX_MEMBERS)")
     spec, params = infer_spec(arrays, cell_hints=(config.cell,), source=f"{r.path}:{member}")
     wanted = spec_for(config, task.input_size, task.output_size)
     if spec != wanted:
@@ -333,6 +373,10 @@ def _read_selection(r: _Reader, state: dict, models: list[Model]) -> tuple[int, 
         return None
     try:
         column, name, index = (selection[k] for k in ("column", "name", "index"))
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (column, index)):
+            raise TypeError
+        if not 0 <= column < len(models):
+            raise IndexError
         model = models[column]
         if name not in model.spec.cell_type.state_names or not 0 <= index < model.spec.hidden_size:
             raise ValueError

@@ -8,9 +8,13 @@ import jax
 import numpy as np
 
 from rnnviz.cells import CellType, get_cell
+from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS
 
 DTYPES = ("float32", "float64")
-
+# each size's bound in rnnviz.limits, and that constant's name
+_BOUNDS = {"input_size": (MAX_FEATURES, "MAX_FEATURES"), "hidden_size": (MAX_HIDDEN, "MAX_HIDDEN"),
+           "num_layers": (MAX_LAYERS, "MAX_LAYERS"), "output_size": (MAX_FEATURES, "MAX_FEATURES")}
 
 
 def unit_names(num_layers: int, bidirectional: bool) -> list[str]:
@@ -31,6 +35,7 @@ class ModelSpec:
     readout and the output is the top layer's hidden state.
 
     ``dtype="float64"`` switches on JAX's 64-bit mode for the process (``jax_enable_x64``).
+    Sizes are bounded by ``rnnviz.limits`` (``MAX_FEATURES``, ``MAX_HIDDEN``, ``MAX_LAYERS``).
     """
 
     cell: str
@@ -43,14 +48,16 @@ class ModelSpec:
 
     def __post_init__(self):
         object.__setattr__(self, "cell", get_cell(self.cell).name)
-        for name in ("input_size", "hidden_size", "num_layers"):
+        for name, (most, limit) in _BOUNDS.items():
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if self.output_size is not None and self.output_size < 1:
-            raise ValueError(f"output_size must be a positive integer, got {self.output_size!r}")
+            if value is None and name == "output_size":
+                continue
+            if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+                    or not 1 <= value <= most):
+                raise RnnvizError(f"{name}: expected an integer in 1..{most} (limit {limit}), "
+                                  f"got {value!r}")
         if self.dtype not in DTYPES:
-            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+            raise RnnvizError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.dtype == "float64":
             jax.config.update("jax_enable_x64", True)
 

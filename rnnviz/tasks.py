@@ -17,6 +17,7 @@ one-hot sequence back into them) and ``task.classes`` the output classes.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
@@ -33,20 +34,24 @@ import numpy as np
 from jax import lax
 
 from rnnviz.errors import RnnvizError
+from rnnviz.files import existing_file, read_limited
 from rnnviz.forward import run, step
+from rnnviz.limits import MAX_DATA_BYTES, MAX_LENGTH, MAX_SEED, MAX_VOCAB
 from rnnviz.losses import Target
 from rnnviz.spec import ModelSpec
 
-MAX_LENGTH = 10_000
 Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 # -- checking settings -------------------------------------------------------------------------
-def _int(key: str, value: Any, lo: int, hi: int | None = None) -> int:
+def _int(key: str, value: Any, lo: int, hi: int | None = None, limit: str = "") -> int:
+    """``value`` if it is an integer in ``lo..hi``; else one line (naming ``limit``, the
+    constant of ``rnnviz.limits`` that ``hi`` is, if any)."""
     ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
     if not ok or value < lo or (hi is not None and value > hi):
         expected = f"an integer >= {lo}" if hi is None else f"an integer in {lo}..{hi}"
-        raise RnnvizError(f"{key}: expected {expected}, got {value!r}")
+        tail = f" (limit {limit})" if limit else ""
+        raise RnnvizError(f"{key}: expected {expected}, got {value!r}{tail}")
     return int(value)
 
 
@@ -109,7 +114,7 @@ class Task:
         """``n`` sequences: inputs ``(n, T, I)``, targets ``(n, T, O)``/``(n, T)``, mask
         ``(n, T)``. The same ``seed`` always gives the same arrays."""
         n = _int("n", n, 1)
-        seed = _int("seed", seed, 0)
+        seed = _int("seed", seed, 0, MAX_SEED, "MAX_SEED")
         xs, ys, mask = self._generate(np.random.default_rng(seed), n)
         ys = ys.astype(np.int32 if self.loss == "xent" else np.float32)
         return xs.astype(np.float32), ys, mask.astype(np.float32)
@@ -168,7 +173,7 @@ class SineTask(Task):
     noise: float = 0.0
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH)
+        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
         freqs = self.frequencies
         if isinstance(freqs, (int, float)) and not isinstance(freqs, bool):
             freqs = (freqs,)
@@ -210,7 +215,7 @@ class AddingTask(Task):
     length: int = 50
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH)
+        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
 
     def _generate(self, rng, n):
         T = self.length
@@ -252,7 +257,8 @@ class CopyTask(Task):
 
     def __post_init__(self):
         _int("memory", self.memory, 1, 1000)
-        _int("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1)  # T <= MAX_LENGTH
+        # T = 2 memory + delay + 1 <= MAX_LENGTH
+        _int("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1, "MAX_LENGTH")
         _int("symbols", self.symbols, 2, 26)
 
     @property
@@ -311,7 +317,7 @@ class TemporalOrderTask(Task):
     length: int = 100
 
     def __post_init__(self):
-        _int("length", self.length, 4, MAX_LENGTH)
+        _int("length", self.length, 4, MAX_LENGTH, "MAX_LENGTH")
 
     @property
     def alphabet(self) -> tuple[str, ...]:
@@ -413,7 +419,7 @@ class AnBnTask(Task):
         steps long."""
         if n is None:
             return super().example(seed=seed)
-        n = _int("n", n, 1, MAX_LENGTH // 2 - 1)
+        n = _int("n", n, 1, MAX_LENGTH // 2 - 1, "MAX_LENGTH")
         xs, ys, mask = self._arrays(np.array([n]), max(self.length, 2 * n + 2))
         return xs[0], Target(ys[0], mask[0], self.loss)
 
@@ -441,7 +447,7 @@ class LookaheadTask(Task):
     shift: int = 3
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH)
+        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
         _int("symbols", self.symbols, 2, 26)
         _int("shift", self.shift, 1, self.length - 1)
 
@@ -472,8 +478,6 @@ class LookaheadTask(Task):
 
 
 # -- text --------------------------------------------------------------------------------------
-MAX_VOCAB = 256
-
 
 def shipped_corpus() -> str:
     """The short story shipped as ``rnnviz/data/corpus.txt`` (self-written, free to use)."""
@@ -502,7 +506,7 @@ class TextTask(Task):
     path: str | None = None
 
     def __post_init__(self):
-        _int("length", self.length, 1, MAX_LENGTH)
+        _int("length", self.length, 1, MAX_LENGTH, "MAX_LENGTH")
         if self.text is not None and self.path is not None:
             raise RnnvizError(f"text: expected either text or path, got both (path "
                               f"{self.path!r})")
@@ -521,7 +525,7 @@ class TextTask(Task):
         vocab = tuple(sorted(set(corpus)))
         if len(vocab) > MAX_VOCAB:
             raise RnnvizError(f"text: expected at most {MAX_VOCAB} distinct characters, got "
-                              f"{len(vocab)} in {source}")
+                              f"{len(vocab)} in {source} (limit MAX_VOCAB)")
         index = {c: i for i, c in enumerate(vocab)}
         object.__setattr__(self, "vocab", vocab)
         object.__setattr__(self, "_index", index)
@@ -531,11 +535,10 @@ class TextTask(Task):
     def _read(path) -> str:
         if not isinstance(path, (str, Path)):
             raise RnnvizError(f"path: expected a file path, got {path!r}")
-        if not Path(path).is_file():
-            raise RnnvizError(f"path: expected an existing text file, got {str(path)!r}")
+        data = _read_data_file(path, "expected an existing text file")
         try:
-            return Path(path).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise RnnvizError(f"{path}: cannot read as UTF-8 text: {exc}") from None
 
     @property
@@ -595,7 +598,7 @@ def sample_text(spec: ModelSpec, params: dict, task: TextTask, prime: str, n: in
         raise RnnvizError(f"prime: expected at least one character, got {prime!r}")
     n = _int("n", n, 1, 100_000)
     temperature = _float("temperature", temperature, 0.0, 1e6, open_lo=True)
-    seed = _int("seed", seed, 0)
+    seed = _int("seed", seed, 0, MAX_SEED, "MAX_SEED")
     xs = jnp.asarray(task.encode(prime), spec.dtype)
     ids = _sample_ids(spec, params, xs, jax.random.key(seed),
                       jnp.asarray(temperature, spec.dtype), n=n)
@@ -618,6 +621,17 @@ def _sample_ids(spec: ModelSpec, params: dict, xs, key, temperature, *, n: int):
 
 
 # -- a user's CSV time series ------------------------------------------------------------------
+def _read_data_file(path, expected: str) -> bytes:
+    """A task's data file (a CSV series, a text corpus), at most ``MAX_DATA_BYTES``; a path
+    that names no file is ``path: <expected>, got '<path>'``."""
+    try:
+        return read_limited(path, MAX_DATA_BYTES, "MAX_DATA_BYTES")
+    except RnnvizError as exc:
+        if "no such file" in str(exc) or "expected a file" in str(exc):
+            raise RnnvizError(f"path: {expected}, got {str(path)!r}") from None
+        raise
+
+
 def _is_number(cell: str) -> bool:
     try:
         float(cell)
@@ -646,9 +660,11 @@ def csv_header(path) -> list[str]:
     """The column names of a CSV file (its header row, or ``"0", "1", ...`` when the first
     row is all numbers), for a column picker; empty when the file cannot be read."""
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")[:65536]
+        with open(existing_file(path), "rb") as f:  # a regular file: a pipe would block
+            head = f.read(65536)  # the decoder keeps a character cut at the end for later
+        text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
         first = next((r for r in _csv_reader(text) if any(c.strip() for c in r)), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
+    except (OSError, ValueError, csv.Error):  # RnnvizError and UnicodeDecodeError included
         return []
     return _header(first) or [str(i) for i in range(len(first))]
 
@@ -659,11 +675,12 @@ def read_csv_column(path, column: str | int) -> tuple[np.ndarray, str]:
     The delimiter (``,``, ``;`` or tab) is sniffed; a first row holding any non-numeric cell is
     a header. Blank lines are skipped. Errors name the file and, for a bad cell, the line.
     """
-    if not isinstance(path, (str, Path)) or not Path(path).is_file():
-        raise RnnvizError(f"path: expected an existing CSV file, got {str(path)!r}")
+    if not isinstance(path, (str, Path)):
+        raise RnnvizError(f"path: expected an existing CSV file, got {path!r}")
+    data = _read_data_file(path, "expected an existing CSV file")
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
         raise RnnvizError(f"{path}: cannot read as UTF-8 text: {exc}") from None
     reader = _csv_reader(text)
     try:
@@ -712,6 +729,18 @@ def read_csv_column(path, column: str | int) -> tuple[np.ndarray, str]:
     return values, label
 
 
+def _mean_std(values: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation (1 for a constant series) of finite ``values``, without
+    overflow: values near the float limit (1.5e308) are first scaled by a power of two, which
+    changes no bit of the result, since the sum of squares would overflow."""
+    top = float(np.max(np.abs(values)))
+    exponent = math.frexp(top)[1] if top > 1e150 else 0
+    scaled = np.ldexp(values, -exponent)
+    mean = math.ldexp(float(scaled.mean()), exponent)
+    std = math.ldexp(float(scaled.std()), exponent)
+    return mean, std if std > 0 else 1.0
+
+
 @dataclass(frozen=True)
 class CsvTask(Task):
     """Next-value prediction on a user's CSV time series.
@@ -733,7 +762,7 @@ class CsvTask(Task):
     length: int = 50
 
     def __post_init__(self):
-        _int("length", self.length, 1, MAX_LENGTH)
+        _int("length", self.length, 1, MAX_LENGTH, "MAX_LENGTH")
         if self.path is None:
             raise RnnvizError("path: expected the path of a CSV file, got None")
         values, label = read_csv_column(self.path, self.column)
@@ -741,8 +770,7 @@ class CsvTask(Task):
             raise RnnvizError(f"{self.path}: column {label}: expected at least "
                               f"{self.length + 1} values for length {self.length}, "
                               f"got {len(values)}")
-        mean, std = float(values.mean()), float(values.std())
-        std = std if std > 0 else 1.0
+        mean, std = _mean_std(values)
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
         object.__setattr__(self, "label", label)

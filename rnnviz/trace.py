@@ -28,8 +28,11 @@ import jax
 import numpy as np
 
 from rnnviz import gradients
-from rnnviz.files import atomic_path
+from rnnviz.arrays import finite_as, real_array
+from rnnviz.errors import RnnvizError
+from rnnviz.files import atomic_file
 from rnnviz.forward import run
+from rnnviz.limits import MAX_LENGTH, MAX_MATRIX_VALUES
 from rnnviz.losses import Target
 from rnnviz.spec import ModelSpec
 
@@ -64,35 +67,52 @@ class Trace:
                 if np.issubdtype(v.dtype, np.floating) and not np.all(np.isfinite(v))]
 
     def save_npz(self, path: str | os.PathLike) -> None:
-        """Write every array to an ``.npz`` atomically (readable with ``allow_pickle=False``)."""
-        with atomic_path(path) as tmp:
-            np.savez(tmp, **self.arrays)
+        """Write every array to an ``.npz`` at exactly ``path``, atomically (readable with
+        ``allow_pickle=False``); one-line ``RnnvizError`` when it cannot be written."""
+        with atomic_file(path) as f:
+            np.savez(f, **self.arrays)
 
 
-def as_input(spec: ModelSpec, xs) -> jax.Array:
-    """Check ``xs`` is ``(T, input_size)`` and finite, and cast it to the model's dtype."""
-    xs = np.asarray(xs)
+def as_input(spec: ModelSpec, xs, source: str = "input") -> jax.Array:
+    """Check ``xs`` is ``(T, input_size)`` real numbers, finite in the model's dtype, with
+    ``1 <= T <= MAX_LENGTH``, and cast it to that dtype; one-line ``RnnvizError`` (starting
+    with ``source``) otherwise."""
+    xs = real_array(xs, source)
     if xs.ndim == 1 and spec.input_size == 1:
         xs = xs[:, None]
     if xs.ndim != 2 or xs.shape[1] != spec.input_size:
-        raise ValueError(f"input must be (T, {spec.input_size}), got shape {xs.shape}")
+        raise RnnvizError(f"{source} must be (T, {spec.input_size}), got shape {xs.shape}")
     if len(xs) == 0:
-        raise ValueError("input has no time steps")
-    if not np.all(np.isfinite(xs)):
-        raise ValueError("input holds NaN or Inf")
-    return jax.numpy.asarray(xs, dtype=spec.dtype)
+        raise RnnvizError(f"{source} has no time steps")
+    if len(xs) > MAX_LENGTH:
+        raise RnnvizError(f"{source} has {len(xs)} time steps; at most {MAX_LENGTH} "
+                          f"(limit MAX_LENGTH)")
+    return jax.numpy.asarray(finite_as(xs, spec.dtype, source))
+
+
+def check_matrices(spec: ModelSpec, steps: int, *, flow: bool, memory: bool) -> None:
+    """Refuse a trace whose ``(T, T)`` arrays (``grad_flow_u`` with ``flow``, ``memory_u``
+    with ``memory``, one per unit) would hold more than ``MAX_MATRIX_VALUES`` values."""
+    values = (int(flow) + int(memory)) * len(spec.units) * steps * steps
+    if values > MAX_MATRIX_VALUES:
+        raise RnnvizError(f"the (T, T) gradient-flow and memory arrays of {len(spec.units)} "
+                          f"unit(s) over {steps} steps would hold {values} values; at most "
+                          f"{MAX_MATRIX_VALUES} (limit MAX_MATRIX_VALUES): trace fewer steps "
+                          f"or leave them out")
 
 
 def check_target(spec: ModelSpec, target: Target, steps: int) -> None:
+    """One-line ``RnnvizError`` unless ``target`` has ``steps`` steps and fits the model's
+    output (``(T, O)`` values, or class indices below ``O``)."""
     if len(target) != steps:
-        raise ValueError(f"target has {len(target)} steps, the input {steps}")
+        raise RnnvizError(f"target has {len(target)} steps, the input {steps}")
     if target.kind == "mse" and target.values.shape[1] != spec.out_size:
-        raise ValueError(f"target must be ({steps}, {spec.out_size}) to match the model's "
-                         f"output, got {target.values.shape}")
+        raise RnnvizError(f"target must be ({steps}, {spec.out_size}) to match the model's "
+                          f"output, got {target.values.shape}")
     if target.kind == "xent" and (target.values.min() < 0
                                   or target.values.max() >= spec.out_size):
-        raise ValueError(f"class targets must lie in [0, {spec.out_size}), "
-                         f"got {target.values.min()}..{target.values.max()}")
+        raise RnnvizError(f"class targets must lie in [0, {spec.out_size}), "
+                          f"got {target.values.min()}..{target.values.max()}")
 
 
 def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = None, *,
@@ -104,6 +124,7 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     the ``(T, T)`` ``memory_u`` (``T*H`` backward passes per unit: for small models).
     """
     xs = as_input(spec, xs)
+    check_matrices(spec, len(xs), flow=flow and target is not None, memory=memory)
     out: dict[str, np.ndarray] = {}
     if target is None:
         states, outputs = _run_states(spec, params, xs)

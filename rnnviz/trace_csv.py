@@ -17,7 +17,7 @@ import os
 
 import numpy as np
 
-from rnnviz.files import atomic_path
+from rnnviz.files import atomic_file
 from rnnviz.trace import Trace
 
 
@@ -39,9 +39,9 @@ def csv_columns(trace: Trace) -> tuple[list[str], np.ndarray]:
 
 
 def trace_to_csv(trace: Trace, path: str | os.PathLike) -> None:
-    """Write ``trace`` as CSV with a header row, atomically."""
+    """Write ``trace`` as CSV with a header row at exactly ``path``, atomically."""
     names, table = csv_columns(trace)
     digits = 17 if any(a.dtype == np.float64 for a in trace.arrays.values()) else 9
-    with atomic_path(path) as tmp:
-        np.savetxt(tmp, table, fmt=f"%.{digits}g", delimiter=",", header=",".join(names),
+    with atomic_file(path) as f:
+        np.savetxt(f, table, fmt=f"%.{digits}g", delimiter=",", header=",".join(names),
                    comments="", encoding="utf-8")

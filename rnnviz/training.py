@@ -35,6 +35,7 @@ from jax import lax
 
 from rnnviz.errors import RnnvizError
 from rnnviz.forward import run
+from rnnviz.limits import MAX_BATCH, MAX_BATCH_VALUES, MAX_CHUNK_STEPS, MAX_SEED, MAX_STEPS
 from rnnviz.losses import sequence_loss, step_losses
 from rnnviz.spec import ModelSpec
 
@@ -63,12 +64,18 @@ def _number(key: str, value: Any, *, lo: float, hi: float = math.inf, open_lo: b
     return value
 
 
-def _integer(key: str, value: Any, lo: int, *, none: bool = False) -> int | None:
+def _integer(key: str, value: Any, lo: int, hi: int | None = None, limit: str = "", *,
+             none: bool = False) -> int | None:
+    """``value`` if it is an integer in ``lo..hi`` (None too, with ``none``); else one line
+    naming ``limit``, the constant of ``rnnviz.limits`` that ``hi`` is."""
     if value is None and none:
         return None
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo:
-        raise RnnvizError(f"{key}: expected an integer >= {lo}{' or None' if none else ''}, "
-                          f"got {value!r}")
+    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo
+            or (hi is not None and value > hi)):
+        expected = f"an integer >= {lo}" if hi is None else f"an integer in {lo}..{hi}"
+        tail = f" (limit {limit})" if limit else ""
+        raise RnnvizError(f"{key}: expected {expected}{' or None' if none else ''}, "
+                          f"got {value!r}{tail}")
     return int(value)
 
 
@@ -85,6 +92,9 @@ class TrainOptions:
       the first step and after the last) on ``eval_batch`` sequences;
     - ``chunk_steps``: update steps per jitted chunk (between callbacks); None picks a number
       from the model's size so that a chunk takes about ``CHUNK_SECONDS``.
+
+    Bounded by ``rnnviz.limits``: ``MAX_BATCH``, ``MAX_STEPS``, ``MAX_SEED``,
+    ``MAX_CHUNK_STEPS``; ``check_sizes`` bounds what a batch takes with a given model and task.
     """
 
     optimizer: str = "adam"
@@ -106,12 +116,14 @@ class TrainOptions:
         set_("learning_rate", _number("learning_rate", self.learning_rate, lo=0.0, hi=1e3))
         set_("momentum", _number("momentum", self.momentum, lo=0.0, hi=0.999, open_lo=False))
         set_("clip_norm", _number("clip_norm", self.clip_norm, lo=0.0, none=True))
-        set_("batch_size", _integer("batch_size", self.batch_size, 1))
-        set_("steps", _integer("steps", self.steps, 0))
-        set_("seed", _integer("seed", self.seed, 0))
+        set_("batch_size", _integer("batch_size", self.batch_size, 1, MAX_BATCH, "MAX_BATCH"))
+        set_("steps", _integer("steps", self.steps, 0, MAX_STEPS, "MAX_STEPS"))
+        # the validation batch is seeded seed + 1, which numpy takes up to any size
+        set_("seed", _integer("seed", self.seed, 0, MAX_SEED, "MAX_SEED"))
         set_("eval_every", _integer("eval_every", self.eval_every, 1))
-        set_("eval_batch", _integer("eval_batch", self.eval_batch, 1))
-        set_("chunk_steps", _integer("chunk_steps", self.chunk_steps, 1, none=True))
+        set_("eval_batch", _integer("eval_batch", self.eval_batch, 1, MAX_BATCH, "MAX_BATCH"))
+        set_("chunk_steps", _integer("chunk_steps", self.chunk_steps, 1, MAX_CHUNK_STEPS,
+                                     "MAX_CHUNK_STEPS", none=True))
 
 
 @dataclass(frozen=True)
@@ -249,6 +261,30 @@ def _check(spec: ModelSpec, params: dict, task) -> None:
                           f"got none for {missing[0]}")
 
 
+def batch_values(spec: ModelSpec, task, n: int) -> int:
+    """Values that a batch of ``n`` sequences takes with what its backward pass keeps,
+    roughly: ``n T (I + O + G H L D)`` (inputs, targets, and each layer's gates and state at
+    every step)."""
+    kept = spec.cell_type.num_gates * spec.hidden_size * spec.num_layers * spec.num_directions
+    return n * task.length * (task.input_size + task.output_size + kept)
+
+
+def check_sizes(spec: ModelSpec, task, options: TrainOptions) -> None:
+    """Refuse, before anything is allocated, a training batch, validation batch or chunk of
+    stacked batches above ``MAX_BATCH_VALUES``; the one-line error names the option."""
+    k = min(options.chunk_steps or chunk_size(spec, task, options.batch_size),
+            max(1, options.steps))
+    for key, n, values in (
+            ("batch_size", options.batch_size, batch_values(spec, task, options.batch_size)),
+            ("eval_batch", options.eval_batch, batch_values(spec, task, options.eval_batch)),
+            ("chunk_steps", k, k * options.batch_size * task.length
+             * (task.input_size + task.output_size + 1))):
+        if values > MAX_BATCH_VALUES:
+            raise RnnvizError(f"{key}: {n} with a {spec.describe()} model on {task.length} "
+                              f"steps of task {task.name} takes about {values} values; at most "
+                              f"{MAX_BATCH_VALUES} (limit MAX_BATCH_VALUES): lower {key}")
+
+
 def _cast(spec: ModelSpec, task, xs, ys, mask):
     dtype = jnp.dtype(spec.dtype)
     ys = ys if task.loss == "xent" else ys.astype(dtype)
@@ -259,6 +295,10 @@ def evaluate(spec: ModelSpec, params: dict, task, *, seed: int, n: int) -> dict:
     """Loss (as in training) and accuracy (None for regression) on ``task.batch(n,
     seed=seed)``: ``{"loss": float, "accuracy": float | None}``."""
     _check(spec, params, task)
+    if batch_values(spec, task, n) > MAX_BATCH_VALUES:
+        raise RnnvizError(f"n: {n} sequences of task {task.name} take about "
+                          f"{batch_values(spec, task, n)} values; at most {MAX_BATCH_VALUES} "
+                          f"(limit MAX_BATCH_VALUES)")
     xs, ys, mask = task.batch(n, seed=seed)
     loss, outputs = _eval_batch(spec, task.loss, params, *_cast(spec, task, xs, ys, mask))
     return {"loss": float(loss), "accuracy": task.accuracy(np.asarray(outputs), ys, mask)}
@@ -303,6 +343,7 @@ def train(spec: ModelSpec, params: dict, task, options: TrainOptions = TrainOpti
     reached. NaN or Inf in a loss or gradient never raises: the run stops after that chunk
     with ``diverged=True``."""
     _check(spec, params, task)
+    check_sizes(spec, task, options)
     start = time.perf_counter()
     opt_key = _OptKey(options.optimizer, options.learning_rate, options.momentum,
                       options.clip_norm)

@@ -24,42 +24,61 @@ from pathlib import Path
 import jax.numpy as jnp
 import numpy as np
 
+from rnnviz.arrays import first_line, read_npz
 from rnnviz.cells import cell_with_gate_blocks
 from rnnviz.errors import RnnvizError
-from rnnviz.files import atomic_path, write_bytes_atomic
+from rnnviz.files import atomic_file, check_destination, existing_file, write_bytes_atomic
+from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_MEMBERS, MAX_WEIGHTS_BYTES
 from rnnviz.spec import ModelSpec
 
 _CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
-_UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)_l(?P<layer>\d+)"
-                       r"(?P<rev>_reverse)?$")
+_UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)"
+                       r"_l(?P<layer>[0-9]+)(?P<rev>_reverse)?$")
 
 
 def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """All arrays in a ``.safetensors`` or ``.npz`` file, and its text metadata."""
-    path = Path(path)
-    if not path.is_file():
-        raise RnnvizError(f"{path}: no such file")
+    """All arrays in a ``.safetensors`` or ``.npz`` file, and its text metadata. The file
+    holds at most ``MAX_WEIGHTS_BYTES`` and ``MAX_MEMBERS`` arrays; an ``.npz``'s headers are
+    checked before its arrays are read (``rnnviz.arrays``)."""
+    path = existing_file(path)
     suffix = path.suffix.lower()
+    if suffix not in (".safetensors", ".npz"):
+        raise RnnvizError(f"{path}: unknown weight format {suffix or '(none)'}: "
+                          "expected .safetensors or .npz")
+    size = path.stat().st_size
+    if size > MAX_WEIGHTS_BYTES:
+        raise RnnvizError(f"{path}: {size} bytes; at most {MAX_WEIGHTS_BYTES} "
+                          f"(limit MAX_WEIGHTS_BYTES)")
+    if suffix == ".npz":
+        arrays = read_npz(path, str(path), max_values=MAX_WEIGHTS_BYTES,
+                          max_bytes=MAX_WEIGHTS_BYTES, limit_name="MAX_WEIGHTS_BYTES")
+        meta = {}
+        if _CELL_KEY in arrays:
+            meta["cell"] = str(arrays.pop(_CELL_KEY))
+        return arrays, meta
     try:
-        if suffix == ".safetensors":
-            from safetensors import safe_open
+        from safetensors import safe_open
 
-            with safe_open(str(path), framework="numpy") as f:
-                meta = dict(f.metadata() or {})
-                arrays = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
-            return arrays, meta
-        if suffix == ".npz":
-            with np.load(path, allow_pickle=False) as npz:
-                arrays = {k: npz[k] for k in npz.files}
-            meta = {}
-            if _CELL_KEY in arrays:
-                meta["cell"] = str(arrays.pop(_CELL_KEY))
-            return arrays, meta
-    except Exception as exc:  # OSError, zipfile.BadZipFile, SafetensorError, ValueError...
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RnnvizError(f"{path}: not a readable {suffix} weight file ({first})") from None
-    raise RnnvizError(f"{path}: unknown weight format {suffix or '(none)'}: "
-                      "expected .safetensors or .npz")
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            keys = list(f.keys())
+            if len(keys) > MAX_MEMBERS:
+                raise RnnvizError(f"{path}: holds {len(keys)} arrays; at most {MAX_MEMBERS} "
+                                  f"(limit MAX_MEMBERS)")
+            arrays = {k: f.get_tensor(k) for k in keys}
+        return arrays, meta
+    except RnnvizError:
+        raise
+    except Exception as exc:  # OSError, SafetensorError, TypeError (an unknown dtype)...
+        raise RnnvizError(f"{path}: not a readable .safetensors weight file "
+                          f"({first_line(exc)})") from None
+
+
+def _listing(arrays: dict) -> str:
+    """What a file holds, for an error message: names and shapes, at most 12 of them."""
+    items = [f"{k} {tuple(np.shape(v))}" for k, v in sorted(arrays.items())]
+    more = f", ... ({len(items) - 12} more)" if len(items) > 12 else ""
+    return ", ".join(items[:12]) + more if items else "nothing"
 
 
 def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, ...] = (),
@@ -70,13 +89,16 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     The cell is the one whose layout has as many gate blocks as ``weight_hh_l0``; where
     several have (the tanh and relu RNNs), the first of ``cell_hints`` (cell names) that is
     one of them, else the first registered."""
-    found = ", ".join(f"{k} {tuple(v.shape)}" for k, v in sorted(arrays.items())) or "nothing"
+    found = _listing(arrays)
 
     def fail(why: str):
         raise RnnvizError(f"{source}: {why}; found {found}; expected PyTorch nn.RNN/LSTM/GRU keys "
                           "weight_ih_l0 (G*H, I), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0, "
                           "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM)")
 
+    not_arrays = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if not_arrays:
+        fail(f"{not_arrays[0]} is not an array")
     matches = {k: _UNIT_KEY.match(k) for k in arrays}
     prefixes = sorted({m["prefix"] for m in matches.values() if m and m["mat"] == "ih"})
     if not prefixes:
@@ -87,24 +109,42 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     prefix = prefixes[0]
     if any(m and m["mat"] == "hr" for m in matches.values()):
         fail("an LSTM with proj_size (weight_hr_l*) is not supported")
+    deepest = max(int(m["layer"]) if len(m["layer"]) < 6 else 10**6  # int() of a long
+                  for m in matches.values() if m and m["prefix"] == prefix)  # number is slow
+    if deepest >= MAX_LAYERS:
+        named = deepest if deepest < 10**6 else "beyond 999999"
+        fail(f"a key names layer {named}; at most {MAX_LAYERS} layers, l0..l{MAX_LAYERS - 1} "
+             f"(limit MAX_LAYERS)")
     w_ih, w_hh = arrays.get(f"{prefix}weight_ih_l0"), arrays.get(f"{prefix}weight_hh_l0")
-    if w_hh is None or w_ih.ndim != 2 or w_hh.ndim != 2:
+    if w_ih is None or w_hh is None:
+        fail(f"missing {prefix}weight_ih_l0 or {prefix}weight_hh_l0")
+    if w_ih.ndim != 2 or w_hh.ndim != 2:
         fail("weight_ih_l0 and weight_hh_l0 must both be 2-D")
     hidden = w_hh.shape[1]
+    if not 1 <= hidden <= MAX_HIDDEN:
+        fail(f"weight_hh_l0 {w_hh.shape} has {hidden} hidden units; expected 1..{MAX_HIDDEN} "
+             f"(limit MAX_HIDDEN)")
+    if not 1 <= w_ih.shape[1] <= MAX_FEATURES:
+        fail(f"weight_ih_l0 {w_ih.shape} reads {w_ih.shape[1]} inputs; expected "
+             f"1..{MAX_FEATURES} (limit MAX_FEATURES)")
     gates, rest = divmod(w_hh.shape[0], hidden)
     cell_type = None if rest else cell_with_gate_blocks(gates, cell_hints)
     if cell_type is None:
         fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks")
     cell = cell_type.name
-    layers = 1 + max(int(m["layer"]) for m in matches.values() if m and m["prefix"] == prefix)
+    layers = 1 + deepest
     bidirectional = f"{prefix}weight_ih_l0_reverse" in arrays
 
     ours = {k for k, m in matches.items() if m and m["prefix"] == prefix}
     others = {k: v for k, v in arrays.items() if k not in ours}
     readout = _find_readout(others, hidden * (2 if bidirectional else 1), fail)
     dtype = "float64" if all(v.dtype == np.float64 for v in arrays.values()) else "float32"
-    spec = ModelSpec(cell, int(w_ih.shape[1]), int(hidden), layers, bidirectional,
-                     None if readout is None else int(others[readout + "weight"].shape[0]), dtype)
+    outputs = None if readout is None else int(others[readout + "weight"].shape[0])
+    if outputs is not None and not 1 <= outputs <= MAX_FEATURES:
+        fail(f"{readout}weight has {outputs} outputs; expected 1..{MAX_FEATURES} "
+             f"(limit MAX_FEATURES)")
+    spec = ModelSpec(cell, int(w_ih.shape[1]), int(hidden), layers, bidirectional, outputs,
+                     dtype)
 
     params: dict[str, np.ndarray] = {}
     for name, shape in spec.param_shapes().items():
@@ -150,7 +190,9 @@ def load_weights(path: str | os.PathLike, *, cell: str | None = None
 
 
 def save_weights(path: str | os.PathLike, spec: ModelSpec, params: dict) -> None:
-    """Write ``params`` under PyTorch's names to ``.safetensors`` or ``.npz``, atomically."""
+    """Write ``params`` under PyTorch's names to ``.safetensors`` or ``.npz``, at exactly
+    ``path``, atomically; one-line ``RnnvizError`` when it cannot."""
+    check_destination(path)
     path = Path(path)
     if path.suffix.lower() not in (".safetensors", ".npz"):
         raise RnnvizError(f"{path}: unknown weight format {path.suffix or '(none)'}: "
@@ -161,5 +203,5 @@ def save_weights(path: str | os.PathLike, spec: ModelSpec, params: dict) -> None
 
         write_bytes_atomic(path, save(arrays, metadata={"cell": spec.cell}))
     else:
-        with atomic_path(path) as tmp:
-            np.savez(tmp, **arrays, **{_CELL_KEY: np.array(spec.cell)})
+        with atomic_file(path) as f:
+            np.savez(f, **arrays, **{_CELL_KEY: np.array(spec.cell)})

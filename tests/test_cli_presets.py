@@ -84,7 +84,7 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("start_step = 3", "start_step = 2.5"),
      "start_step: expected an integer >= 0, got 2.5"),
     (GOOD.replace("steps = 30", 'steps = "many"'),
-     "training.steps: expected an integer >= 0, got 'many'"),
+     "training.steps: expected an integer in 0..1000000, got 'many' (limit MAX_STEPS)"),
     # out of range
     (GOOD.replace("hidden_size = 4", "hidden_size = 0"),
      "models[0].hidden_size: expected an integer in 1..1024, got 0"),
@@ -192,7 +192,8 @@ def test_train_errors(tmp_path, capsys):
     assert main(["train", str(path), "--out", str(tmp_path / "w.txt")]) == 2
     assert "--out " in capsys.readouterr().err
     assert main(["train", str(path), "--out", str(tmp_path), "--steps", "-3"]) == 2
-    assert "--steps: expected an integer >= 0, got -3" in capsys.readouterr().err
+    assert ("--steps: expected an integer in 0..1000000, got -3 (limit MAX_STEPS)"
+            in capsys.readouterr().err)
 
 
 def test_ctrl_c_keeps_what_was_reached(tmp_path, capsys, monkeypatch):

@@ -140,10 +140,18 @@ def test_class_task_reports_accuracy():
      "learning_rate: expected a number > 0 and <= 1000, got 'fast'"),
     ({"momentum": 1.0}, "momentum: expected a number >= 0 and <= 0.999, got 1.0"),
     ({"clip_norm": -1}, "clip_norm: expected a number > 0 or None, got -1"),
-    ({"batch_size": 0}, "batch_size: expected an integer >= 1, got 0"),
-    ({"steps": 2.5}, "steps: expected an integer >= 0, got 2.5"),
-    ({"seed": True}, "seed: expected an integer >= 0, got True"),
-    ({"chunk_steps": 0}, "chunk_steps: expected an integer >= 1 or None, got 0"),
+    ({"batch_size": 0}, "batch_size: expected an integer in 1..4096, got 0 (limit MAX_BATCH)"),
+    ({"eval_batch": 10**9},
+     "eval_batch: expected an integer in 1..4096, got 1000000000 (limit MAX_BATCH)"),
+    ({"steps": 2.5}, "steps: expected an integer in 0..1000000, got 2.5 (limit MAX_STEPS)"),
+    ({"seed": True},
+     "seed: expected an integer in 0..9223372036854775807, got True (limit MAX_SEED)"),
+    ({"seed": 2**63},
+     "seed: expected an integer in 0..9223372036854775807, got 9223372036854775808 "
+     "(limit MAX_SEED)"),
+    ({"chunk_steps": 0},
+     "chunk_steps: expected an integer in 1..1000 or None, got 0 (limit MAX_CHUNK_STEPS)"),
+    ({"eval_every": 0}, "eval_every: expected an integer >= 1, got 0"),
 ])
 def test_bad_options_are_one_line_errors(changes, message):
     with pytest.raises(RnnvizError) as info:

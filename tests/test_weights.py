@@ -20,12 +20,13 @@ def _torch_like_lstm(prefix="", layers=2, bidirectional=True, hidden=3, inputs=2
     return {k: v.astype(np.float32) for k, v in arrays.items()}
 
 
-@pytest.mark.parametrize("suffix", [".safetensors", ".npz"])
+@pytest.mark.parametrize("suffix", [".safetensors", ".npz", ".NPZ"])
 @pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_relu", "lstm", "gru"])
 def test_save_load_round_trip(tmp_path, suffix, cell):
     model = Model.create(cell, 2, 3, num_layers=2, bidirectional=True, output_size=4, seed=5)
     path = tmp_path / f"w{suffix}"
     model.save(path)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # exactly that name, alone
     loaded = Model.load(path)
     assert loaded.spec == model.spec
     for name, value in model.params.items():
@@ -89,7 +90,7 @@ def test_unreadable_files(tmp_path):
         load_weights(garbage)
     pickled = tmp_path / "pickled.npz"
     np.savez(pickled, weight_ih_l0=np.array([{"a": 1}], dtype=object))
-    with pytest.raises(RnnvizError, match="not a readable .npz"):
+    with pytest.raises(RnnvizError, match="Python objects, which only pickle can read"):
         load_weights(pickled)  # object arrays need pickle, which is never allowed
     with pytest.raises(RnnvizError, match="expected .safetensors or .npz"):
         save_weights(tmp_path / "w.pt", Model.create("gru", 1, 2).spec, {})
@@ -102,10 +103,10 @@ def test_save_is_atomic(tmp_path, monkeypatch):
     before = path.read_bytes()
 
     def explode(*args, **kwargs):
-        raise OSError("disk full")
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("pathlib.Path.write_bytes", explode)
-    with pytest.raises(OSError, match="disk full"):
+    monkeypatch.setattr("os.replace", explode)  # the last step of an atomic write
+    with pytest.raises(RnnvizError, match="w.safetensors: cannot write: No space left"):
         Model.create("gru", 1, 2, seed=9).save(path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["w.safetensors"]

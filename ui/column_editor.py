@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from rnnviz.cells import CELLS, get_cell
 from rnnviz.init import InitOptions
+from rnnviz.limits import MAX_HIDDEN, MAX_LAYERS
 from rnnviz.presets import ModelConfig
 
 
@@ -27,8 +28,8 @@ class ColumnEditor(QDialog):
         self.cell = QComboBox()
         for cell in CELLS.values():
             self.cell.addItem(cell.label, cell.name)
-        self.hidden = QSpinBox(minimum=1, maximum=1024)
-        self.layers = QSpinBox(minimum=1, maximum=8)
+        self.hidden = QSpinBox(minimum=1, maximum=MAX_HIDDEN)
+        self.layers = QSpinBox(minimum=1, maximum=MAX_LAYERS)
         self.bidirectional = QCheckBox("bidirectional")
         self.recurrent = QComboBox()
         self.recurrent.addItems(["uniform", "orthogonal"])

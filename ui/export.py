@@ -1,6 +1,7 @@
 """Exporting what the window shows: the window or one panel as PNG/SVG, a column's trace as
 CSV/NPZ, and the stepping as an animated GIF/MP4. Functions take paths; the dialogs that pick
-the paths are in ``ui/share_menu.py``.
+the paths are in ``ui/share_menu.py``. Every file goes through ``rnnviz.files``: written at
+exactly the path given, atomically, or refused with one line.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from rnnviz.animation import animation_writer, check_animation_path
 from rnnviz.errors import RnnvizError
-from rnnviz.files import atomic_path, write_bytes_atomic
+from rnnviz.files import check_destination, write_bytes_atomic
 from rnnviz.trace_csv import trace_to_csv
+from ui.render import png_bytes
 
 IMAGE_SUFFIXES = (".png", ".svg")
 STEP_TIMEOUT_S = 300.0
@@ -41,10 +43,7 @@ def export_widget(widget: QWidget, path) -> None:
     heatmaps as embedded images), atomically."""
     path = Path(path)
     if _suffix(path, IMAGE_SUFFIXES) == ".png":
-        image = widget.grab()
-        with atomic_path(path) as tmp:
-            if not image.save(str(tmp), "PNG"):
-                raise RnnvizError(f"{path}: could not write the PNG")
+        write_bytes_atomic(path, png_bytes(widget.grab()))
         return
     from ui.svg_export import window_svg
 
@@ -58,10 +57,7 @@ def export_plot(plot, path, scale: float = 4.0) -> None:
 
     path = Path(path)
     if _suffix(path, IMAGE_SUFFIXES) == ".png":
-        image = plot_png(plot, scale)
-        with atomic_path(path) as tmp:
-            if not image.save(str(tmp), "PNG"):
-                raise RnnvizError(f"{path}: could not write the PNG")
+        write_bytes_atomic(path, png_bytes(plot_png(plot, scale)))
         return
     write_bytes_atomic(path, plot_svg(plot).encode("utf-8"))
 
@@ -136,6 +132,7 @@ def export_animation(window: QWidget, paths, start: int, stop: int, fps: float =
     check_range(explorer.state, start, stop)
     for path in paths:
         check_animation_path(path)
+        check_destination(path)  # before stepping through every frame
     total = stop - start + 1
     before = explorer.state.t
     try:

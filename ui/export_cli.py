@@ -8,13 +8,15 @@ import sys
 
 from rnnviz import compile_cache
 from rnnviz.animation import check_animation_path
-from rnnviz.errors import RnnvizError
+from rnnviz.errors import RnnvizError, one_line
+from rnnviz.files import check_destination
 from rnnviz.presets import load_preset
 
 
 def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: float,
                     size: tuple[int, int]) -> int:
-    """Check everything, then draw and write; returns the number of frames."""
+    """Check everything (the destinations too: can they be written?), then draw and write;
+    returns the number of frames."""
     from rnnviz.tasks import make_task
 
     paths = [p for p in (gif, mp4) if p]
@@ -26,6 +28,7 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
         raise RnnvizError(f"--mp4 {mp4}: expected a file name ending in .mp4")
     for path in paths:
         check_animation_path(path)
+        check_destination(path)
     if not 0 < fps <= 60:
         raise RnnvizError(f"--fps {fps:g}: expected a number in (0, 60]")
     preset = load_preset(preset_arg)
@@ -42,7 +45,7 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
 
     from ui.export import export_animation
     from ui.main_window import MainWindow
-    from ui.render import wait_until_ready
+    from ui.render import close_window, wait_until_ready
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()
@@ -59,7 +62,7 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
 
         return export_animation(window, paths, start, stop, fps, progress)
     finally:
-        window.close()
+        close_window(window)
 
 
 def main(args) -> int:
@@ -67,5 +70,5 @@ def main(args) -> int:
                              args.size)
     for path in (args.gif, args.mp4):
         if path:
-            print(f"wrote {path}: {frames} frames", flush=True)
+            print(one_line(f"wrote {path}: {frames} frames"), flush=True)
     return 0

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.errors import RnnvizError
+from rnnviz.errors import RnnvizError, one_line
 from rnnviz.presets import MAX_MODELS, Preset, load_preset, shipped_presets
 from ui.column.view import ColumnView
 from ui.column_editor import ColumnEditor
@@ -188,6 +188,7 @@ class MainWindow(QMainWindow):
 
     def show_message(self, text: str, error: bool = False) -> None:
         """One line in the status bar; a warning or error also in the banner."""
+        text = one_line(text)  # a file name with a newline stays on the one line
         if error:
             self.banner.setText(f"⚠ {text}")
             self.banner.show()

@@ -3,7 +3,9 @@
 Each column with a model gets its current weights (trained in the window, or loaded) written
 beside the preset as ``<name>-<k>-<cell>.safetensors`` and named by the model's ``weights``
 key, so that opening the preset shows the same networks; the weights are written first (each
-atomically), then the TOML (atomically), so the preset never names a missing file.
+atomically), then the TOML (atomically), so the preset never names a missing file. Every
+destination is checked first, so that a folder that cannot be written refuses the save with
+one line before any file is written.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from rnnviz.errors import RnnvizError
+from rnnviz.files import check_destination
 from rnnviz.model import Model
 from rnnviz.presets import Preset, save_preset
 from rnnviz.training import TrainOptions
@@ -43,13 +46,16 @@ def save_setup(preset: Preset, models: list[Model | None], options: list[TrainOp
     if not (len(models) == len(options) == len(preset.models)):
         raise ValueError("one model and one set of options per column")
     common, own = options_tables(list(options))
+    weight_files = {k: path.with_name(f"{path.stem}-{k}-{model.spec.cell}.safetensors")
+                    for k, model in enumerate(models) if model is not None}
+    for destination in (*weight_files.values(), path):  # all writable, before writing any
+        check_destination(destination)
     configs = []
     for k, (config, model, training) in enumerate(zip(preset.models, models, own,
                                                       strict=True)):
         if model is not None:
-            weights = path.with_name(f"{path.stem}-{k}-{model.spec.cell}.safetensors")
-            model.save(weights)
-            config = replace(config, weights=weights)
+            model.save(weight_files[k])
+            config = replace(config, weights=weight_files[k])
         configs.append(replace(config, training=training or None))
     saved = replace(preset, models=tuple(configs), training=common or None, path=path)
     save_preset(saved, path)

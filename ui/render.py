@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import os
 import time
-from pathlib import Path
 
 from rnnviz import compile_cache
-from rnnviz.errors import RnnvizError
-from rnnviz.files import atomic_path
+from rnnviz.errors import RnnvizError, one_line
+from rnnviz.files import check_destination, write_bytes_atomic
 from rnnviz.presets import Preset, load_preset
 
 TIMEOUT_S = 900.0
@@ -41,8 +40,34 @@ def check_step(preset: Preset, step: int | None) -> int:
     return step
 
 
+def close_window(window) -> None:
+    """Close ``window`` and wait for its worker threads to end (closing sends the close event
+    that stops them; stopping again is harmless and covers a window never shown), so that no
+    running QThread is destroyed, which aborts the process."""
+    window.close()
+    window.training.shutdown()
+    window.model.shutdown()
+
+
+def png_bytes(image) -> bytes:
+    """A ``QImage`` or ``QPixmap`` as PNG file bytes."""
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    ok = image.save(buffer, "PNG")
+    buffer.close()
+    if not ok:
+        raise RnnvizError("could not encode the picture as PNG")
+    return bytes(data)
+
+
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
                    theme: str = "light", presentation: bool = False) -> None:
+    """Draw the window on ``preset_arg`` at ``step`` and write it to ``out`` as PNG. The
+    destination is checked before anything is drawn."""
+    check_destination(out)
     preset = load_preset(preset_arg)
     step = check_step(preset, step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -53,25 +78,24 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()
-    window.view_modes.set_dark(theme == "dark")
-    window.view_modes.set_presentation(presentation, full_screen=False)
-    window.resize(*size)
-    window.load(preset)
-    window.show()
-    wait_until_ready(app, window)
-    window.explorer.set_cursor(step)
-    wait_until_ready(app, window)
-    image = window.grab()
-    out = Path(out)
-    with atomic_path(out) as tmp:
-        if not image.save(str(tmp), "PNG"):
-            raise RnnvizError(f"{out}: could not write the PNG")
-    window.close()
+    try:
+        window.view_modes.set_dark(theme == "dark")
+        window.view_modes.set_presentation(presentation, full_screen=False)
+        window.resize(*size)
+        window.load(preset)
+        window.show()
+        wait_until_ready(app, window)
+        window.explorer.set_cursor(step)
+        wait_until_ready(app, window)
+        picture = png_bytes(window.grab())
+    finally:
+        close_window(window)
+    write_bytes_atomic(out, picture)
 
 
 def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
                    presentation=args.presentation)
-    print(f"wrote {args.out}", flush=True)
+    print(one_line(f"wrote {args.out}"), flush=True)
     return 0

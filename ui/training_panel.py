@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rnnviz.limits import MAX_BATCH, MAX_STEPS
 from rnnviz.training import OPTIMIZERS
 from ui import theme as colours
 from ui.plots import finite_positive
@@ -165,8 +166,8 @@ class TrainingPanel(QWidget):
         clip_row = QHBoxLayout()
         clip_row.addWidget(self.clip)
         clip_row.addWidget(self.clip_norm, 1)
-        self.batch_size = self._int(1, 4096, "batch_size")
-        self.steps = self._int(1, 1_000_000, "steps")
+        self.batch_size = self._int(1, MAX_BATCH, "batch_size")
+        self.steps = self._int(1, MAX_STEPS, "steps")
         self.steps.setSingleStep(100)
         self.seed = self._int(0, 2**31 - 1, "seed")
         self.seed.setToolTip("Seeds the training batches: the same seed and starting weights "

@@ -235,3 +235,28 @@ def test_cancel_in_the_progress_dialog(make_window, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
     assert window.statusBar().currentMessage() == "animation export cancelled; nothing written"
     assert window.state.t == before and not window.share.progress_dialog.isVisible()
+
+
+def test_a_save_that_cannot_be_written_says_one_line_and_loses_nothing(make_window, tmp_path):
+    """Every File menu save to a place that cannot be written: one line in the window, no
+    file written or left behind, the window as it was (an animation does not even start)."""
+    window = make_window()
+    a_file = tmp_path / "a-file.txt"
+    a_file.write_text("x")
+    (tmp_path / "t.csv").mkdir()
+    before = window.state.t
+    column = window.state.columns[0].id
+    attempts = [
+        (lambda: window.share.window_to(a_file / "w.png"), "part of the path is a file"),
+        (lambda: window.share.trace_to(column, tmp_path / "t.csv"), "is a folder"),
+        (lambda: window.share.save_session_to("/proc/rnnviz-test/s.rnnviz"), "cannot write"),
+        (lambda: window.share.animation_to(a_file / "a.gif", 0, 5, 5.0),
+         "part of the path is a file"),
+        (lambda: window.training.save_preset(a_file / "p.toml"), "part of the path is a file"),
+    ]
+    for attempt, message in attempts:
+        assert attempt() is False
+        shown = window.statusBar().currentMessage()
+        assert message in shown and "\n" not in shown and window.banner.isVisible(), shown
+    assert window.state.t == before
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["a-file.txt", "t.csv"]
