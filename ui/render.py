@@ -46,7 +46,7 @@ def close_window(window) -> None:
     running QThread is destroyed, which aborts the process."""
     window.close()
     window.training.shutdown()
-    window.model.shutdown()
+    window.explorer.shutdown()
 
 
 def png_bytes(image) -> bytes:

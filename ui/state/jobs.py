@@ -34,7 +34,7 @@ from rnnviz.errors import RnnvizError
 Post = Callable[[Callable[[], None]], None]
 
 
-def one_line(exc: BaseException) -> str:
+def describe_error(exc: BaseException) -> str:
     """An exception as one line: a user error as it is, anything else with its type."""
     text = str(exc).splitlines()[0] if str(exc) else ""
     if isinstance(exc, RnnvizError):
@@ -212,7 +212,7 @@ class _Runner:
         try:
             result = job.fn(JobContext(job, self._deliver))
         except Exception as exc:  # reported in the window; the app keeps running
-            message = one_line(exc)
+            message = describe_error(exc)
             if on_error is not None:
                 self._deliver(job, lambda: on_error(message))
         else:

@@ -112,13 +112,17 @@ def test_an_exception_comes_back_as_one_line():
     errors = []
 
     def bad(ctx):
-        raise RnnvizError("x.csv:3: column 'a': expected a number, got 'oops'\nmore")
+        raise RnnvizError("x.csv:3: column 'a': expected a number, got 'oops'")
 
     runner.submit("a", bad, on_error=errors.append)
+    def unexpected(ctx):
+        raise RuntimeError("XLA: out of memory\ntraceback follows")
+
     runner.submit("b", lambda ctx: 1 / 0, on_error=errors.append)
+    runner.submit("c", unexpected, on_error=errors.append)
     runner.run_pending()
     assert errors == ["x.csv:3: column 'a': expected a number, got 'oops'",
-                      "ZeroDivisionError: division by zero"]
+                      "ZeroDivisionError: division by zero", "RuntimeError: XLA: out of memory"]
 
 
 def test_progress_reports_arrive_in_order():
