@@ -63,7 +63,7 @@ def step_latency(app, window, n: int, start: int = 10) -> tuple[np.ndarray, np.n
     consecutive steps, in wall-clock time and in CPU time of the UI thread (which other
     processes on a shared machine do not inflate); and the paints per step of each column (to
     check none was skipped)."""
-    explorer, state = window.explorer, window.state
+    explorer = window.explorer
     counters = []
     for view in window.views.values():
         counters.append(PaintCounter())
@@ -103,7 +103,7 @@ def play_fps(app, window, seconds: float) -> tuple[float, float]:
 
 
 def soak(app, window, steps: int) -> None:
-    explorer, state = window.explorer, window.state
+    state = window.state
     controls = window.time_controls
     controls.speed.setValue(500)
     before = rss_mb()

@@ -14,10 +14,10 @@ from rnnviz.errors import RnnvizError
 from rnnviz.init import InitOptions, init_params
 from rnnviz.losses import Target
 from rnnviz.model import Model
-from rnnviz.spec import ModelSpec
+from rnnviz.spec import ModelSpec, enable_float64
 from rnnviz.stepper import Stepper
 from rnnviz.trace import Trace, compute_trace
 
 __all__ = ["CELLS", "InitOptions", "Model", "ModelSpec", "RnnvizError", "Stepper", "Target",
-           "Trace", "compute_trace", "get_cell", "init_params"]
+           "Trace", "compute_trace", "enable_float64", "get_cell", "init_params"]
 __version__ = "0.1.0"

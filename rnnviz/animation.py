@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnnviz.checks import number
 from rnnviz.errors import RnnvizError
 from rnnviz.files import atomic_path
 
@@ -51,8 +52,7 @@ def check_animation_path(path: str | os.PathLike) -> Path:
 def animation_writer(path: str | os.PathLike, fps: float):
     """``with animation_writer("out.gif", fps=10) as add: add(frame)`` for each frame."""
     path = check_animation_path(path)
-    if not 0 < fps <= 60:
-        raise RnnvizError(f"fps: expected a number in (0, 60], got {fps!r}")
+    fps = number("fps", fps, 0.0, 60.0, open_lo=True)
     import imageio.v2 as iio2
     import imageio.v3 as iio
 

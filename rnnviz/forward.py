@@ -9,6 +9,8 @@ layer's output as PyTorch returns it (forward and reverse concatenated, ``(D*H,)
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import jax
 import jax.numpy as jnp
 
@@ -40,6 +42,16 @@ def zero_carries(spec: ModelSpec, batch_shape: tuple[int, ...] = ()) -> dict:
     dtype = jnp.dtype(spec.dtype)
     return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape)
             for u in spec.units}
+
+
+def carries_from(spec: ModelSpec, state_at: Callable[[str], object] | None) -> dict:
+    """The carry of every unit entering a step, rebuilt from the states recorded at the step
+    before: ``state_at(name)`` gives that step's ``(H,)`` value of state ``name`` (``h_l0``,
+    ``c_l1_reverse``); ``state_at=None`` (before the first step) gives the zero carries."""
+    if state_at is None:
+        return zero_carries(spec)
+    names = spec.cell_type.carry_names
+    return {u: tuple(jnp.asarray(state_at(state_key(n, u))) for n in names) for u in spec.units}
 
 
 def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool = False,

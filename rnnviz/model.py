@@ -76,6 +76,14 @@ class Model:
                                  jnp.asarray(target.mask), target.kind, t)
         return jax.device_get(row)
 
+    def saliency(self, inputs, t: int) -> np.ndarray:
+        """``||d output_t / d x_k||_F`` for every k, ``(T,)``: how much the prediction at t
+        still depends on each input (``O`` backward passes, batched; ``rnnviz.saliency``)."""
+        from rnnviz import saliency
+
+        xs = as_input(self.spec, inputs)
+        return np.asarray(saliency.saliency_row(self.spec, self.params, xs, t))
+
     def memory(self, inputs, t: int, unit: str | None = None) -> np.ndarray:
         """``||dh_t / dh_k||_F`` for every k within ``unit`` (default: top forward layer)."""
         unit = unit or self.spec.top_units[0]

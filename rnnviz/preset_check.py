@@ -14,13 +14,12 @@ from pathlib import Path
 
 from rnnviz.errors import RnnvizError
 from rnnviz.presets import Preset, load_preset
-from rnnviz.tasks import make_task
 from rnnviz.weights import load_weights
 
 
 def check_weights(preset: Preset) -> None:
     """Raise a one-line ``RnnvizError`` if a model's weights do not fit its table."""
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     source = preset.path or preset.title
     for k, m in enumerate(preset.models):
         if m.weights is None:
@@ -42,15 +41,14 @@ def check_weights(preset: Preset) -> None:
 def check_training_sizes(preset: Preset, task=None, options=None) -> None:
     """Raise a one-line ``RnnvizError`` (naming the file and the model) if a model's training
     batches would exceed ``MAX_BATCH_VALUES``; ``options[k]`` overrides model k's options."""
-    from rnnviz.columns import spec_for
     from rnnviz.training import TrainOptions, check_sizes
 
-    task = task or make_task(preset.task, **preset.task_settings)
+    task = task or preset.make_task()
     for k, m in enumerate(preset.models):
         own = options[k] if options is not None else (preset.train_options(k)
                                                       or TrainOptions())
         try:
-            check_sizes(spec_for(m, task.input_size, task.output_size), task, own)
+            check_sizes(m.spec(task.input_size, task.output_size), task, own)
         except RnnvizError as exc:
             raise RnnvizError(f"{preset.path or preset.title}: models[{k}] training: {exc}"
                               ) from None
@@ -60,7 +58,7 @@ def check_preset(path_or_name: str | Path) -> str:
     """Validate the preset; return a one-line summary, or raise a one-line error."""
     preset = load_preset(path_or_name)
     check_weights(preset)
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     check_training_sizes(preset, task)
     models = ", ".join(f"{m.title} {m.hidden_size}" + (" (weights file)" if m.weights else "")
                        for m in preset.models)

@@ -27,28 +27,23 @@ from typing import TextIO
 
 from rnnviz.errors import RnnvizError
 from rnnviz.files import check_destination
-from rnnviz.init import init_params
 from rnnviz.model import Model
-from rnnviz.presets import Preset
-from rnnviz.spec import ModelSpec
-from rnnviz.tasks import Task, make_task
+from rnnviz.presets import Preset, weights_name
+from rnnviz.tasks import Task
 from rnnviz.training import Progress, TrainOptions, TrainResult, train
 
 WEIGHT_SUFFIXES = (".safetensors", ".npz")
 
 
 def preset_task(preset: Preset) -> Task:
-    return make_task(preset.task, **preset.task_settings)
+    return preset.make_task()
 
 
 def initial_model(preset: Preset, index: int, task: Task | None = None) -> Model:
     """Model ``index`` of ``preset`` as its seeded initialisation draws it (never its
     weights file)."""
     task = task or preset_task(preset)
-    config = preset.models[index]
-    spec = ModelSpec(config.cell, task.input_size, config.hidden_size, config.num_layers,
-                     config.bidirectional, task.output_size)
-    return Model(spec, init_params(spec, seed=config.seed, options=config.init))
+    return preset.models[index].initial_model(task.input_size, task.output_size)
 
 
 def options_for(preset: Preset, index: int, *, steps: int | None = None,
@@ -69,14 +64,14 @@ def weight_paths(preset: Preset, out: str | Path) -> list[Path]:
         raise RnnvizError("--out: expected a folder or a .safetensors/.npz file, got an empty "
                           "name")
     out = Path(out)
-    names = [f"{k}-{m.cell}" for k, m in enumerate(preset.models)]
+    models = list(enumerate(m.cell for m in preset.models))
     if out.suffix.lower() in WEIGHT_SUFFIXES:
-        if len(names) == 1:
+        if len(models) == 1:
             return [out]
-        return [out.with_name(f"{out.stem}-{name}{out.suffix}") for name in names]
+        return [out.with_name(weights_name(out.stem, k, cell, out.suffix)) for k, cell in models]
     if out.suffix:
         raise RnnvizError(f"--out {out}: expected a folder or a .safetensors/.npz file")
-    return [out / f"{preset.name}-{name}.safetensors" for name in names]
+    return [out / weights_name(preset.name, k, cell) for k, cell in models]
 
 
 @dataclass

@@ -88,6 +88,35 @@ class ModelConfig:
         """Its layers and directions as ``ModelSpec.units`` names them."""
         return unit_names(self.num_layers, self.bidirectional)
 
+    def spec(self, input_size: int, output_size: int):
+        """The ``ModelSpec`` of this column for a task's input and output sizes."""
+        from rnnviz.spec import ModelSpec
+
+        return ModelSpec(self.cell, input_size, self.hidden_size, self.num_layers,
+                         self.bidirectional, output_size)
+
+    def initial_model(self, input_size: int, output_size: int):
+        """The model its seed and ``init`` draw (never its weights file)."""
+        from rnnviz.init import init_params
+        from rnnviz.model import Model
+
+        spec = self.spec(input_size, output_size)
+        return Model(spec, init_params(spec, seed=self.seed, options=self.init))
+
+    def build(self, input_size: int, output_size: int):
+        """The column's model: its weights file if it names one, else its seeded
+        initialisation; a weights file for other sizes is a one-line error."""
+        if self.weights is None:
+            return self.initial_model(input_size, output_size)
+        from rnnviz.model import Model
+
+        model = Model.load(self.weights, cell=self.cell)
+        if (model.spec.input_size, model.spec.out_size) != (input_size, output_size):
+            raise RnnvizError(f"{self.weights}: the model reads {model.spec.input_size} and "
+                              f"writes {model.spec.out_size} features; the task needs "
+                              f"{input_size} and {output_size}")
+        return model
+
 
 @dataclass(frozen=True)
 class Preset:
@@ -111,6 +140,12 @@ class Preset:
     def with_models(self, models) -> Preset:
         return replace(self, models=tuple(models))
 
+    def make_task(self):
+        """The preset's task with its settings (``rnnviz.tasks.make_task``)."""
+        from rnnviz.tasks import make_task
+
+        return make_task(self.task, **self.task_settings)
+
     def train_options(self, index: int):
         """The ``TrainOptions`` of model ``index``: the preset's ``[training]`` table updated
         with the model's own ``training`` table; None when neither is given."""
@@ -120,6 +155,13 @@ class Preset:
         if self.training is None and own is None:
             return None
         return TrainOptions(**{**(self.training or {}), **(own or {})})
+
+
+def weights_name(preset_name: str, k: int, cell: str, suffix: str = ".safetensors") -> str:
+    """The name of model ``k``'s weight file beside preset ``preset_name``:
+    ``<preset>-<k>-<cell>.safetensors`` (``sine-1-lstm.safetensors``); ``rnnviz train`` and
+    Save preset as both write it."""
+    return f"{preset_name}-{k}-{cell}{suffix}"
 
 
 # -- reading -----------------------------------------------------------------------------------

@@ -238,9 +238,8 @@ def _read(r: _Reader) -> Session:
                f"({VERSION}); update rnnviz to open it")
 
     preset = _read_preset(r)
-    from rnnviz.tasks import make_task
 
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     inputs = _read_inputs(r, task)
     target = _read_target(r, state, task, len(inputs))
     models = [_read_model(r, k, config, task) for k, config in enumerate(preset.models)]
@@ -331,7 +330,6 @@ def _read_target(r: _Reader, state: dict, task, steps: int) -> Target | None:
 def _read_model(r: _Reader, k: int, config, task) -> Model:
     from safetensors.numpy import load
 
-    from rnnviz.columns import spec_for
     from rnnviz.weights import infer_spec
 
     member = weights_member(k)
@@ -344,7 +342,7 @@ def _read_model(r: _Reader, k: int, config, task) -> Model:
         r.fail(f"{member} holds {len(arrays)} arrays; at most {MAX_MEMBERS} "
                f"(limit MAX_MEMBERS)")
     spec, params = infer_spec(arrays, cell_hints=(config.cell,), source=f"{r.path}:{member}")
-    wanted = spec_for(config, task.input_size, task.output_size)
+    wanted = config.spec(task.input_size, task.output_size)
     if spec != wanted:
         r.fail(f"{member} holds a {spec.describe()} model, but {PRESET} models[{k}] asks for "
                f"{wanted.describe()}")

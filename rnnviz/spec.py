@@ -17,6 +17,18 @@ _BOUNDS = {"input_size": (MAX_FEATURES, "MAX_FEATURES"), "hidden_size": (MAX_HID
            "num_layers": (MAX_LAYERS, "MAX_LAYERS"), "output_size": (MAX_FEATURES, "MAX_FEATURES")}
 
 
+def float64_enabled() -> bool:
+    """Whether JAX computes in 64 bits in this process (``jax_enable_x64``)."""
+    return bool(jax.config.jax_enable_x64)
+
+
+def enable_float64() -> None:
+    """Let models compute in float64: switches JAX's 64-bit mode on for the whole process
+    (``jax_enable_x64``; models in float32 stay in float32). Call it before building a
+    float64 ``ModelSpec``; a weight file of float64 arrays then loads in float64 too."""
+    jax.config.update("jax_enable_x64", True)
+
+
 def unit_names(num_layers: int, bidirectional: bool) -> list[str]:
     """One name per layer and direction, bottom to top: ``l0``, ``l0_reverse``, ``l1``, ..."""
     directions = ("", "_reverse") if bidirectional else ("",)
@@ -34,7 +46,8 @@ class ModelSpec:
     ``readout.weight (O, D*H)``, ``readout.bias (O,)``; with ``output_size=None`` there is no
     readout and the output is the top layer's hidden state.
 
-    ``dtype="float64"`` switches on JAX's 64-bit mode for the process (``jax_enable_x64``).
+    ``dtype="float64"`` needs JAX's 64-bit mode, which is process-wide: call
+    ``rnnviz.enable_float64()`` first (rnnviz never switches it on by itself).
     Sizes are bounded by ``rnnviz.limits`` (``MAX_FEATURES``, ``MAX_HIDDEN``, ``MAX_LAYERS``).
     """
 
@@ -58,8 +71,10 @@ class ModelSpec:
                                   f"got {value!r}")
         if self.dtype not in DTYPES:
             raise RnnvizError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
-        if self.dtype == "float64":
-            jax.config.update("jax_enable_x64", True)
+        if self.dtype == "float64" and not float64_enabled():
+            raise RnnvizError("dtype float64: expected JAX's 64-bit mode; call "
+                              "rnnviz.enable_float64() first (it applies to the whole "
+                              "process)")
 
     @property
     def cell_type(self) -> CellType:

@@ -12,8 +12,8 @@ sequence's loss, which reaches back through every later step, so an edit at ``k`
 at every ``j`` (before ``k`` too). ``bptt_arrays`` recomputes them with one full forward and
 backward pass (autodiff needs the activations of every step).
 
-``retarget`` keeps a task's target consistent with an edited input where the task defines the
-target as a function of the input (next-value tasks, the adding problem, ...).
+A task keeps its target consistent with an edited input where it defines the target as a
+function of the input (``Task.retarget``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnviz import gradients
-from rnnviz.forward import run, state_keys
+from rnnviz.forward import carries_from, run, state_keys
 from rnnviz.losses import Target, step_losses
 from rnnviz.model import Model
 from rnnviz.trace import Trace, as_input, check_target
@@ -53,15 +53,7 @@ def _losses(outputs, values, mask, kind):
 
 def carry_before(model: Model, trace: Trace, k: int) -> dict:
     """The carry entering step ``k`` of every unit, read off ``trace`` (zeros at ``k = 0``)."""
-    spec, cell = model.spec, model.spec.cell_type
-    carries = {}
-    for unit in spec.units:
-        if k == 0:
-            carries[unit] = cell.zero_carry(spec.hidden_size, jnp.dtype(spec.dtype))
-        else:
-            carries[unit] = tuple(jnp.asarray(trace[f"{n}_{unit}"][k - 1])
-                                  for n in cell.carry_names)
-    return carries
+    return carries_from(model.spec, None if k == 0 else (lambda name: trace[name][k - 1]))
 
 
 def retrace_from(model: Model, trace: Trace, inputs, target: Target | None, k: int) -> Trace:
@@ -128,49 +120,3 @@ def bptt_arrays(model: Model, inputs, target: Target) -> dict[str, np.ndarray]:
 def with_arrays(trace: Trace, arrays: dict[str, np.ndarray]) -> Trace:
     """A new trace: ``trace``'s arrays updated with ``arrays``."""
     return Trace(trace.spec, {**trace.arrays, **arrays})
-
-
-# -- targets that follow the input -------------------------------------------------------------
-def retarget(task, inputs: np.ndarray, target: Target, k: int) -> Target:
-    """The target of ``inputs`` after step ``k`` was edited, for tasks whose target is a
-    function of the input; other targets are returned unchanged.
-
-    - next-value tasks (``sine``, ``csv``, ``text``): ``y_{k-1} = x_k`` (the value, or the
-      class of the character, that now follows step ``k - 1``);
-    - ``adding``: ``y_{T-1} = sum of x_t[0] over the steps whose marker x_t[1] is 1``, when
-      there are exactly two markers;
-    - ``copy``: the recall steps repeat the symbols of the first ``memory`` steps;
-    - ``bidirectional_demo``: ``y_t`` is the symbol of step ``t + shift``;
-    - ``temporal_order``: the class at the last step is the order of the markers ``X``/``Y``,
-      ``2*[first is Y] + [second is Y]``, when there are exactly two.
-
-    ``anbn`` keeps its targets (once a step is edited the string is no longer a^n b^n, and
-    what should follow it is not defined), as does a temporal-order sequence with other than
-    two markers.
-    """
-    name = getattr(task, "name", "")
-    values = target.values.copy()
-    steps = len(inputs)
-    if name in ("sine", "csv") and k >= 1:
-        values[k - 1] = inputs[k]
-    elif name == "text" and k >= 1:
-        values[k - 1] = int(np.argmax(inputs[k]))
-    elif name == "adding":
-        marked = np.flatnonzero(inputs[:, 1] == 1.0)
-        if len(marked) == 2:
-            values[steps - 1, 0] = inputs[marked, 0].astype(np.float64).sum()
-    elif name == "copy":
-        m, d = task.memory, task.delay
-        values[m + d + 1:] = np.argmax(inputs[:m, : task.symbols], axis=-1)
-    elif name == "temporal_order":
-        x, y = task.alphabet.index("X"), task.alphabet.index("Y")
-        symbols = np.argmax(inputs, axis=-1)
-        is_y = symbols[(symbols == x) | (symbols == y)] == y
-        if len(is_y) == 2:
-            values[steps - 1] = 2 * int(is_y[0]) + int(is_y[1])
-    elif name == "bidirectional_demo":
-        shift = task.shift
-        values[: steps - shift] = np.argmax(inputs[shift:], axis=-1)
-    else:
-        return target
-    return Target(values, target.mask, target.kind)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnviz.forward import run, state_keys, step
+from rnnviz.forward import carries_from, run, state_keys, step
 from rnnviz.losses import Target, step_losses
 from rnnviz.spec import ModelSpec
 from rnnviz.trace import as_input, check_target
@@ -193,16 +193,8 @@ class Stepper:
 
     def _carry_before(self, t: int) -> dict:
         """The carry entering step ``t``, rebuilt from the cache (zeros at t = 0)."""
-        cell = self.spec.cell_type
-        carries = {}
-        for unit in self.spec.units:
-            if t == 0:
-                carries[unit] = cell.zero_carry(self.spec.hidden_size, self.spec.dtype)
-            else:
-                row = self._cache[t - 1]
-                carries[unit] = tuple(jnp.asarray(row[self._slices[f"{n}_{unit}"]])
-                                      for n in cell.carry_names)
-        return carries
+        row = self._cache[t - 1]
+        return carries_from(self.spec, None if t == 0 else (lambda name: row[self._slices[name]]))
 
     def _target_at(self, t: int):
         if self.target is None:

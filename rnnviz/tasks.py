@@ -26,13 +26,14 @@ from dataclasses import dataclass, field, fields
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from rnnviz.checks import integer, number
 from rnnviz.errors import RnnvizError
 from rnnviz.files import existing_file, read_limited
 from rnnviz.forward import run, step
@@ -44,28 +45,6 @@ Batch = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 # -- checking settings -------------------------------------------------------------------------
-def _int(key: str, value: Any, lo: int, hi: int | None = None, limit: str = "") -> int:
-    """``value`` if it is an integer in ``lo..hi``; else one line (naming ``limit``, the
-    constant of ``rnnviz.limits`` that ``hi`` is, if any)."""
-    ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-    if not ok or value < lo or (hi is not None and value > hi):
-        expected = f"an integer >= {lo}" if hi is None else f"an integer in {lo}..{hi}"
-        tail = f" (limit {limit})" if limit else ""
-        raise RnnvizError(f"{key}: expected {expected}, got {value!r}{tail}")
-    return int(value)
-
-
-def _float(key: str, value: Any, lo: float, hi: float, *, open_lo: bool = False) -> float:
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = (value > lo if open_lo else value >= lo) and value <= hi
-    if not ok:
-        interval = f"{'(' if open_lo else '['}{lo:g}, {hi:g}]"
-        raise RnnvizError(f"{key}: expected a number in {interval}, got {value!r}")
-    return value
-
-
 def _one_hot(codes: np.ndarray, size: int) -> np.ndarray:
     """``(..., )`` integer codes to ``(..., size)`` float32; negative codes give all zeros."""
     out = np.zeros((*codes.shape, size), np.float32)
@@ -113,8 +92,8 @@ class Task:
     def batch(self, n: int, *, seed: int) -> Batch:
         """``n`` sequences: inputs ``(n, T, I)``, targets ``(n, T, O)``/``(n, T)``, mask
         ``(n, T)``. The same ``seed`` always gives the same arrays."""
-        n = _int("n", n, 1)
-        seed = _int("seed", seed, 0, MAX_SEED, "MAX_SEED")
+        n = integer("n", n, 1)
+        seed = integer("seed", seed, 0, MAX_SEED, limit="MAX_SEED")
         xs, ys, mask = self._generate(np.random.default_rng(seed), n)
         ys = ys.astype(np.int32 if self.loss == "xent" else np.float32)
         return xs.astype(np.float32), ys, mask.astype(np.float32)
@@ -149,6 +128,22 @@ class Task:
         return [alphabet[k] if row.max() > 0 else "" for k, row in zip(codes, inputs,
                                                                      strict=True)]
 
+    def retarget(self, inputs: np.ndarray, target: Target, k: int) -> Target:
+        """The target of ``inputs`` once the input at step ``k`` was edited. Tasks whose
+        target is a function of the input recompute it (next-value tasks, the adding
+        problem, ...); the others keep it (the default)."""
+        return target
+
+
+
+def _next_value(inputs: np.ndarray, target: Target, k: int, value) -> Target:
+    """``target`` with ``y_{k-1} = value``: what follows step ``k - 1`` is now step k's input."""
+    if k < 1:
+        return target
+    values = target.values.copy()
+    values[k - 1] = value
+    return Target(values, target.mask, target.kind)
+
 
 # -- regression --------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -173,16 +168,20 @@ class SineTask(Task):
     noise: float = 0.0
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
+        integer("length", self.length, 2, MAX_LENGTH, limit="MAX_LENGTH")
         freqs = self.frequencies
         if isinstance(freqs, (int, float)) and not isinstance(freqs, bool):
             freqs = (freqs,)
         if not isinstance(freqs, (list, tuple)) or not 1 <= len(freqs) <= 16:
             raise RnnvizError(f"frequencies: expected a list of 1 to 16 numbers in (0, 0.5] "
                               f"(cycles per step), got {freqs!r}")
-        freqs = tuple(_float("frequencies", f, 0.0, 0.5, open_lo=True) for f in freqs)
+        freqs = tuple(number("frequencies", f, 0.0, 0.5, open_lo=True) for f in freqs)
         object.__setattr__(self, "frequencies", freqs)
-        object.__setattr__(self, "noise", _float("noise", self.noise, 0.0, 10.0))
+        object.__setattr__(self, "noise", number("noise", self.noise, 0.0, 10.0))
+
+    def retarget(self, inputs, target, k):
+        """The next value follows the input: ``y_{k-1} = x_k``."""
+        return _next_value(inputs, target, k, inputs[k])
 
     def _generate(self, rng, n):
         freqs = np.asarray(self.frequencies)
@@ -215,7 +214,16 @@ class AddingTask(Task):
     length: int = 50
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
+        integer("length", self.length, 2, MAX_LENGTH, limit="MAX_LENGTH")
+
+    def retarget(self, inputs, target, k):
+        """``y_{T-1}`` is the sum of the values whose marker is 1, when there are two."""
+        marked = np.flatnonzero(inputs[:, 1] == 1.0)
+        if len(marked) != 2:
+            return target
+        values = target.values.copy()
+        values[len(inputs) - 1, 0] = inputs[marked, 0].astype(np.float64).sum()
+        return Target(values, target.mask, target.kind)
 
     def _generate(self, rng, n):
         T = self.length
@@ -256,10 +264,11 @@ class CopyTask(Task):
     delay: int = 10
 
     def __post_init__(self):
-        _int("memory", self.memory, 1, 1000)
+        integer("memory", self.memory, 1, 1000)
         # T = 2 memory + delay + 1 <= MAX_LENGTH
-        _int("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1, "MAX_LENGTH")
-        _int("symbols", self.symbols, 2, 26)
+        integer("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1,
+                limit="MAX_LENGTH")
+        integer("symbols", self.symbols, 2, 26)
 
     @property
     def length(self) -> int:
@@ -280,6 +289,13 @@ class CopyTask(Task):
     @property
     def alphabet(self) -> tuple[str, ...]:
         return (*self.classes, "_", ">")
+
+    def retarget(self, inputs, target, k):
+        """The recall steps repeat the symbols of the first ``memory`` steps."""
+        values = target.values.copy()
+        m, d = self.memory, self.delay
+        values[m + d + 1:] = np.argmax(inputs[:m, : self.symbols], axis=-1)
+        return Target(values, target.mask, target.kind)
 
     def _generate(self, rng, n):
         S, M, D = self.symbols, self.memory, self.delay
@@ -317,7 +333,7 @@ class TemporalOrderTask(Task):
     length: int = 100
 
     def __post_init__(self):
-        _int("length", self.length, 4, MAX_LENGTH, "MAX_LENGTH")
+        integer("length", self.length, 4, MAX_LENGTH, limit="MAX_LENGTH")
 
     @property
     def alphabet(self) -> tuple[str, ...]:
@@ -341,6 +357,18 @@ class TemporalOrderTask(Task):
             hi1 = min(hi1, lo2 - 1)
             lo1 = min(lo1, hi1)
         return (lo1, hi1), (lo2, hi2)
+
+    def retarget(self, inputs, target, k):
+        """The class at the last step is the order of the markers, ``2*[first is Y] +
+        [second is Y]``, when there are exactly two."""
+        x, y = self.alphabet.index("X"), self.alphabet.index("Y")
+        symbols = np.argmax(inputs, axis=-1)
+        is_y = symbols[(symbols == x) | (symbols == y)] == y
+        if len(is_y) != 2:
+            return target
+        values = target.values.copy()
+        values[len(inputs) - 1] = 2 * int(is_y[0]) + int(is_y[1])
+        return Target(values, target.mask, target.kind)
 
     def _generate(self, rng, n):
         T = self.length
@@ -385,8 +413,8 @@ class AnBnTask(Task):
     n_max: int = 10
 
     def __post_init__(self):
-        _int("n_min", self.n_min, 1, 1000)
-        _int("n_max", self.n_max, self.n_min, 1000)
+        integer("n_min", self.n_min, 1, 1000)
+        integer("n_max", self.n_max, self.n_min, 1000)
 
     @property
     def length(self) -> int:
@@ -419,7 +447,7 @@ class AnBnTask(Task):
         steps long."""
         if n is None:
             return super().example(seed=seed)
-        n = _int("n", n, 1, MAX_LENGTH // 2 - 1, "MAX_LENGTH")
+        n = integer("n", n, 1, MAX_LENGTH // 2 - 1, limit="MAX_LENGTH")
         xs, ys, mask = self._arrays(np.array([n]), max(self.length, 2 * n + 2))
         return xs[0], Target(ys[0], mask[0], self.loss)
 
@@ -447,9 +475,9 @@ class LookaheadTask(Task):
     shift: int = 3
 
     def __post_init__(self):
-        _int("length", self.length, 2, MAX_LENGTH, "MAX_LENGTH")
-        _int("symbols", self.symbols, 2, 26)
-        _int("shift", self.shift, 1, self.length - 1)
+        integer("length", self.length, 2, MAX_LENGTH, limit="MAX_LENGTH")
+        integer("symbols", self.symbols, 2, 26)
+        integer("shift", self.shift, 1, self.length - 1)
 
     @property
     def input_size(self) -> int:
@@ -466,6 +494,12 @@ class LookaheadTask(Task):
     @property
     def classes(self) -> tuple[str, ...]:
         return self.alphabet
+
+    def retarget(self, inputs, target, k):
+        """``y_t`` is the symbol of step ``t + shift``."""
+        values = target.values.copy()
+        values[: len(inputs) - self.shift] = np.argmax(inputs[self.shift:], axis=-1)
+        return Target(values, target.mask, target.kind)
 
     def _generate(self, rng, n):
         T, k = self.length, self.shift
@@ -506,7 +540,7 @@ class TextTask(Task):
     path: str | None = None
 
     def __post_init__(self):
-        _int("length", self.length, 1, MAX_LENGTH, "MAX_LENGTH")
+        integer("length", self.length, 1, MAX_LENGTH, limit="MAX_LENGTH")
         if self.text is not None and self.path is not None:
             raise RnnvizError(f"text: expected either text or path, got both (path "
                               f"{self.path!r})")
@@ -569,6 +603,10 @@ class TextTask(Task):
                               f"{missing[0]!r} (not in the corpus)")
         return _one_hot(np.array([self._index[c] for c in text], np.int64), len(self.vocab))
 
+    def retarget(self, inputs, target, k):
+        """The next character follows the input: ``y_{k-1}`` is the class of ``x_k``."""
+        return _next_value(inputs, target, k, int(np.argmax(inputs[k])))
+
     def _generate(self, rng, n):
         T = self.length
         starts = rng.integers(0, len(self._ids) - T, n)
@@ -596,9 +634,9 @@ def sample_text(spec: ModelSpec, params: dict, task: TextTask, prime: str, n: in
                           f"{spec.input_size} and {spec.out_size}")
     if not isinstance(prime, str) or not prime:
         raise RnnvizError(f"prime: expected at least one character, got {prime!r}")
-    n = _int("n", n, 1, 100_000)
-    temperature = _float("temperature", temperature, 0.0, 1e6, open_lo=True)
-    seed = _int("seed", seed, 0, MAX_SEED, "MAX_SEED")
+    n = integer("n", n, 1, 100_000)
+    temperature = number("temperature", temperature, 0.0, 1e6, open_lo=True)
+    seed = integer("seed", seed, 0, MAX_SEED, limit="MAX_SEED")
     xs = jnp.asarray(task.encode(prime), spec.dtype)
     ids = _sample_ids(spec, params, xs, jax.random.key(seed),
                       jnp.asarray(temperature, spec.dtype), n=n)
@@ -762,7 +800,7 @@ class CsvTask(Task):
     length: int = 50
 
     def __post_init__(self):
-        _int("length", self.length, 1, MAX_LENGTH, "MAX_LENGTH")
+        integer("length", self.length, 1, MAX_LENGTH, limit="MAX_LENGTH")
         if self.path is None:
             raise RnnvizError("path: expected the path of a CSV file, got None")
         values, label = read_csv_column(self.path, self.column)
@@ -785,6 +823,10 @@ class CsvTask(Task):
     def denormalise(self, values):
         """Back to the file's units: ``v = s * std + mean``."""
         return np.asarray(values) * self.std + self.mean
+
+    def retarget(self, inputs, target, k):
+        """The next value follows the input: ``y_{k-1} = x_k``."""
+        return _next_value(inputs, target, k, inputs[k])
 
     def _generate(self, rng, n):
         T = self.length

@@ -20,7 +20,6 @@ deterministic: the same spec, initial parameters, task and options give identica
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ import numpy as np
 import optax
 from jax import lax
 
+from rnnviz.checks import integer, number
 from rnnviz.errors import RnnvizError
 from rnnviz.forward import run
 from rnnviz.limits import MAX_BATCH, MAX_BATCH_VALUES, MAX_CHUNK_STEPS, MAX_SEED, MAX_STEPS
@@ -45,38 +45,6 @@ OPTIMIZERS = ("adam", "sgd", "rmsprop")
 # loss curve, long enough that the per-call overhead is negligible.
 CHUNK_SECONDS = 0.15
 MAX_CHUNK = 200
-
-
-def _number(key: str, value: Any, *, lo: float, hi: float = math.inf, open_lo: bool = True,
-            none: bool = False) -> float | None:
-    if value is None and none:
-        return None
-    given = value  # shown as the user wrote it (0, not 0.0)
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if ok:
-        value = float(value)
-        ok = (value > lo if open_lo else value >= lo) and value <= hi
-    if not ok:
-        bound = f"> {lo:g}" if open_lo else f">= {lo:g}"
-        expected = f"a number {bound}" + (f" and <= {hi:g}" if hi < math.inf else "")
-        raise RnnvizError(f"{key}: expected {expected}{' or None' if none else ''}, "
-                          f"got {given!r}")
-    return value
-
-
-def _integer(key: str, value: Any, lo: int, hi: int | None = None, limit: str = "", *,
-             none: bool = False) -> int | None:
-    """``value`` if it is an integer in ``lo..hi`` (None too, with ``none``); else one line
-    naming ``limit``, the constant of ``rnnviz.limits`` that ``hi`` is."""
-    if value is None and none:
-        return None
-    if (not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < lo
-            or (hi is not None and value > hi)):
-        expected = f"an integer >= {lo}" if hi is None else f"an integer in {lo}..{hi}"
-        tail = f" (limit {limit})" if limit else ""
-        raise RnnvizError(f"{key}: expected {expected}{' or None' if none else ''}, "
-                          f"got {value!r}{tail}")
-    return int(value)
 
 
 @dataclass(frozen=True)
@@ -113,17 +81,19 @@ class TrainOptions:
             raise RnnvizError(f"optimizer: expected one of {', '.join(OPTIMIZERS)}, "
                               f"got {self.optimizer!r}")
         set_ = partial(object.__setattr__, self)
-        set_("learning_rate", _number("learning_rate", self.learning_rate, lo=0.0, hi=1e3))
-        set_("momentum", _number("momentum", self.momentum, lo=0.0, hi=0.999, open_lo=False))
-        set_("clip_norm", _number("clip_norm", self.clip_norm, lo=0.0, none=True))
-        set_("batch_size", _integer("batch_size", self.batch_size, 1, MAX_BATCH, "MAX_BATCH"))
-        set_("steps", _integer("steps", self.steps, 0, MAX_STEPS, "MAX_STEPS"))
+        set_("learning_rate", number("learning_rate", self.learning_rate, 0.0, 1e3, open_lo=True))
+        set_("momentum", number("momentum", self.momentum, 0.0, 0.999))
+        set_("clip_norm", number("clip_norm", self.clip_norm, 0.0, open_lo=True, none=True))
+        set_("batch_size", integer("batch_size", self.batch_size, 1, MAX_BATCH,
+                                    limit="MAX_BATCH"))
+        set_("steps", integer("steps", self.steps, 0, MAX_STEPS, limit="MAX_STEPS"))
         # the validation batch is seeded seed + 1, which numpy takes up to any size
-        set_("seed", _integer("seed", self.seed, 0, MAX_SEED, "MAX_SEED"))
-        set_("eval_every", _integer("eval_every", self.eval_every, 1))
-        set_("eval_batch", _integer("eval_batch", self.eval_batch, 1, MAX_BATCH, "MAX_BATCH"))
-        set_("chunk_steps", _integer("chunk_steps", self.chunk_steps, 1, MAX_CHUNK_STEPS,
-                                     "MAX_CHUNK_STEPS", none=True))
+        set_("seed", integer("seed", self.seed, 0, MAX_SEED, limit="MAX_SEED"))
+        set_("eval_every", integer("eval_every", self.eval_every, 1))
+        set_("eval_batch", integer("eval_batch", self.eval_batch, 1, MAX_BATCH,
+                                    limit="MAX_BATCH"))
+        set_("chunk_steps", integer("chunk_steps", self.chunk_steps, 1, MAX_CHUNK_STEPS,
+                                     limit="MAX_CHUNK_STEPS", none=True))
 
 
 @dataclass(frozen=True)

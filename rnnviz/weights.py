@@ -29,7 +29,7 @@ from rnnviz.cells import cell_with_gate_blocks
 from rnnviz.errors import RnnvizError
 from rnnviz.files import atomic_file, check_destination, existing_file, write_bytes_atomic
 from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_MEMBERS, MAX_WEIGHTS_BYTES
-from rnnviz.spec import ModelSpec
+from rnnviz.spec import ModelSpec, float64_enabled
 
 _CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
 _UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)"
@@ -138,7 +138,9 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     ours = {k for k, m in matches.items() if m and m["prefix"] == prefix}
     others = {k: v for k, v in arrays.items() if k not in ours}
     readout = _find_readout(others, hidden * (2 if bidirectional else 1), fail)
-    dtype = "float64" if all(v.dtype == np.float64 for v in arrays.values()) else "float32"
+    # float64 weights stay float64 only where the process computes in 64 bits
+    dtype = ("float64" if float64_enabled() and all(v.dtype == np.float64
+                                                    for v in arrays.values()) else "float32")
     outputs = None if readout is None else int(others[readout + "weight"].shape[0])
     if outputs is not None and not 1 <= outputs <= MAX_FEATURES:
         fail(f"{readout}weight has {outputs} outputs; expected 1..{MAX_FEATURES} "

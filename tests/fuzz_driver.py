@@ -49,9 +49,8 @@ class Objects:
         xs = np.sin(np.arange(12) / 3.0)[:, None].astype(np.float32)
         self.trace = self.model.trace(xs)
         preset = self.preset.with_models([self.preset.models[0]])
-        from rnnviz.columns import build_model
 
-        model = build_model(preset.models[0], 1, 1)
+        model = preset.models[0].build(1, 1)
         self.session = Session(preset, xs, None, [model])
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from rnnviz.cells import get_cell
 from rnnviz.forward import run
-from rnnviz.spec import ModelSpec
+from rnnviz.spec import ModelSpec, enable_float64
 
 ATOL = 1e-6
 
@@ -219,7 +219,7 @@ def test_lstm_gates_are_sigmoids_and_a_tanh(dtype):
     from rnnviz.cells import lstm_gates
 
     if dtype == np.float64:
-        ModelSpec("lstm", 1, 1, dtype="float64")  # switches JAX's x64 mode on, as the app does
+        enable_float64()
     z = np.linspace(-40, 40, 4 * 101).astype(dtype)  # H = 101, each block its own range
     gates = np.asarray(lstm_gates(z))
     assert gates.dtype == dtype

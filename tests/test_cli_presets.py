@@ -93,7 +93,7 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("length = 12", "length = 1"),
      "task.length: expected an integer in 2..10000, got 1"),
     (GOOD.replace("steps = 30", "steps = 30\nlearning_rate = -1"),
-     "training.learning_rate: expected a number > 0 and <= 1000, got -1"),
+     "training.learning_rate: expected a number in (0, 1000], got -1"),
     (GOOD.replace('name = "sine"', 'name = "sinus"'), "task.name: expected one of"),
     (GOOD.replace('cell = "gru"', 'cell = "transformer"'),
      "models[0].cell: expected one of rnn_tanh, rnn_relu, lstm, gru, got 'transformer'"),

@@ -576,7 +576,6 @@ def _one_error_line(stderr: str) -> bool:
 
 @pytest.fixture(scope="module")
 def fuzz(tmp_path_factory):
-    from rnnviz.columns import build_model
     from rnnviz.model import Model
     from rnnviz.presets import ModelConfig, Preset
     from rnnviz.session import Session, write_session
@@ -595,7 +594,7 @@ def fuzz(tmp_path_factory):
     xs, target = task.example(seed=0)
     session = root / "in" / "good.rnnviz"
     write_session(session, Session(Preset("s", "", "sine", {"length": 12}, (config,)), xs,
-                                   target, [build_model(config, 1, 1)], t=3))
+                                   target, [config.build(1, 1)], t=3))
 
     preset_cases(c)
     data_file_cases(c)

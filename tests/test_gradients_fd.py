@@ -6,7 +6,7 @@ an LSTM's cell state is not perturbed. The finite differences perturb one hidden
 step (or one parameter entry) by ``+-DELTA`` and rerun the whole model; the loss is written
 out here in numpy, independently of ``rnnviz.losses``.
 
-A float64 ``ModelSpec`` switches JAX's x64 mode on for the rest of the process, as it does in
+``enable_float64`` switches JAX's x64 mode on for the rest of the process, as it does in
 the app; it is left on, so the float32 tests that run after these run with x64 on (they check
 their arrays stay float32).
 """
@@ -20,7 +20,7 @@ import pytest
 
 from rnnviz import gradients
 from rnnviz.forward import run
-from rnnviz.spec import ModelSpec
+from rnnviz.spec import ModelSpec, enable_float64
 
 T, INPUT, OUTPUT = 5, 2, 2
 DELTA = 1e-5
@@ -46,6 +46,7 @@ class Case:
 
     def __init__(self, name: str):
         cell, hidden, layers, bidirectional = CONFIGS[name]
+        enable_float64()
         self.spec = spec = ModelSpec(cell, INPUT, hidden, layers, bidirectional,
                                      output_size=OUTPUT, dtype="float64")
         assert jax.config.jax_enable_x64

@@ -1,8 +1,11 @@
+import subprocess
+import sys
+
 import jax
 import numpy as np
 import pytest
 
-from rnnviz import InitOptions, ModelSpec, init_params
+from rnnviz import InitOptions, ModelSpec, enable_float64, init_params
 from rnnviz.init import spectral_radius
 
 
@@ -52,10 +55,21 @@ def test_forget_gate_bias():
 
 
 def test_float64_on_request():
+    enable_float64()
     params = init_params(ModelSpec("gru", 1, 3, dtype="float64"))
     assert params["weight_hh_l0"].dtype == np.float64
     assert jax.config.jax_enable_x64
     assert init_params(ModelSpec("gru", 1, 3))["weight_hh_l0"].dtype == np.float32
+
+
+def test_float64_is_asked_for_never_switched_on_by_a_spec():
+    code = ("import jax, rnnviz; from rnnviz import ModelSpec, RnnvizError\n"
+            "try:\n    ModelSpec('gru', 1, 3, dtype='float64')\n"
+            "except RnnvizError as exc:\n    print(exc)\n"
+            "assert not jax.config.jax_enable_x64")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert "rnnviz.enable_float64()" in out and len(out.splitlines()) == 1
 
 
 def test_bad_options_are_refused():

@@ -1,7 +1,7 @@
 """Every shipped preset makes one point; these tests check that the point is true.
 
 Each ``claim_<name>(preset)`` builds the preset's models exactly as the window does
-(``rnnviz.columns.build_model``: the shipped weights) and checks what its description says,
+(``ModelConfig.build``: the shipped weights) and checks what its description says,
 with numbers from ``rnnviz.training.evaluate`` and traces. The slow tests retrain presets from
 scratch through ``rnnviz train`` (the command ``scripts/train_presets.py`` runs) and check the
 same claims on the fresh weights, so the lessons stay true as the code changes.
@@ -12,18 +12,16 @@ import numpy as np
 import pytest
 
 from rnnviz.cli import main
-from rnnviz.columns import build_model
 from rnnviz.preset_training import weight_paths
 from rnnviz.presets import Preset, load_preset, shipped_presets
-from rnnviz.tasks import make_task
 from rnnviz.training import evaluate
 
 EVAL_SEED, EVAL_N = 12345, 512  # never a training batch (those use step_seed)
 
 
 def models_of(preset: Preset):
-    task = make_task(preset.task, **preset.task_settings)
-    return task, [build_model(m, task.input_size, task.output_size) for m in preset.models]
+    task = preset.make_task()
+    return task, [m.build(task.input_size, task.output_size) for m in preset.models]
 
 
 def scores(preset: Preset, n: int = EVAL_N) -> list[dict]:
@@ -38,7 +36,7 @@ def by_cell(preset: Preset, values) -> dict:
 # -- the claims --------------------------------------------------------------------------------
 def claim_sine(preset):
     """All three learn it: MSE far below the signal's variance (0.25 for two unit sines)."""
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
     assert variance == pytest.approx(0.25, rel=0.1)
     losses = by_cell(preset, [s["loss"] for s in scores(preset)])

@@ -12,10 +12,10 @@ import jax
 import numpy as np
 import pytest
 
-from rnnviz import columns, saliency
+from rnnviz import saliency
 from rnnviz.forward import run
 from rnnviz.model import Model
-from rnnviz.spec import ModelSpec
+from rnnviz.spec import ModelSpec, enable_float64
 
 T, INPUT, OUTPUT = 6, 2, 3
 DELTA = 1e-5
@@ -31,6 +31,7 @@ CONFIGS = {  # name: (cell, hidden, layers, bidirectional)
 
 def _case(name: str):
     cell, hidden, layers, bidirectional = CONFIGS[name]
+    enable_float64()
     spec = ModelSpec(cell, INPUT, hidden, layers, bidirectional, output_size=OUTPUT,
                      dtype="float64")
     rng = np.random.default_rng(sum(map(ord, name)))
@@ -69,6 +70,7 @@ def test_saliency_of_a_one_unit_rnn_by_hand():
     """``h_t = tanh(a x_t + w h_(t-1))``, ``y_t = r h_t``, so by the chain rule
     ``dy_t/dx_k = r * a * (1 - h_k^2) * prod_{j=k+1..t} w (1 - h_j^2)`` for ``k <= t``."""
     a, w, r = 0.8, 0.9, -1.3
+    enable_float64()
     spec = ModelSpec("rnn_tanh", 1, 1, output_size=1, dtype="float64")
     params = {"weight_ih_l0": np.array([[a]]), "weight_hh_l0": np.array([[w]]),
               "bias_ih_l0": np.zeros(1), "bias_hh_l0": np.zeros(1),
@@ -95,7 +97,7 @@ def test_saliency_compiles_once_for_every_step():
     model = Model.create("lstm", 1, 4, output_size=1, seed=1)
     xs = np.sin(np.linspace(0, 6, 40))[:, None]
     before = saliency.saliency_row._cache_size()
-    rows = [columns.saliency_row(model, xs, t) for t in (3, 17, 39)]
+    rows = [model.saliency(xs, t) for t in (3, 17, 39)]
     assert saliency.saliency_row._cache_size() == before + 1
     assert spec == model.spec
     for t, row in zip((3, 17, 39), rows, strict=True):

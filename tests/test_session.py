@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from rnnviz import RnnvizError
-from rnnviz.columns import build_model
 from rnnviz.model import Model
 from rnnviz.presets import ModelConfig, Preset, load_preset
 from rnnviz.session import Session, read_session, write_session
@@ -25,14 +24,14 @@ def _session(task_name="sine") -> Session:
     configs = (ModelConfig("rnn", 5), ModelConfig("lstm", 4, num_layers=2, bidirectional=True,
                                                   seed=3))
     preset = preset.with_models(configs)
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     inputs, target = task.example(seed=2)
     inputs = inputs.copy()
     inputs[3] += 0.25  # as if edited in the window
     rng = np.random.default_rng(1)
     models = []
     for config in configs:
-        model = build_model(config, task.input_size, task.output_size)
+        model = config.build(task.input_size, task.output_size)
         params = {k: np.asarray(v) + rng.normal(0, 0.1, np.shape(v)).astype(np.float32)
                   for k, v in model.params.items()}  # as if trained in the window
         models.append(Model(model.spec, params))
@@ -181,7 +180,7 @@ def test_a_csv_task_travels_with_its_data(tmp_path, monkeypatch):
     preset = Preset("csv", "", "csv", {"path": str(series), "length": 20}, (config,))
     task = make_task("csv", path=str(series), length=20)
     inputs, target = task.example(seed=0)
-    session = Session(preset, inputs, target, [build_model(config, 1, 1)])
+    session = Session(preset, inputs, target, [config.build(1, 1)])
     path = tmp_path / "s.rnnviz"
     write_session(path, session)
     series.unlink()  # "another machine": the original file is not there
@@ -191,7 +190,7 @@ def test_a_csv_task_travels_with_its_data(tmp_path, monkeypatch):
     assert extracted.is_relative_to(tmp_path / "cache") and extracted.name == "series.csv"
     assert extracted.read_text().startswith("v\n")
     np.testing.assert_array_equal(back.inputs, inputs)
-    again = make_task(back.preset.task, **back.preset.task_settings)
+    again = back.preset.make_task()
     np.testing.assert_array_equal(again.example(seed=0)[0], inputs)
     with zipfile.ZipFile(path) as zf:
         assert "data/series.csv" in zf.namelist()

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnviz.model import Model
-from rnnviz.splice import bptt_arrays, retarget, retrace_from, with_arrays
+from rnnviz.splice import bptt_arrays, retrace_from, with_arrays
 from rnnviz.tasks import make_task
 
 GRAD_KEYS = ("grad_loss_h_", "grad_param_")
@@ -22,7 +22,7 @@ def test_spliced_trace_equals_a_fresh_trace(cell, layers, bidirectional, k):
     before = model.trace(xs, target)
     edited = xs.copy()
     edited[k] = [0.9, 1.0 - edited[k, 1]]
-    new_target = retarget(task, edited, target, k)
+    new_target = task.retarget(edited, target, k)
     spliced = retrace_from(model, before, edited, new_target, k)
     spliced = with_arrays(spliced, bptt_arrays(model, edited, new_target))
     fresh = model.trace(edited, new_target)
@@ -43,7 +43,7 @@ def test_the_old_trace_is_not_modified():
     copies = {k: v.copy() for k, v in before.arrays.items()}
     edited = xs.copy()
     edited[10] = 3.0
-    retrace_from(model, before, edited, retarget(task, edited, target, 10), 10)
+    retrace_from(model, before, edited, task.retarget(edited, target, 10), 10)
     for name, value in copies.items():
         np.testing.assert_array_equal(before[name], value)
 
@@ -52,14 +52,14 @@ def test_next_value_targets_follow_the_input():
     sine = make_task("sine", length=20)
     xs, target = sine.example(seed=0)
     xs[5] = 0.5
-    new = retarget(sine, xs, target, 5)
+    new = sine.retarget(xs, target, 5)
     assert new.values[4, 0] == np.float32(0.5)
     np.testing.assert_array_equal(np.delete(new.values, 4), np.delete(target.values, 4))
 
     text = make_task("text", length=10, text="abcdefghijklmnop")
     xs, target = text.example(seed=0)
     xs[3] = text.encode("z" if "z" in text.vocab else "a")[0]
-    assert retarget(text, xs, target, 3).values[2] == text.vocab.index("a")
+    assert text.retarget(xs, target, 3).values[2] == text.vocab.index("a")
 
 
 def test_adding_target_is_the_sum_of_the_marked_values():
@@ -67,7 +67,7 @@ def test_adding_target_is_the_sum_of_the_marked_values():
     xs, target = task.example(seed=2)
     marked = np.flatnonzero(xs[:, 1] == 1)
     xs[marked[0], 0] = 0.25
-    new = retarget(task, xs, target, int(marked[0]))
+    new = task.retarget(xs, target, int(marked[0]))
     assert new.values[-1, 0] == pytest.approx(0.25 + xs[marked[1], 0])
 
 
@@ -76,12 +76,12 @@ def test_copy_and_lookahead_targets_follow_the_symbols():
     xs, target = copy.example(seed=0)
     xs[1] = 0
     xs[1, 2] = 1  # symbol C
-    assert retarget(copy, xs, target, 1).values[3 + 2 + 1 + 1] == 2
+    assert copy.retarget(xs, target, 1).values[3 + 2 + 1 + 1] == 2
     look = make_task("bidirectional_demo", length=10, symbols=4, shift=3)
     xs, target = look.example(seed=0)
     xs[5] = 0
     xs[5, 3] = 1
-    assert retarget(look, xs, target, 5).values[2] == 3
+    assert look.retarget(xs, target, 5).values[2] == 3
 
 
 def test_temporal_order_class_follows_the_markers():
@@ -92,6 +92,6 @@ def test_temporal_order_class_follows_the_markers():
     first, second = np.flatnonzero((symbols == x) | (symbols == y))
     for a, b, cls in ((x, x, 0), (x, y, 1), (y, x, 2), (y, y, 3)):
         xs[first], xs[second] = np.eye(8)[a], np.eye(8)[b]
-        assert retarget(task, xs, target, int(first)).values[-1] == cls
+        assert task.retarget(xs, target, int(first)).values[-1] == cls
     xs[first] = np.eye(8)[0]  # one marker left: the class is not defined, the target stays
-    assert retarget(task, xs, target, int(first)).values[-1] == target.values[-1]
+    assert task.retarget(xs, target, int(first)).values[-1] == target.values[-1]

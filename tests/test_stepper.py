@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from rnnviz import Model, Target
+from rnnviz import Model, Target, enable_float64
 
 CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
 
@@ -100,8 +100,9 @@ def test_bad_input_is_refused():
 
 
 def test_a_float64_target_fits_a_float32_model_after_64_bit_mode_is_on():
-    """Another model in float64 turns JAX's 64-bit mode on for the process; a float32
+    """With JAX's 64-bit mode on for the process (another model in float64), a float32
     model's loss and gradients must still come out in float32, not fail on the mix."""
+    enable_float64()
     Model.create("gru", 1, 4, output_size=1, dtype="float64", seed=0)
     model = Model.create("lstm", 1, 4, output_size=1, seed=0)
     x = np.sin(np.linspace(0, 6, 30))[:, None]

@@ -371,7 +371,7 @@ def test_a_preset_reads_its_data_file_beside_it(tmp_path, series_csv):
         'title = "My data"\n[task]\nname = "csv"\npath = "data.csv"\ncolumn = "temp"\n'
         'length = 20\n[[models]]\ncell = "gru"\n')
     preset = load_preset(folder / "mine.toml")
-    task = make_task(preset.task, **preset.task_settings)
+    task = preset.make_task()
     assert len(task.series) == 40 and task.length == 20
 
 

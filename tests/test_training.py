@@ -135,10 +135,10 @@ def test_class_task_reports_accuracy():
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"optimizer": "adamw"}, "optimizer: expected one of adam, sgd, rmsprop, got 'adamw'"),
-    ({"learning_rate": 0}, "learning_rate: expected a number > 0 and <= 1000, got 0"),
+    ({"learning_rate": 0}, "learning_rate: expected a number in (0, 1000], got 0"),
     ({"learning_rate": "fast"},
-     "learning_rate: expected a number > 0 and <= 1000, got 'fast'"),
-    ({"momentum": 1.0}, "momentum: expected a number >= 0 and <= 0.999, got 1.0"),
+     "learning_rate: expected a number in (0, 1000], got 'fast'"),
+    ({"momentum": 1.0}, "momentum: expected a number in [0, 0.999], got 1.0"),
     ({"clip_norm": -1}, "clip_norm: expected a number > 0 or None, got -1"),
     ({"batch_size": 0}, "batch_size: expected an integer in 1..4096, got 0 (limit MAX_BATCH)"),
     ({"eval_batch": 10**9},

@@ -17,7 +17,6 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
                     size: tuple[int, int]) -> int:
     """Check everything (the destinations too: can they be written?), then draw and write;
     returns the number of frames."""
-    from rnnviz.tasks import make_task
 
     paths = [p for p in (gif, mp4) if p]
     if not paths:
@@ -32,7 +31,7 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
     if not 0 < fps <= 60:
         raise RnnvizError(f"--fps {fps:g}: expected a number in (0, 60]")
     preset = load_preset(preset_arg)
-    last = make_task(preset.task, **preset.task_settings).length - 1
+    last = preset.make_task().length - 1
     stop = last if stop is None else stop
     if not 0 <= start <= stop <= last:
         raise RnnvizError(f"--from {start} --to {stop}: expected 0 <= from <= to <= {last} "

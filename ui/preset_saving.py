@@ -16,7 +16,7 @@ from pathlib import Path
 from rnnviz.errors import RnnvizError
 from rnnviz.files import check_destination
 from rnnviz.model import Model
-from rnnviz.presets import Preset, save_preset
+from rnnviz.presets import Preset, save_preset, weights_name
 from rnnviz.training import TrainOptions
 
 
@@ -46,7 +46,7 @@ def save_setup(preset: Preset, models: list[Model | None], options: list[TrainOp
     if not (len(models) == len(options) == len(preset.models)):
         raise ValueError("one model and one set of options per column")
     common, own = options_tables(list(options))
-    weight_files = {k: path.with_name(f"{path.stem}-{k}-{model.spec.cell}.safetensors")
+    weight_files = {k: path.with_name(weights_name(path.stem, k, model.spec.cell))
                     for k, model in enumerate(models) if model is not None}
     for destination in (*weight_files.values(), path):  # all writable, before writing any
         check_destination(destination)

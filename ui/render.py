@@ -30,9 +30,8 @@ def wait_until_ready(app, window, timeout: float = TIMEOUT_S) -> None:
 
 
 def check_step(preset: Preset, step: int | None) -> int:
-    from rnnviz.tasks import make_task
 
-    length = make_task(preset.task, **preset.task_settings).length
+    length = preset.make_task().length
     step = preset.start_step if step is None else step
     if not 0 <= step < length:
         raise RnnvizError(f"--step {step} is out of range: the sequence of "

@@ -148,7 +148,8 @@ class ShareMenu(QObject):
             dialog.close()
 
     def save_session_to(self, path) -> bool:
-        return self._run(lambda: write_session(path, self.window.explorer.session_now()), f"saved {path}")
+        return self._run(lambda: write_session(path, self.window.explorer.session_now()),
+                         f"saved {path}")
 
     # -- dialogs -----------------------------------------------------------------------------
     def _save_path(self, title: str, filters: str) -> Path | None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
 from ui import theme as colours
-from ui.state.controller import Explorer
 from ui.inspector import Inspector
+from ui.state.controller import Explorer
 from ui.theme import Theme
 from ui.trajectory_view import TrajectoryView
 from ui.weights_view import WeightsView

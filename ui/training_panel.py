@@ -31,9 +31,9 @@ from rnnviz.limits import MAX_BATCH, MAX_STEPS
 from rnnviz.training import OPTIMIZERS
 from ui import theme as colours
 from ui.plots import finite_positive
-from ui.theme import Theme
-from ui.state.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
 from ui.state.training import Training
+from ui.state.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
+from ui.theme import Theme
 
 # Okabe-Ito: the columns, then the parameter tensors of the gradient plot
 COLUMN_COLOURS = ("#0072B2", "#D55E00", "#009E73")

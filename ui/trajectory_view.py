@@ -20,8 +20,8 @@ from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
 from rnnviz.projection import Projection, pca_projection
 from ui import theme as colours
-from ui.state.controller import Explorer
 from ui.plots import color
+from ui.state.controller import Explorer
 from ui.theme import Theme
 
 MAX_PATH_POINTS = 2000   # a longer past is drawn with a stride: 10,000 points would not fit in

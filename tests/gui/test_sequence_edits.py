@@ -124,7 +124,7 @@ def test_typing_a_character_edits_a_text_input(qtbot, wait_ready):
     window.load(_text_preset())
     window.show()
     wait_ready(window)
-    explorer, state = window.explorer, window.state
+    state = window.state
     view = window.views[state.columns[0].id]
     k = 4
     viewport = view.canvas.viewport()
@@ -192,7 +192,7 @@ def test_same_sizes_keep_the_weights(make_window, wait_ready):
 
 def test_bad_csv_shows_file_and_line_and_changes_nothing(make_window, tmp_path, qtbot):
     window = make_window()
-    explorer, state = window.explorer, window.state
+    state = window.state
     path = tmp_path / "prices.csv"
     path.write_text("day,price\n1,10.5\n2,oops\n3,11\n")
     inputs, task = state.inputs.copy(), state.task
@@ -214,7 +214,7 @@ def test_bad_csv_shows_file_and_line_and_changes_nothing(make_window, tmp_path, 
 
 def test_good_csv_becomes_the_sequence(make_window, wait_ready, tmp_path, qtbot):
     window = make_window()
-    explorer, state = window.explorer, window.state
+    state = window.state
     path = tmp_path / "series.csv"
     path.write_text("t;v\n" + "".join(f"{i};{np.sin(i / 3):.4f}\n" for i in range(40)))
     dialog = window.sequence_tools.open_dialog()
@@ -231,7 +231,7 @@ def test_good_csv_becomes_the_sequence(make_window, wait_ready, tmp_path, qtbot)
 
 def test_typed_text_becomes_a_text_task(make_window, wait_ready, qtbot):
     window = make_window()
-    explorer, state = window.explorer, window.state
+    state = window.state
     dialog = window.sequence_tools.open_dialog()
     dialog.name.setCurrentIndex(dialog.name.findData("text"))
     dialog.editors["text"][1].setPlainText("to be or not to be")

@@ -62,7 +62,8 @@ def test_dark_theme_restyles_in_place_and_keeps_the_colour_maps(make_window, qtb
     assert settings.theme() == "dark"
     assert view.canvas.backgroundBrush().color() == QColor(DARK.background)
     assert QColor(view.grad.plot.getAxis("left").textPen().color()) == QColor(DARK.foreground)
-    assert (view.heatmaps["h"].image, view.grad.bptt_curve, view.states["gate0"].colour_bar) == items
+    assert (view.heatmaps["h"].image, view.grad.bptt_curve,
+            view.states["gate0"].colour_bar) == items
     # colour-blind-safe maps in the dark theme too: diverging for tanh, viridis for sigmoids
     np.testing.assert_array_equal(view.heatmaps["h"].image.lut, _lut("CET-D1A"))
     np.testing.assert_array_equal(view.heatmaps["gate1"].image.lut, _lut("viridis"))

@@ -54,7 +54,7 @@ def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
 
 def test_keys_and_buttons_move_the_cursor(make_window, qtbot):
     window = make_window()
-    explorer, state = window.explorer, window.state
+    state = window.state
     start = state.t
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert state.t == start + 1

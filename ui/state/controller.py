@@ -24,12 +24,10 @@ from dataclasses import fields, replace
 
 import numpy as np
 
-from rnnviz import columns as engine
 from rnnviz.losses import Target
 from rnnviz.model import Model
 from rnnviz.presets import MAX_MODELS, ModelConfig, Preset
-from rnnviz.splice import bptt_arrays, retarget, retrace_from, with_arrays
-from rnnviz.tasks import make_task
+from rnnviz.splice import bptt_arrays, retrace_from, with_arrays
 from ui.state.edits import (
     InputEdit,
     SequenceState,
@@ -75,7 +73,7 @@ class Explorer:
     # -- showing a preset or a session -------------------------------------------------------
     def load_preset(self, preset: Preset) -> None:
         """Show ``preset``: its task's example sequence and its models, from its start step."""
-        task = make_task(preset.task, **preset.task_settings)
+        task = preset.make_task()
         inputs, target = task.example(seed=preset.example_seed)
         columns = [Column(next(self._ids), config) for config in preset.models]
         selection = None
@@ -91,7 +89,7 @@ class Explorer:
         input and target, each column's model as saved (trained weights included), its
         cursor, selection and shown layers."""
         preset = session.preset
-        task = make_task(preset.task, **preset.task_settings)
+        task = preset.make_task()
         columns = [Column(next(self._ids), config, unit=unit)
                    for config, unit in zip(preset.models, session.units, strict=True)]
         self._show(preset, task, session.inputs, session.target, columns, session.t,
@@ -249,8 +247,8 @@ class Explorer:
         input_size, output_size = s.task.input_size, s.task.output_size
 
         def job(ctx):
-            built = model or engine.build_model(config, input_size, output_size)
-            return built, engine.trace_column(built, inputs, target)
+            built = model or config.build(input_size, output_size)
+            return built, built.trace(inputs, target)
 
         self._submit_trace_job(column, job, (inputs, target))
 
@@ -307,18 +305,17 @@ class Explorer:
         if column.model is None:
             return
         inputs, target = self.state.inputs, self.state.target
-        self._submit_row(column, "saliency",
-                         lambda model, unit, t: engine.saliency_row(model, inputs, t))
+        self._submit_row(column, "saliency", lambda model, unit, t: model.saliency(inputs, t))
         if target is not None:
-            self._submit_row(column, "flow", lambda model, unit, t: engine.flow_row(
-                model, inputs, target, unit, t))
+            self._submit_row(column, "flow", lambda model, unit, t: model.gradient_flow(
+                inputs, target, t)[unit])
 
     def _submit_memory_rows(self) -> None:
         inputs = self.state.inputs
         for column in self.state.columns:
             if column.model is not None:
-                self._submit_row(column, "memory", lambda model, unit, t: engine.memory_row(
-                    model, inputs, unit, t))
+                self._submit_row(column, "memory", lambda model, unit, t: model.memory(
+                    inputs, t, unit))
 
     def settled(self) -> bool:
         """Every column traced (or failed), and nothing asked of the worker unanswered, the
@@ -376,7 +373,7 @@ class Explorer:
         inputs[k] = x
         target = s.target
         if target is not None:
-            target = retarget(s.task, inputs, target, k)
+            target = s.task.retarget(inputs, target, k)
         labels = s.labels
         label = s.task.decode(x[None])[0] if labels is not None else None
         old = (s.inputs[k].copy(), s.target, labels[k] if labels is not None else None)

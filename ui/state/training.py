@@ -22,7 +22,6 @@ from dataclasses import replace
 
 from psygnal import Signal, SignalGroup
 
-from rnnviz import columns as engine
 from rnnviz.errors import RnnvizError
 from rnnviz.model import Model
 from rnnviz.training import TrainOptions, train
@@ -193,7 +192,7 @@ class Training:
         history.state, history.message = QUEUED, ""
 
         def job(ctx):
-            model = start or engine.build_model(config, task.input_size, task.output_size)
+            model = start or config.build(task.input_size, task.output_size)
             ctx.report(_Started(model.spec))
             merger = ProgressMerger(REPORT_INTERVAL)
 

@@ -8,9 +8,9 @@ import sys
 import threading
 
 import pytest
+from tests_support import Mailbox
 
 from rnnviz.errors import RnnvizError
-from tests_support import Mailbox
 from ui.state.jobs import InlineJobRunner, JobRunner
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from tests_support import Mailbox
 
 from rnnviz.presets import load_preset
-from tests_support import Mailbox
 from ui.state.controller import Explorer
 from ui.state.jobs import InlineJobRunner, JobRunner
 from ui.state.training import Training
