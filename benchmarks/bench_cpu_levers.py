@@ -60,7 +60,7 @@ def child(two_threads: bool) -> dict:
     from bench_levers import trace_fn
 
     from rnnviz import ModelSpec, init_params
-    from rnnviz.training import batch_loss
+    from rnnviz.training.loop import batch_loss
 
     def median_ms(fn, n=21):
         jax.block_until_ready(fn())

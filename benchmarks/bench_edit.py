@@ -31,8 +31,8 @@ import numpy as np  # noqa: E402
 from bench_window import PaintCounter, build  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from rnnviz.model import Model  # noqa: E402
-from rnnviz.splice import retrace_from  # noqa: E402
+from rnnviz.core.model import Model  # noqa: E402
+from rnnviz.core.splice import retrace_from  # noqa: E402
 from rnnviz.tasks import make_task  # noqa: E402
 
 

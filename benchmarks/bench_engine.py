@@ -58,7 +58,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from rnnviz import Model  # noqa: E402
-from rnnviz.gradients import trace_with_bptt  # noqa: E402
+from rnnviz.core.gradients import trace_with_bptt  # noqa: E402
 
 SIZES = ((32, 100), (128, 1000), (256, 1000))
 CELLS = ("lstm", "gru")
@@ -249,7 +249,7 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", -1)
 import jax.numpy as jnp, numpy as np
 from rnnviz import Model
-from rnnviz.gradients import trace_with_bptt
+from rnnviz.core.gradients import trace_with_bptt
 model = Model.create("lstm", 1, 128, output_size=1, seed=0)
 xs = jnp.asarray(np.sin(np.linspace(0, 12, 1000, dtype=np.float32))[:, None])
 ys, mask = jnp.roll(xs, -1, 0), jnp.ones(1000, jnp.float32)

@@ -20,11 +20,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
+from rnnviz.ui import export  # noqa: E402
+from rnnviz.ui.main_window import MainWindow  # noqa: E402
 
-from rnnviz.animation import animation_writer  # noqa: E402
-from rnnviz.presets import load_preset  # noqa: E402
-from ui import export  # noqa: E402
-from ui.main_window import MainWindow  # noqa: E402
+from rnnviz.files.animation import animation_writer  # noqa: E402
+from rnnviz.files.presets import load_preset  # noqa: E402
 
 
 def main() -> None:

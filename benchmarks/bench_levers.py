@@ -14,7 +14,7 @@ is less disturbed by other processes on a shared machine; both are printed):
    ``training._train_chunk`` does it.
 
 Variants: ``autodiff`` differentiates the plain ``lax.scan`` (``run(..., autodiff=True)``);
-``custom`` uses ``rnnviz.recurrence``'s backward pass; for training, ``vmap`` runs one scan
+``custom`` uses ``rnnviz.core.recurrence``'s backward pass; for training, ``vmap`` runs one scan
 per sequence under ``jax.vmap`` and ``batched`` one scan with ``(B, H)`` carries (what
 ``training.batch_loss`` does).
 """
@@ -31,8 +31,8 @@ import numpy as np
 import optax
 
 from rnnviz import ModelSpec, init_params
-from rnnviz.forward import run
-from rnnviz.losses import sequence_loss, step_losses
+from rnnviz.core.forward import run
+from rnnviz.core.losses import sequence_loss, step_losses
 
 
 def time_in_turns(calls: dict, rounds: int) -> dict:

@@ -1,4 +1,4 @@
-"""What one saliency row costs: ``rnnviz.saliency.saliency_row`` against PyTorch on the CPU.
+"""What one saliency row costs: ``rnnviz.core.saliency.saliency_row`` against PyTorch on the CPU.
 
     .venv/bin/python benchmarks/bench_saliency.py           # the table (~1 min on 2 cores)
     .venv/bin/python benchmarks/bench_saliency.py --quick   # the smallest size only
@@ -32,8 +32,8 @@ import numpy as np
 import torch
 
 from rnnviz import Model, Target
-from rnnviz.gradients import flow_row
-from rnnviz.saliency import saliency_row
+from rnnviz.core.gradients import flow_row
+from rnnviz.core.saliency import saliency_row
 
 SIZES = ((16, 200), (128, 1000))
 CELLS = ("rnn_tanh", "lstm", "gru")

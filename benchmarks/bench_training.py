@@ -1,4 +1,4 @@
-"""Training throughput: ``rnnviz.training.train`` against PyTorch on the CPU.
+"""Training throughput: ``rnnviz.training.loop.train`` against PyTorch on the CPU.
 
     .venv/bin/python benchmarks/bench_training.py                # ~1-2 min on 2 cores
     .venv/bin/python benchmarks/bench_training.py --steps 50 --rounds 1   # smoke test
@@ -40,7 +40,7 @@ import torch  # noqa: E402
 
 from rnnviz import ModelSpec, init_params  # noqa: E402
 from rnnviz.tasks import make_task  # noqa: E402
-from rnnviz.training import TrainOptions, chunk_size, step_seed, train  # noqa: E402
+from rnnviz.training.loop import TrainOptions, chunk_size, step_seed, train  # noqa: E402
 
 HIDDEN, LENGTH, BATCH, LR = 64, 100, 32, 0.01
 

@@ -37,10 +37,10 @@ def main() -> None:
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QApplication
+    from rnnviz.ui.main_window import MainWindow
+    from rnnviz.ui.render import wait_until_ready
 
-    from rnnviz.presets import load_preset
-    from ui.main_window import MainWindow
-    from ui.render import wait_until_ready
+    from rnnviz.files.presets import load_preset
 
     preset = load_preset(args.preset)
     if args.hidden:

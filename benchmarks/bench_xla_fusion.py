@@ -7,15 +7,16 @@
    elementwise kernel; microseconds per step. One transcendental per fusion is fast; two
    or more make the kernel 5 to 10x slower (on jax 0.10.2, x86-64 with AVX-512).
 2. ``lstm``: the LSTM's gates as four activations (``jax.nn.sigmoid`` three times and one
-   ``jnp.tanh``, what ``rnnviz.cells`` did before) against ``rnnviz.cells.lstm.lstm_gates`` (one
+   ``jnp.tanh``, what ``rnnviz.core.cells`` did before) against
+   ``rnnviz.core.cells.lstm.lstm_gates`` (one
    tanh of the packed pre-activations through ``sigma(x) = (1 + tanh(x / 2)) / 2``), in
-   ``rnnviz.training``'s own jitted functions on the sine task's shapes (hidden 64, 100
+   ``rnnviz.training.loop``'s own jitted functions on the sine task's shapes (hidden 64, 100
    steps): a chunk of 8 Adam updates at batch 32 (milliseconds per update) and a validation
    forward pass at batch 128 (milliseconds per call). The validation keeps no gates, so XLA
    fuses all four activations into the cell-state update: the case of part 1.
 
 Each figure is the median over ``--rounds`` rounds in which the variants take turns; the
-variants are compiled once each (``rnnviz.cells.lstm.lstm_gates`` patched while tracing).
+variants are compiled once each (``rnnviz.core.cells.lstm.lstm_gates`` patched while tracing).
 """
 
 from __future__ import annotations
@@ -29,10 +30,10 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-import rnnviz.cells.lstm
+import rnnviz.core.cells.lstm
 from rnnviz import ModelSpec, init_params
 from rnnviz.tasks import make_task
-from rnnviz.training import (
+from rnnviz.training.loop import (
     TrainOptions,
     _cast,
     _eval_batch,
@@ -91,7 +92,7 @@ def per_fusion(rounds: int) -> None:
 
 
 def four_activations(z: jax.Array) -> jax.Array:
-    """The gates as ``rnnviz.cells`` computed them before ``lstm_gates``."""
+    """The gates as ``rnnviz.core.cells`` computed them before ``lstm_gates``."""
     zi, zf, zg, zo = jnp.split(z, 4, axis=-1)
     return jnp.concatenate([jax.nn.sigmoid(zi), jax.nn.sigmoid(zf), jnp.tanh(zg),
                             jax.nn.sigmoid(zo)], axis=-1)
@@ -107,17 +108,17 @@ def lstm(rounds: int) -> None:
     chunk = (*_cast(spec, task, xs, ys, mask), active)
     val = _cast(spec, task, *task.batch(EVAL_BATCH, seed=1))
 
-    one_tanh = rnnviz.cells.lstm.lstm_gates
+    one_tanh = rnnviz.core.cells.lstm.lstm_gates
     fns = {}
     for name, gates in (("four activations", four_activations), ("one tanh", one_tanh)):
-        rnnviz.cells.lstm.lstm_gates = gates
+        rnnviz.core.cells.lstm.lstm_gates = gates
         jax.clear_caches()  # else the second lowering reuses the first one's trace
         try:
             update = _train_chunk.lower(spec, task.loss, key, params, opt_state,
                                         *chunk).compile()
             validate = _eval_batch.lower(spec, task.loss, params, *val).compile()
         finally:
-            rnnviz.cells.lstm.lstm_gates = one_tanh
+            rnnviz.core.cells.lstm.lstm_gates = one_tanh
         fns[name, "update"] = lambda u=update: u(params, opt_state, *chunk)
         fns[name, "validate"] = lambda v=validate: v(params, *val)
     times = in_turns(fns, rounds, 20)

@@ -1,1 +1,1 @@
-"""The shipped presets (TOML) and the weights trained for them; see rnnviz.presets."""
+"""The shipped presets (TOML) and the weights trained for them; see rnnviz.files.presets."""

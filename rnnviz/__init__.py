@@ -9,14 +9,14 @@ from rnnviz import xla_options
 xla_options.configure()  # before JAX starts its backend: XLA reads XLA_FLAGS only then
 
 # isort: split
-from rnnviz.cells import CELLS, get_cell
+from rnnviz.core.cells import CELLS, get_cell
+from rnnviz.core.init import InitOptions, init_params
+from rnnviz.core.losses import Target
+from rnnviz.core.model import Model
+from rnnviz.core.spec import ModelSpec, enable_float64
+from rnnviz.core.stepper import Stepper
+from rnnviz.core.trace import Trace, compute_trace
 from rnnviz.errors import RnnvizError
-from rnnviz.init import InitOptions, init_params
-from rnnviz.losses import Target
-from rnnviz.model import Model
-from rnnviz.spec import ModelSpec, enable_float64
-from rnnviz.stepper import Stepper
-from rnnviz.trace import Trace, compute_trace
 
 __all__ = ["CELLS", "InitOptions", "Model", "ModelSpec", "RnnvizError", "Stepper", "Target",
            "Trace", "compute_trace", "enable_float64", "get_cell", "init_params"]

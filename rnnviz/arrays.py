@@ -21,8 +21,8 @@ import numpy as np
 from numpy.lib import format as npy
 
 from rnnviz.errors import RnnvizError
-from rnnviz.files import existing_file
 from rnnviz.limits import MAX_ARRAY_VALUES, MAX_MEMBERS
+from rnnviz.paths import existing_file
 
 # what can go wrong inside a damaged zip or .npy: bad CRC or deflate data, a truncated file,
 # an unknown compression method, an encrypted member, a header numpy cannot parse

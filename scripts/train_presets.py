@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from rnnviz.cli import main
-from rnnviz.presets import load_preset
+from rnnviz.files.presets import load_preset
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 

@@ -5,7 +5,7 @@ real command, ``python -m rnnviz ARGS...``, in this process (the cap is kept acr
 
 ``python tests/fuzz_driver.py CASES.json RESULTS.json CAP_BYTES``: caps the address space
 (``RLIMIT_AS``) before anything is imported, then runs each case as the command line would
-(``rnnviz.cli.main(argv)``, or one of the loaders and writers below, whose ``RnnvizError`` is
+(``rnnviz.cli.main.main(argv)``, or one of the loaders and writers below, whose ``RnnvizError`` is
 printed the way the command line prints it), capturing stdout and stderr, and records for
 each case the exit status, the output, any exception that escaped (with its traceback) and
 which files under the case root were created, changed or removed (by inode, size and
@@ -40,9 +40,9 @@ class Objects:
     def __init__(self):
         import numpy as np
 
-        from rnnviz.model import Model
-        from rnnviz.presets import load_preset
-        from rnnviz.session import Session
+        from rnnviz.core.model import Model
+        from rnnviz.files.presets import load_preset
+        from rnnviz.files.session import Session
 
         self.model = Model.create("gru", 1, 3, output_size=1, seed=0)
         self.preset = load_preset("sine")
@@ -63,7 +63,7 @@ def run_case(case: dict, objects: list) -> int:
         return main(case["argv"])
     try:
         if op == "session":
-            from rnnviz.session import read_session
+            from rnnviz.files.session import read_session
 
             read_session(case["path"])
         elif op == "save":
@@ -74,17 +74,17 @@ def run_case(case: dict, objects: list) -> int:
             if kind == "weights":
                 o.model.save(path)
             elif kind == "preset":
-                from rnnviz.presets import save_preset
+                from rnnviz.files.presets import save_preset
 
                 save_preset(o.preset, path)
             elif kind == "session":
-                from rnnviz.session import write_session
+                from rnnviz.files.session import write_session
 
                 write_session(path, o.session)
             elif kind == "trace_npz":
                 o.trace.save_npz(path)
             elif kind == "trace_csv":
-                from rnnviz.trace_csv import trace_to_csv
+                from rnnviz.files.trace_csv import trace_to_csv
 
                 trace_to_csv(o.trace, path)
             else:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rnnviz import RnnvizError
-from rnnviz.animation import animation_writer, find_ffmpeg
+from rnnviz.files.animation import animation_writer, find_ffmpeg
 
 
 def _frames(n, h=30, w=40):

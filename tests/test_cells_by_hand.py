@@ -8,9 +8,9 @@ import math
 import numpy as np
 import pytest
 
-from rnnviz.cells import get_cell
-from rnnviz.forward import run
-from rnnviz.spec import ModelSpec, enable_float64
+from rnnviz.core.cells import get_cell
+from rnnviz.core.forward import run
+from rnnviz.core.spec import ModelSpec, enable_float64
 
 ATOL = 1e-6
 
@@ -216,7 +216,7 @@ def test_scan_names_each_gate_as_the_cell_does(cell):
 def test_lstm_gates_are_sigmoids_and_a_tanh(dtype):
     """``lstm_gates`` (one tanh for all four blocks) against ``math``'s sigmoid and tanh,
     over pre-activations from -40 to 40 (where the sigmoid underflows towards 0)."""
-    from rnnviz.cells import lstm_gates
+    from rnnviz.core.cells import lstm_gates
 
     if dtype == np.float64:
         enable_float64()

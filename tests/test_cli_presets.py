@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 from rnnviz.cli import main
-from rnnviz.model import Model
-from rnnviz.preset_training import ProgressBar, weight_paths
-from rnnviz.presets import load_preset
+from rnnviz.cli.train import ProgressBar, weight_paths
+from rnnviz.core.model import Model
+from rnnviz.files.presets import load_preset
 
 GOOD = """\
 title = "Tiny"
@@ -179,7 +179,7 @@ def test_train_several_models_names_and_preset_copy(tmp_path, capsys):
     assert trained.models[1].training == {"clip_norm": 0.5, "steps": 0}
     assert main(["check", str(copy)]) == 0
     # steps = 0: the written weights are the seeded initialisation
-    from rnnviz.preset_training import initial_model
+    from rnnviz.cli.train import initial_model
 
     start = initial_model(preset, 1)
     written = Model.load(trained.models[1].weights)
@@ -214,7 +214,7 @@ def test_ctrl_c_keeps_what_was_reached(tmp_path, capsys, monkeypatch):
 def test_progress_bar_line():
     import io
 
-    from rnnviz.training import Progress
+    from rnnviz.training.loop import Progress
 
     preset = load_preset("sine")
     bar = ProgressBar(preset, io.StringIO())

@@ -1,4 +1,4 @@
-"""The one write path (``rnnviz.files``): exactly the name given, atomically, nothing left
+"""The one write path (``rnnviz.paths``): exactly the name given, atomically, nothing left
 behind, every refusal one line naming the path; and the limits it and the readers share."""
 
 import os
@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 
 from rnnviz import RnnvizError
+from rnnviz.core.trace import Trace
 from rnnviz.errors import one_line
-from rnnviz.files import atomic_file, check_destination, read_limited, write_bytes_atomic
 from rnnviz.limits import MAX_NESTING, nesting
-from rnnviz.trace import Trace
+from rnnviz.paths import atomic_file, check_destination, read_limited, write_bytes_atomic
 
 
 def test_the_exact_name_is_written_whatever_its_suffix(tmp_path):

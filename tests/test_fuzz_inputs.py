@@ -576,9 +576,9 @@ def _one_error_line(stderr: str) -> bool:
 
 @pytest.fixture(scope="module")
 def fuzz(tmp_path_factory):
-    from rnnviz.model import Model
-    from rnnviz.presets import ModelConfig, Preset
-    from rnnviz.session import Session, write_session
+    from rnnviz.core.model import Model
+    from rnnviz.files.presets import ModelConfig, Preset
+    from rnnviz.files.session import Session, write_session
     from rnnviz.tasks import make_task
 
     root = tmp_path_factory.mktemp("fuzz")
@@ -675,7 +675,7 @@ def test_outputs_are_written_at_exactly_the_name_given(fuzz):
 def test_real_commands(tmp_path):
     """The installed entry point, as a user types it: no traceback, no abort."""
     model = tmp_path / "w.safetensors"
-    from rnnviz.model import Model
+    from rnnviz.core.model import Model
 
     Model.create("gru", 2, 3, output_size=1, seed=0).save(model)
     np.save(tmp_path / "x.npy", np.zeros((12, 2), np.float32))

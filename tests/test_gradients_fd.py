@@ -1,10 +1,10 @@
-"""``rnnviz.gradients`` against central finite differences, in float64.
+"""``rnnviz.core.gradients`` against central finite differences, in float64.
 
 The derivative with respect to ``h_k`` is rnnviz's: ``h_k`` is perturbed after the cell
 computes it and the perturbed value feeds everything downstream (``forward.run``'s ``eps``);
 an LSTM's cell state is not perturbed. The finite differences perturb one hidden unit at one
 step (or one parameter entry) by ``+-DELTA`` and rerun the whole model; the loss is written
-out here in numpy, independently of ``rnnviz.losses``.
+out here in numpy, independently of ``rnnviz.core.losses``.
 
 ``enable_float64`` switches JAX's x64 mode on for the rest of the process, as it does in
 the app; it is left on, so the float32 tests that run after these run with x64 on (they check
@@ -18,9 +18,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rnnviz import gradients
-from rnnviz.forward import run
-from rnnviz.spec import ModelSpec, enable_float64
+from rnnviz.core import gradients
+from rnnviz.core.forward import run
+from rnnviz.core.spec import ModelSpec, enable_float64
 
 T, INPUT, OUTPUT = 5, 2, 2
 DELTA = 1e-5

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from rnnviz import InitOptions, ModelSpec, enable_float64, init_params
-from rnnviz.init import spectral_radius
+from rnnviz.core.init import spectral_radius
 
 
 def test_same_seed_same_numbers_other_seed_other_numbers():

@@ -2,7 +2,7 @@
 
 Each ``claim_<name>(preset)`` builds the preset's models exactly as the window does
 (``ModelConfig.build``: the shipped weights) and checks what its description says,
-with numbers from ``rnnviz.training.evaluate`` and traces. The slow tests retrain presets from
+with numbers from ``rnnviz.training.loop.evaluate`` and traces. The slow tests retrain presets from
 scratch through ``rnnviz train`` (the command ``scripts/train_presets.py`` runs) and check the
 same claims on the fresh weights, so the lessons stay true as the code changes.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from rnnviz.cli import main
-from rnnviz.preset_training import weight_paths
-from rnnviz.presets import Preset, load_preset, shipped_presets
-from rnnviz.training import evaluate
+from rnnviz.cli.train import weight_paths
+from rnnviz.files.presets import Preset, load_preset, shipped_presets
+from rnnviz.training.loop import evaluate
 
 EVAL_SEED, EVAL_N = 12345, 512  # never a training batch (those use step_seed)
 

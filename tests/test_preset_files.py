@@ -5,7 +5,13 @@ from dataclasses import replace
 
 import pytest
 
-from rnnviz.presets import load_preset, parse_preset, preset_to_dict, save_preset, shipped_presets
+from rnnviz.files.presets import (
+    load_preset,
+    parse_preset,
+    preset_to_dict,
+    save_preset,
+    shipped_presets,
+)
 
 
 @pytest.mark.parametrize("name", [name for name, _ in shipped_presets()])

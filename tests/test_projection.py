@@ -1,10 +1,10 @@
-"""``rnnviz.projection.pca_projection`` on data whose principal components are known by
+"""``rnnviz.analysis.projection.pca_projection`` on data whose principal components are known by
 construction: a 2-D pattern embedded in H dimensions by an orthonormal map."""
 
 import numpy as np
 import pytest
 
-from rnnviz.projection import pca_projection
+from rnnviz.analysis.projection import pca_projection
 
 
 def _embedded(steps=60, units=7, seed=0):

@@ -1,4 +1,4 @@
-"""``rnnviz.recurrence``'s hand-written backward pass against plain autodiff through
+"""``rnnviz.core.recurrence``'s hand-written backward pass against plain autodiff through
 ``lax.scan`` (``run(..., autodiff=True)``), for every cell, stacked and bidirectional, with the
 ``eps`` perturbation, a batch, and ``vmap`` of a ``vjp`` (how ``memory_row`` and saliency use it).
 
@@ -14,11 +14,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rnnviz.forward import run, zero_carries
-from rnnviz.init import init_params
-from rnnviz.losses import sequence_loss, step_losses
-from rnnviz.spec import ModelSpec
-from rnnviz.training import batch_loss
+from rnnviz.core.forward import run, zero_carries
+from rnnviz.core.init import init_params
+from rnnviz.core.losses import sequence_loss, step_losses
+from rnnviz.core.spec import ModelSpec
+from rnnviz.training.loop import batch_loss
 
 CELLS = ["rnn_tanh", "rnn_relu", "lstm", "gru"]
 TOL = {"rtol": 1e-5, "atol": 1e-6}

@@ -5,7 +5,7 @@
 an input, a target, the fused module's output, and, from a cell loop written from PyTorch's
 documented equations and run through autograd, every state, gate, loss and gradient norm
 (see that script for the definitions). Here the state_dict is loaded as a user's torch file
-would be (``rnnviz.weights.infer_spec``) and one ``compute_trace`` must reproduce it all.
+would be (``rnnviz.files.weights.infer_spec``) and one ``compute_trace`` must reproduce it all.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnnviz.losses import Target
-from rnnviz.spec import ModelSpec
-from rnnviz.trace import compute_trace
-from rnnviz.weights import infer_spec
+from rnnviz.core.losses import Target
+from rnnviz.core.spec import ModelSpec
+from rnnviz.core.trace import compute_trace
+from rnnviz.files.weights import infer_spec
 
 REFERENCE = Path(__file__).parent / "reference" / "torch_reference.npz"
 CONFIGS = [f"{cell}_{shape}" for cell in ("rnn_tanh", "rnn_relu", "lstm", "gru")

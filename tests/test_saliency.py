@@ -1,4 +1,4 @@
-"""``rnnviz.saliency`` against central finite differences (float64) and a hand-derived case.
+"""``rnnviz.core.saliency`` against central finite differences (float64) and a hand-derived case.
 
 The finite differences perturb one input entry ``x_k[i]`` by ``+-DELTA``, rerun the whole
 model and take ``(output_t(+) - output_t(-)) / 2 DELTA``: one column of the ``(O, I)``
@@ -12,10 +12,10 @@ import jax
 import numpy as np
 import pytest
 
-from rnnviz import saliency
-from rnnviz.forward import run
-from rnnviz.model import Model
-from rnnviz.spec import ModelSpec, enable_float64
+from rnnviz.core import saliency
+from rnnviz.core.forward import run
+from rnnviz.core.model import Model
+from rnnviz.core.spec import ModelSpec, enable_float64
 
 T, INPUT, OUTPUT = 6, 2, 3
 DELTA = 1e-5

@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from rnnviz import RnnvizError
-from rnnviz.model import Model
-from rnnviz.presets import ModelConfig, Preset, load_preset
-from rnnviz.session import Session, read_session, write_session
+from rnnviz.core.model import Model
+from rnnviz.files.presets import ModelConfig, Preset, load_preset
+from rnnviz.files.session import Session, read_session, write_session
 from rnnviz.tasks import make_task
 
 

@@ -1,11 +1,11 @@
-"""``rnnviz.spectrum``: the eigenvalues of each gate block of ``weight_hh``."""
+"""``rnnviz.analysis.spectrum``: the eigenvalues of each gate block of ``weight_hh``."""
 
 import numpy as np
 import pytest
 
-from rnnviz.init import InitOptions, init_params
-from rnnviz.spec import ModelSpec
-from rnnviz.spectrum import recurrent_spectrum
+from rnnviz.analysis.spectrum import recurrent_spectrum
+from rnnviz.core.init import InitOptions, init_params
+from rnnviz.core.spec import ModelSpec
 
 
 @pytest.mark.parametrize(("cell", "gates"), [("rnn_tanh", ("h",)), ("lstm", tuple("ifgo")),

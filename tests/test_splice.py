@@ -4,8 +4,8 @@ steps before the edit are untouched, and targets follow the input where the task
 import numpy as np
 import pytest
 
-from rnnviz.model import Model
-from rnnviz.splice import bptt_arrays, retrace_from, with_arrays
+from rnnviz.core.model import Model
+from rnnviz.core.splice import bptt_arrays, retrace_from, with_arrays
 from rnnviz.tasks import make_task
 
 GRAD_KEYS = ("grad_loss_h_", "grad_param_")

@@ -362,7 +362,7 @@ def test_single_column_csv_with_header(tmp_path):
 
 
 def test_a_preset_reads_its_data_file_beside_it(tmp_path, series_csv):
-    from rnnviz.presets import load_preset
+    from rnnviz.files.presets import load_preset
 
     folder = tmp_path / "lesson"
     folder.mkdir()

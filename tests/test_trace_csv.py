@@ -5,8 +5,8 @@ import csv
 import numpy as np
 
 from rnnviz import Model
-from rnnviz.losses import Target
-from rnnviz.trace_csv import trace_to_csv
+from rnnviz.core.losses import Target
+from rnnviz.files.trace_csv import trace_to_csv
 
 
 def _read(path) -> dict[str, np.ndarray]:

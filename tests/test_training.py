@@ -6,7 +6,7 @@ import pytest
 
 from rnnviz import InitOptions, ModelSpec, RnnvizError, init_params
 from rnnviz.tasks import make_task
-from rnnviz.training import TrainOptions, batch_loss, evaluate, step_seed, train
+from rnnviz.training.loop import TrainOptions, batch_loss, evaluate, step_seed, train
 
 SINE = make_task("sine", length=30)
 SPEC = ModelSpec("gru", 1, 8, output_size=1)

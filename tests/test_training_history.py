@@ -4,9 +4,9 @@ the training tables of a saved preset."""
 import numpy as np
 import pytest
 
-from rnnviz.training import Progress, TrainOptions, TrainResult
-from ui.preset_saving import options_tables
-from ui.state.training_history import COMPILING, DIVERGED, RUNNING, History, ProgressMerger
+from rnnviz.files.preset_saving import options_tables
+from rnnviz.training.history import COMPILING, DIVERGED, RUNNING, History, ProgressMerger
+from rnnviz.training.loop import Progress, TrainOptions, TrainResult
 
 
 def _progress(first, step, total=100, val_step=0, val_loss=1.0, diverged=False, loss=None):

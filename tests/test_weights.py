@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from rnnviz import Model, RnnvizError
-from rnnviz.weights import infer_spec, load_weights, save_weights
+from rnnviz.files.weights import infer_spec, load_weights, save_weights
 
 
 def _torch_like_lstm(prefix="", layers=2, bidirectional=True, hidden=3, inputs=2, bias=True):
@@ -118,7 +118,7 @@ def test_saved_files_get_ordinary_permissions(tmp_path):
     import os
 
     from rnnviz import Model
-    from rnnviz.files import _UMASK
+    from rnnviz.paths import _UMASK
 
     path = tmp_path / "w.safetensors"
     Model.create("gru", 1, 3, output_size=1, seed=0).save(path)

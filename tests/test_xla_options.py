@@ -43,8 +43,8 @@ def test_batch_one_trace_scans_are_hoisted_and_training_scans_are_not():
         os.environ.pop("XLA_FLAGS", None)
         import jax, numpy as np
         from rnnviz import ModelSpec, init_params
-        from rnnviz.gradients import trace_with_bptt
-        from rnnviz.training import batch_loss
+        from rnnviz.core.gradients import trace_with_bptt
+        from rnnviz.training.loop import batch_loss
 
         spec = ModelSpec("lstm", 1, 16, output_size=1)
         params = init_params(spec, seed=0)

@@ -1,2 +1,6 @@
-"""rnnviz's Qt front end. Views take the explorer model and subscribe to its signals; all JAX
-work runs on one worker thread (``ui.jobs``)."""
+"""rnnviz's Qt front end, installed as ``rnnviz.ui``.
+
+The explorer's state and its controller (``state``) import no Qt; the views (the window, the
+columns and their rows, the side panels, the dialogs) take them in their constructors,
+subscribe to the state's events and ask the controller for every change.
+"""

@@ -8,9 +8,9 @@ import sys
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
-from rnnviz.presets import DEFAULT_PRESET, load_preset
-from rnnviz.session import SUFFIX as SESSION_SUFFIX
-from rnnviz.session import read_session
+from rnnviz.files.presets import DEFAULT_PRESET, load_preset
+from rnnviz.files.session import SUFFIX as SESSION_SUFFIX
+from rnnviz.files.session import read_session
 
 
 def _has_display() -> bool:
@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
         out = "rnnviz-window.png"
         print(f"rnnviz: no display here (DISPLAY is not set): drawing the window offscreen to "
               f"{out} instead; on a desktop, `rnnviz` opens it", file=sys.stderr)
-        from ui.render import render_to_file
+        from .render import render_to_file
 
         try:
             render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000))
@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from ui.main_window import MainWindow
-    from ui.settings import Settings
+    from .main_window import MainWindow
+    from .settings import Settings
 
     session = None
     if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):  # rnnviz lesson.rnnviz

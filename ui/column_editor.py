@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from rnnviz.cells import CELLS, get_cell
-from rnnviz.init import InitOptions
+from rnnviz.core.cells import CELLS, get_cell
+from rnnviz.core.init import InitOptions
+from rnnviz.files.presets import ModelConfig
 from rnnviz.limits import MAX_HIDDEN, MAX_LAYERS
-from rnnviz.presets import ModelConfig
 
 
 class ColumnEditor(QDialog):

@@ -1,6 +1,6 @@
 """Exporting what the window shows: the window or one panel as PNG/SVG, a column's trace as
 CSV/NPZ, and the stepping as an animated GIF/MP4. Functions take paths; the dialogs that pick
-the paths are in ``ui/share_menu.py``. Every file goes through ``rnnviz.files``: written at
+the paths are in ``ui/share_menu.py``. Every file goes through ``rnnviz.paths``: written at
 exactly the path given, atomically, or refused with one line.
 """
 
@@ -15,11 +15,12 @@ import numpy as np
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QWidget
 
-from rnnviz.animation import animation_writer, check_animation_path
 from rnnviz.errors import RnnvizError
-from rnnviz.files import check_destination, write_bytes_atomic
-from rnnviz.trace_csv import trace_to_csv
-from ui.render import png_bytes
+from rnnviz.files.animation import animation_writer, check_animation_path
+from rnnviz.files.trace_csv import trace_to_csv
+from rnnviz.paths import check_destination, write_bytes_atomic
+
+from .render import png_bytes
 
 IMAGE_SUFFIXES = (".png", ".svg")
 STEP_TIMEOUT_S = 300.0
@@ -45,7 +46,7 @@ def export_widget(widget: QWidget, path) -> None:
     if _suffix(path, IMAGE_SUFFIXES) == ".png":
         write_bytes_atomic(path, png_bytes(widget.grab()))
         return
-    from ui.svg_export import window_svg
+    from .svg_export import window_svg
 
     write_bytes_atomic(path, window_svg(widget).encode("utf-8"))
 
@@ -53,7 +54,7 @@ def export_widget(widget: QWidget, path) -> None:
 def export_plot(plot, path, scale: float = 4.0) -> None:
     """One panel (a pyqtgraph ``PlotItem``) as PNG (drawn ``scale`` times its size on screen,
     a zoom of what is shown) or SVG."""
-    from ui.svg_export import plot_png, plot_svg
+    from .svg_export import plot_png, plot_svg
 
     path = Path(path)
     if _suffix(path, IMAGE_SUFFIXES) == ".png":

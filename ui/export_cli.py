@@ -7,10 +7,10 @@ import os
 import sys
 
 from rnnviz import compile_cache
-from rnnviz.animation import check_animation_path
 from rnnviz.errors import RnnvizError, one_line
-from rnnviz.files import check_destination
-from rnnviz.presets import load_preset
+from rnnviz.files.animation import check_animation_path
+from rnnviz.files.presets import load_preset
+from rnnviz.paths import check_destination
 
 
 def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: float,
@@ -42,9 +42,9 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
 
-    from ui.export import export_animation
-    from ui.main_window import MainWindow
-    from ui.render import close_window, wait_until_ready
+    from .export import export_animation
+    from .main_window import MainWindow
+    from .render import close_window, wait_until_ready
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()

@@ -1,5 +1,6 @@
 """The side panel: the selected unit's values at t and its cell's equations with the numbers
-plugged in (computed in numpy by ``rnnviz.explain``, one unit's weight rows: no JAX here)."""
+plugged in (computed in numpy by ``rnnviz.analysis.explain``, one unit's weight rows: no JAX
+here)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from rnnviz.explain import explain_unit, layer_input, state_before
-from ui.state.controller import Explorer
+from rnnviz.analysis.explain import explain_unit, layer_input, state_before
+
+from .state.controller import Explorer
 
 
 class Inspector(QWidget):

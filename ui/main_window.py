@@ -18,21 +18,22 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError, one_line
-from rnnviz.presets import MAX_MODELS, Preset, load_preset, shipped_presets
-from ui.column.view import ColumnView
-from ui.column_editor import ColumnEditor
-from ui.input_editor import InputEditor
-from ui.qt_support import qt_explorer
-from ui.sequence_tools import SequenceTools
-from ui.settings import Settings
-from ui.share_menu import install as install_share_menu
-from ui.side_tabs import SideTabs
-from ui.state.controller import Explorer
-from ui.state.scales import SharedScales
-from ui.theme import LIGHT, Theme
-from ui.time_controls import TimeControls
-from ui.training_dock import install as install_training
-from ui.view_modes import ViewModes
+from rnnviz.files.presets import MAX_MODELS, Preset, load_preset, shipped_presets
+
+from .column.view import ColumnView
+from .column_editor import ColumnEditor
+from .input_editor import InputEditor
+from .qt_support import qt_explorer
+from .sequence_tools import SequenceTools
+from .settings import Settings
+from .share_menu import install as install_share_menu
+from .side_tabs import SideTabs
+from .state.controller import Explorer
+from .state.scales import SharedScales
+from .theme import LIGHT, Theme
+from .time_controls import TimeControls
+from .training_dock import install as install_training
+from .view_modes import ViewModes
 
 OPEN_ITEM = "Open…"
 HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"],

@@ -13,7 +13,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainterPath
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
-from ui.theme import Theme
+from .theme import Theme
 
 _FAR = 1e6  # the shade's vertical extent, beyond any data (ignored by auto-range)
 

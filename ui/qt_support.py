@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
-from ui.state.controller import Explorer
-from ui.state.jobs import JobRunner
+from .state.controller import Explorer
+from .state.jobs import JobRunner
 
 
 class _Relay(QObject):

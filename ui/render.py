@@ -10,8 +10,8 @@ import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError, one_line
-from rnnviz.files import check_destination, write_bytes_atomic
-from rnnviz.presets import Preset, load_preset
+from rnnviz.files.presets import Preset, load_preset
+from rnnviz.paths import check_destination, write_bytes_atomic
 
 TIMEOUT_S = 900.0
 
@@ -73,7 +73,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
 
-    from ui.main_window import MainWindow
+    from .main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QToolButton
 
-from ui.task_dialog import MAX_SEED, TaskDialog
+from .task_dialog import MAX_SEED, TaskDialog
 
 
 class SequenceTools(QObject):

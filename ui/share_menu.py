@@ -1,6 +1,6 @@
 """The File menu's share entries: export pictures, traces and animations, save and open
 sessions. The dialogs only pick paths and numbers; the work is in ``ui/export.py`` and
-``rnnviz.session``, and every ``*_to`` method here can be called without a dialog."""
+``rnnviz.files.session``, and every ``*_to`` method here can be called without a dialog."""
 
 from __future__ import annotations
 
@@ -19,10 +19,11 @@ from PySide6.QtWidgets import (
     QSpinBox,
 )
 
-from rnnviz.animation import NO_FFMPEG, find_ffmpeg
 from rnnviz.errors import RnnvizError
-from rnnviz.session import SUFFIX, read_session, write_session
-from ui import export
+from rnnviz.files.animation import NO_FFMPEG, find_ffmpeg
+from rnnviz.files.session import SUFFIX, read_session, write_session
+
+from . import export
 
 PICTURES = "PNG image (*.png);;SVG drawing (*.svg)"
 TRACES = "CSV table (*.csv);;NumPy arrays (*.npz)"

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QSplitter, QTabWidget
 
-from ui import theme as colours
-from ui.inspector import Inspector
-from ui.state.controller import Explorer
-from ui.theme import Theme
-from ui.trajectory_view import TrajectoryView
-from ui.weights_view import WeightsView
+from . import theme as colours
+from .inspector import Inspector
+from .state.controller import Explorer
+from .theme import Theme
+from .trajectory_view import TrajectoryView
+from .weights_view import WeightsView
 
 MIN_WIDTHS = {"Trajectory": 300, "Weights": 480}  # pixels each tab wants
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from ui.theme import Theme
+from .theme import Theme
 
 AXES = ("left", "bottom", "right", "top")
 

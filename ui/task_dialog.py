@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError
-from rnnviz.tasks import MAX_LENGTH, TASKS, Task, csv_header, make_task, task_settings
+from rnnviz.limits import MAX_LENGTH
+from rnnviz.tasks import TASKS, Task, csv_header, make_task, task_settings
 
 MAX_SEED = 2**31 - 1
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence, QPainter, QPalette
 from PySide6.QtWidgets import QLabel, QSlider, QSpinBox, QStyle, QToolBar, QWidget
 
-from ui.state.controller import Explorer
+from .state.controller import Explorer
 
 FRAME_MS = 16  # at most one step per 60 Hz frame
 

@@ -10,10 +10,11 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QToolBar
 
 from rnnviz.errors import RnnvizError
-from ui.preset_saving import save_setup
-from ui.qt_support import qt_runner
-from ui.state.training import Training
-from ui.training_panel import TrainingPanel
+from rnnviz.files.preset_saving import save_setup
+
+from .qt_support import qt_runner
+from .state.training import Training
+from .training_panel import TrainingPanel
 
 DOCK_HEIGHT = 270  # px: the explorer's columns keep most of the window
 
@@ -84,7 +85,8 @@ class TrainingDock:
             self.save_preset(path if path.endswith(".toml") else f"{path}.toml")
 
     def save_preset(self, path) -> bool:
-        """Save the current setup to ``path`` (see ``ui.preset_saving``); errors are one line
+        """Save the current setup to ``path`` (see ``rnnviz.files.preset_saving``); errors are
+        one line
         in the window."""
         explorer = self.window.explorer
         preset = explorer.preset_now()

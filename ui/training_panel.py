@@ -28,12 +28,13 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.limits import MAX_BATCH, MAX_STEPS
-from rnnviz.training import OPTIMIZERS
-from ui import theme as colours
-from ui.plots import finite_positive
-from ui.state.training import Training
-from ui.state.training_history import COMPILING, DIVERGED, QUEUED, RUNNING, History
-from ui.theme import Theme
+from rnnviz.training.history import COMPILING, DIVERGED, QUEUED, RUNNING, History
+from rnnviz.training.loop import OPTIMIZERS
+
+from . import theme as colours
+from .plots import finite_positive
+from .state.training import Training
+from .theme import Theme
 
 # Okabe-Ito: the columns, then the parameter tensors of the gradient plot
 COLUMN_COLOURS = ("#0072B2", "#D55E00", "#009E73")

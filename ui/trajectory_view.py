@@ -5,7 +5,8 @@ A state that settles shows a path spiralling into a point (an attractor); one th
 with the input shows a loop. The past path (steps 0..t) is drawn solid, the future faint, so
 stepping moves the dot along the path it is about to take.
 
-The projection (``rnnviz.projection.pca_projection``, an SVD of the ``(T, H)`` states in numpy,
+The projection (``rnnviz.analysis.projection.pca_projection``, an SVD of the ``(T, H)`` states
+in numpy,
 no JAX) is computed once per trace and shown unit, and only while the tab is visible; each
 column's plot items are created once. The whole path is drawn faint once per projection (and
 cached as a pixmap); a time step redraws only the solid past, at most ``MAX_PATH_POINTS``
@@ -18,11 +19,12 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem, QLabel, QVBoxLayout, QWidget
 
-from rnnviz.projection import Projection, pca_projection
-from ui import theme as colours
-from ui.plots import color
-from ui.state.controller import Explorer
-from ui.theme import Theme
+from rnnviz.analysis.projection import Projection, pca_projection
+
+from . import theme as colours
+from .plots import color
+from .state.controller import Explorer
+from .theme import Theme
 
 MAX_PATH_POINTS = 2000   # a longer past is drawn with a stride: 10,000 points would not fit in
                          # the plot's pixels anyway, and would cost tens of ms per step

@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QFont, QKeySequence
 from PySide6.QtWidgets import QApplication, QDockWidget, QMainWindow, QToolBar, QWidget
 
-from ui.theme import Theme, theme_for
+from .theme import Theme, theme_for
 
 PRESENTATION_ICON_PX = 40
 

@@ -8,7 +8,8 @@ follows ``column_ready``, so a new initialisation (Edit…) or trained weights s
 
 The heatmap's colour scale is symmetric about 0 (``±max|W|`` of that column, diverging colour
 map, white at 0); rows are grouped by gate block, ``W_h{gate}`` labelled on the left.
-Eigenvalues come from ``rnnviz.spectrum`` (numpy, no JAX) and are computed only while the tab
+Eigenvalues come from ``rnnviz.analysis.spectrum`` (numpy, no JAX) and are computed only while
+the tab
 is visible. Plot items are created once per column; an update is ``setImage`` and ``setData``.
 """
 
@@ -21,10 +22,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from rnnviz.spectrum import Spectrum, recurrent_spectrum
-from ui import theme as colours
-from ui.state.controller import Explorer
-from ui.theme import Theme
+from rnnviz.analysis.spectrum import Spectrum, recurrent_spectrum
+
+from . import theme as colours
+from .state.controller import Explorer
+from .theme import Theme
 
 RNN_COLOUR = "#0072B2"
 MATRIX_HELP = ("W_hh of the shown layer: row = the unit it feeds, column = the unit it reads; "

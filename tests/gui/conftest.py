@@ -2,8 +2,7 @@
 test."""
 
 import pytest
-
-from ui.state.jobs import JobRunner
+from rnnviz.ui.state.jobs import JobRunner
 
 
 @pytest.fixture(autouse=True)
@@ -46,8 +45,9 @@ def wait_ready(qtbot):
 
 @pytest.fixture
 def make_window(qtbot, wait_ready):
-    from rnnviz.presets import load_preset
-    from ui.main_window import MainWindow
+    from rnnviz.ui.main_window import MainWindow
+
+    from rnnviz.files.presets import load_preset
 
     windows = []
 

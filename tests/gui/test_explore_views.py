@@ -1,18 +1,19 @@
 """The saliency strip, the trajectory tab and the weights tab against the engine: what each
-view draws is checked against ``rnnviz.saliency``, ``rnnviz.projection`` and numpy's own
+view draws is checked against ``rnnviz.core.saliency``, ``rnnviz.analysis.projection`` and
+numpy's own
 eigenvalues."""
 
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from rnnviz.ui.column.saliency_strip import DECADES, log_levels
 
-from rnnviz import saliency
-from rnnviz.init import InitOptions
-from rnnviz.model import Model
-from rnnviz.presets import ModelConfig
-from rnnviz.projection import pca_projection
-from rnnviz.trace import as_input
-from ui.column.saliency_strip import DECADES, log_levels
+from rnnviz.analysis.projection import pca_projection
+from rnnviz.core import saliency
+from rnnviz.core.init import InitOptions
+from rnnviz.core.model import Model
+from rnnviz.core.trace import as_input
+from rnnviz.files.presets import ModelConfig
 
 
 def _wait_saliency(qtbot, window, t):
@@ -86,9 +87,8 @@ def test_trajectory_marker_sits_at_the_projection_of_h_t(make_window, wait_ready
 
 def test_a_long_past_is_drawn_with_a_stride_ending_at_t(qtbot):
     import pyqtgraph as pg
-
-    from ui.theme import LIGHT
-    from ui.trajectory_view import MAX_PATH_POINTS, TrajectoryPlot
+    from rnnviz.ui.theme import LIGHT
+    from rnnviz.ui.trajectory_view import MAX_PATH_POINTS, TrajectoryPlot
 
     widget = pg.GraphicsLayoutWidget()
     qtbot.addWidget(widget)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
+from rnnviz.ui import export
 
-from rnnviz.animation import NO_FFMPEG, find_ffmpeg
 from rnnviz.cli import main
-from ui import export
+from rnnviz.files.animation import NO_FFMPEG, find_ffmpeg
 
 
 def _pixels(image: QImage) -> np.ndarray:
@@ -125,10 +125,10 @@ def test_cancelled_animation_writes_nothing(make_window, tmp_path):
 
 
 def test_menu_entries_and_mp4_without_ffmpeg(qtbot, monkeypatch):
-    import ui.share_menu
-    from ui.main_window import MainWindow
+    import rnnviz.ui.share_menu
+    from rnnviz.ui.main_window import MainWindow
 
-    monkeypatch.setattr(ui.share_menu, "find_ffmpeg", lambda: None)
+    monkeypatch.setattr(rnnviz.ui.share_menu, "find_ffmpeg", lambda: None)
     window = MainWindow()
     qtbot.addWidget(window)
     texts = [a.text() for a in window.file_menu.actions() if a.text()]
@@ -171,9 +171,8 @@ def test_export_command_bad_input_exits_2_with_one_line(tmp_path, capsys):
 
 def test_menu_dialogs_pick_paths_and_numbers(make_window, tmp_path, monkeypatch):
     """The entries' dialogs only choose; what they choose reaches the files."""
+    import rnnviz.ui.share_menu as share_menu
     from PySide6.QtWidgets import QFileDialog, QInputDialog
-
-    import ui.share_menu as share_menu
 
     window = make_window()
     chosen = {}
@@ -216,7 +215,7 @@ def test_menu_dialogs_pick_paths_and_numbers(make_window, tmp_path, monkeypatch)
 
 
 def test_opening_a_bad_session_from_the_command_line(tmp_path, capsys):
-    from ui.app import main as app_main
+    from rnnviz.ui.app import main as app_main
 
     bad = tmp_path / "bad.rnnviz"
     bad.write_text("not a zip")

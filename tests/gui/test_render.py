@@ -37,13 +37,14 @@ def test_bad_preset_exits_2_with_one_line(tmp_path, capsys):
 def test_a_failure_after_the_window_opened_stops_its_threads(tmp_path, capsys, monkeypatch):
     """The window's worker threads end before render returns, also when drawing fails (a
     running QThread destroyed at exit aborts the process); the fixture checks none is left."""
-    import ui.render
+    import rnnviz.ui.render
+
     from rnnviz.errors import RnnvizError
 
     def not_ready(app, window, timeout=0):
         raise RnnvizError("the window was not ready after 0 s")
 
-    monkeypatch.setattr(ui.render, "wait_until_ready", not_ready)
+    monkeypatch.setattr(rnnviz.ui.render, "wait_until_ready", not_ready)
     out = tmp_path / "shot.png"
     assert main(["render", "sine", "--out", str(out)]) == 2
     assert capsys.readouterr().err == "rnnviz: error: the window was not ready after 0 s\n"

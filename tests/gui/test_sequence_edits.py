@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from rnnviz.presets import ModelConfig, Preset
+from rnnviz.files.presets import ModelConfig, Preset
 from rnnviz.tasks import make_task
 
 STATE_PREFIXES = ("h", "c_", "gate_", "output")
@@ -116,7 +116,7 @@ def _text_preset(text="hello world, hello rnn"):
 
 
 def test_typing_a_character_edits_a_text_input(qtbot, wait_ready):
-    from ui.main_window import MainWindow
+    from rnnviz.ui.main_window import MainWindow
 
     window = MainWindow()
     qtbot.addWidget(window)

@@ -7,8 +7,8 @@ import zipfile
 
 import numpy as np
 
-from rnnviz.model import Model
-from rnnviz.presets import ModelConfig
+from rnnviz.core.model import Model
+from rnnviz.files.presets import ModelConfig
 
 
 def _change_everything(window, wait_ready):

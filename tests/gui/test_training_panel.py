@@ -6,9 +6,9 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QToolBar
 
-from rnnviz.model import Model
-from rnnviz.presets import load_preset
-from ui.state.training_history import DIVERGED, DONE, STOPPED
+from rnnviz.core.model import Model
+from rnnviz.files.presets import load_preset
+from rnnviz.training.history import DIVERGED, DONE, STOPPED
 
 TINY = """title = "Tiny sine"
 description = "A tiny RNN on a short sine, for tests."
@@ -330,7 +330,7 @@ def test_closing_the_window_leaves_no_training_thread(make_window, tiny, qtbot):
 
 
 def test_editing_a_column_mid_run_stops_its_training(make_window, tiny, qtbot, wait_trained):
-    from rnnviz.presets import ModelConfig
+    from rnnviz.files.presets import ModelConfig
 
     window = make_window(tiny(SECOND))
     training = window.training.model
@@ -350,8 +350,9 @@ def test_editing_a_column_mid_run_stops_its_training(make_window, tiny, qtbot, w
 
 
 def test_the_progress_text_says_where_a_run_is():
-    from ui.state.training_history import COMPILING, RUNNING, History
-    from ui.training_panel import format_progress
+    from rnnviz.ui.training_panel import format_progress
+
+    from rnnviz.training.history import COMPILING, RUNNING, History
 
     history = History(state=RUNNING, step=120, total=500, eta=3.21)
     assert format_progress("LSTM", history) == "LSTM · step 120/500 · 3.2 s left"
@@ -362,8 +363,9 @@ def test_the_progress_text_says_where_a_run_is():
 
 
 def test_the_panel_starts_hidden_and_the_toolbar_shows_it(qtbot, tiny):
-    from rnnviz.presets import load_preset
-    from ui.main_window import MainWindow
+    from rnnviz.ui.main_window import MainWindow
+
+    from rnnviz.files.presets import load_preset
 
     window = MainWindow()
     qtbot.addWidget(window)

@@ -5,8 +5,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QToolBar
-
-from ui.theme import DARK, LIGHT, _lut
+from rnnviz.ui.theme import DARK, LIGHT, _lut
 
 
 def _chrome(window):
@@ -51,7 +50,7 @@ def test_escape_leaves_presentation_first_then_clears_the_selection(make_window,
 
 def test_dark_theme_restyles_in_place_and_keeps_the_colour_maps(make_window, qtbot, wait_ready,
                                                                 tmp_path):
-    from ui.settings import Settings
+    from rnnviz.ui.settings import Settings
 
     settings = Settings(tmp_path)
     window = make_window(settings=settings)
@@ -74,7 +73,7 @@ def test_dark_theme_restyles_in_place_and_keeps_the_colour_maps(make_window, qtb
 
 
 def test_the_theme_is_remembered(make_window, tmp_path):
-    from ui.settings import Settings
+    from rnnviz.ui.settings import Settings
 
     settings = Settings(tmp_path)
     settings.set_theme("dark")

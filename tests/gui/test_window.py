@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
-from rnnviz.init import InitOptions
-from rnnviz.presets import ModelConfig
+from rnnviz.core.init import InitOptions
+from rnnviz.files.presets import ModelConfig
 
 
 def _titles(window):
@@ -131,7 +131,7 @@ def test_add_remove_and_change_columns(make_window, wait_ready):
 
 
 def test_column_editor_builds_the_config(qtbot):
-    from ui.column_editor import ColumnEditor
+    from rnnviz.ui.column_editor import ColumnEditor
 
     editor = ColumnEditor(ModelConfig(cell="lstm", hidden_size=16))
     qtbot.addWidget(editor)
@@ -243,7 +243,7 @@ def test_a_bad_preset_is_one_line_and_the_window_keeps_going(make_window, tmp_pa
 
 
 def test_geometry_and_last_preset_are_remembered(make_window, tmp_path):
-    from ui.settings import Settings
+    from rnnviz.ui.settings import Settings
 
     settings = Settings(tmp_path / "cfg")
     window = make_window(settings=settings)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from ui import theme as colours
-from ui.column.layout import PlotGrid
-from ui.plots import Cursor, finite_positive
-from ui.theme import Theme
+from .. import theme as colours
+from ..plots import Cursor, finite_positive
+from ..theme import Theme
+from .layout import PlotGrid
 
 HELP = ("Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of the whole "
         "loss. Orange: ||d loss_t/dh_k||, the gradient from step t flowing back. Green: "

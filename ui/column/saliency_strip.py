@@ -1,6 +1,6 @@
 """The saliency strip: a one-row heat strip under a column's input plot.
 
-Cell k is coloured by ``log10 ||d output_t / d x_k||_F`` (``rnnviz.saliency``) for the step t
+Cell k is coloured by ``log10 ||d output_t / d x_k||_F`` (``rnnviz.core.saliency``) for the step t
 the row was computed for: which past inputs the prediction at t still depends on. The colour
 scale is normalised per row: its top is the row's largest finite value over ``k <= t`` and it
 spans ``DECADES`` decades below it, so "bright" always means "as much as the most influential
@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from ui.theme import Theme
+from ..theme import Theme
 
 DECADES = 4.0
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from rnnviz.losses import Target
-from rnnviz.trace import Trace, class_probability
-from ui import theme as colours
-from ui.column.layout import PlotGrid
-from ui.column.saliency_strip import SaliencyStrip
-from ui.plots import Cursor, Heatmap
-from ui.theme import Theme
+from rnnviz.core.losses import Target
+from rnnviz.core.trace import Trace, class_probability
+
+from .. import theme as colours
+from ..plots import Cursor, Heatmap
+from ..theme import Theme
+from .layout import PlotGrid
+from .saliency_strip import SaliencyStrip
 
 INPUT_COLOURS = (colours.INPUT, "#56B4E9", "#009E73")
 MAX_LABELLED_STEPS = 400  # characters stay readable only on short inputs

@@ -12,11 +12,11 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
-from ui import theme as colours
-from ui.column.layout import PlotGrid
-from ui.plots import Bars, Cursor, Heatmap
-from ui.styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
-from ui.theme import Theme
+from .. import theme as colours
+from ..plots import Bars, Cursor, Heatmap
+from ..styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
+from ..theme import Theme
+from .layout import PlotGrid
 
 TANH = (-1.0, 1.0)
 HELP = {

@@ -24,16 +24,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui import theme as colours
-from ui.column.gradient_row import GradientRow
-from ui.column.layout import PlotGrid
-from ui.column.sequence_rows import InputRow, OutputRow
-from ui.column.state_rows import GateMeansRow, StateRow
-from ui.state.controller import Explorer
-from ui.state.explorer import Column
-from ui.state.scales import SharedScales
-from ui.styling import style_plot
-from ui.theme import Theme
+from .. import theme as colours
+from ..state.controller import Explorer
+from ..state.explorer import Column
+from ..state.scales import SharedScales
+from ..styling import style_plot
+from ..theme import Theme
+from .gradient_row import GradientRow
+from .layout import PlotGrid
+from .sequence_rows import InputRow, OutputRow
+from .state_rows import GateMeansRow, StateRow
 
 GATE_SLOTS = 4
 

@@ -12,7 +12,7 @@ row is kept only if it was computed for the model and layer the column shows the
 
 An input edit at step k updates the inputs at once (``inputs_edited``: the views repaint the
 input strip before the worker answers) and asks the worker, per column, for the forward from
-step k only, spliced into the column's trace (``rnnviz.splice``), and for the gradient arrays
+step k only, spliced into the column's trace (``rnnviz.core.splice``), and for the gradient arrays
 over the whole sequence. Traces already computed are kept (``TraceCache``), so that undo and
 redo put back the exact arrays without the worker.
 """
@@ -24,11 +24,12 @@ from dataclasses import fields, replace
 
 import numpy as np
 
-from rnnviz.losses import Target
-from rnnviz.model import Model
-from rnnviz.presets import MAX_MODELS, ModelConfig, Preset
-from rnnviz.splice import bptt_arrays, retrace_from, with_arrays
-from ui.state.edits import (
+from rnnviz.core.losses import Target
+from rnnviz.core.model import Model
+from rnnviz.core.splice import bptt_arrays, retrace_from, with_arrays
+from rnnviz.files.presets import MAX_MODELS, ModelConfig, Preset
+
+from .edits import (
     InputEdit,
     SequenceState,
     TaskChange,
@@ -37,10 +38,10 @@ from ui.state.edits import (
     first_change,
     fits,
 )
-from ui.state.explorer import Column, ExplorerState, Selection
-from ui.state.jobs import InlineJobRunner, JobRunner
-from ui.state.timers import ManualTimer, TimerFactory
-from ui.state.undo import UndoStack
+from .explorer import Column, ExplorerState, Selection
+from .jobs import InlineJobRunner, JobRunner
+from .timers import ManualTimer, TimerFactory
+from .undo import UndoStack
 
 MEMORY_DELAY_MS = 150      # the Jacobian norms cost H backward passes: once the cursor rests
 DRAG_RECOMPUTE_MS = 100    # while dragging, the columns recompute at most this often
@@ -85,7 +86,7 @@ class Explorer:
                    [None] * len(columns))
 
     def restore(self, session) -> None:
-        """Show a saved ``rnnviz.session.Session``: its preset's task with the session's own
+        """Show a saved ``rnnviz.files.session.Session``: its preset's task with the session's own
         input and target, each column's model as saved (trained weights included), its
         cursor, selection and shown layers."""
         preset = session.preset
@@ -136,10 +137,10 @@ class Explorer:
                        select=select)
 
     def session_now(self):
-        """What is on screen as an ``rnnviz.session.Session``: the models as they are in
+        """What is on screen as an ``rnnviz.files.session.Session``: the models as they are in
         memory (trained in the window or not), the input as shown, cursor and selection."""
         from rnnviz.errors import RnnvizError
-        from rnnviz.session import Session
+        from rnnviz.files.session import Session
 
         s = self.state
         preset = self.preset_now()

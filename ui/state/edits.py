@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rnnviz.losses import Target
+from rnnviz.core.losses import Target
 
 if TYPE_CHECKING:
-    from ui.state.controller import Explorer
-    from ui.state.explorer import Column
+    from .controller import Explorer
+    from .explorer import Column
 
 CACHE_BYTES = 256 * 2**20
 

@@ -28,10 +28,10 @@ from typing import Any
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from rnnviz.losses import Target
-from rnnviz.model import Model
-from rnnviz.presets import ModelConfig, Preset
-from rnnviz.trace import Trace
+from rnnviz.core.losses import Target
+from rnnviz.core.model import Model
+from rnnviz.core.trace import Trace
+from rnnviz.files.presets import ModelConfig, Preset
 
 
 @dataclass(eq=False)

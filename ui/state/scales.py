@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from psygnal import Signal, SignalGroup
 
-from ui.state.explorer import ExplorerState
+from .explorer import ExplorerState
 
 TANH = (-1.0, 1.0)
 

@@ -2,7 +2,7 @@
 loss histories.
 
 ``train(column_ids)`` queues one job per column on its own ``JobRunner``; each job runs
-``rnnviz.training.train`` in chunks, merges the chunk reports (``ProgressMerger``: at most one
+``rnnviz.training.loop.train`` in chunks, merges the chunk reports (``ProgressMerger``: at most one
 every ``REPORT_INTERVAL`` s) and reports them to its own ``on_progress`` callback. The newest
 weights go to the explorer's column every ``LIVE_WEIGHTS_INTERVAL`` s while a run goes on and
 when it ends (stopped, done or diverged), where they are re-traced on the explorer's worker.
@@ -22,12 +22,9 @@ from dataclasses import replace
 
 from psygnal import Signal, SignalGroup
 
+from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError
-from rnnviz.model import Model
-from rnnviz.training import TrainOptions, train
-from ui.state.controller import Explorer
-from ui.state.jobs import InlineJobRunner, Job, JobRunner
-from ui.state.training_history import (
+from rnnviz.training.history import (
     ACTIVE,
     COMPILING,
     DIVERGED,
@@ -41,6 +38,10 @@ from ui.state.training_history import (
     ProgressMerger,
     Update,
 )
+from rnnviz.training.loop import TrainOptions, train
+
+from .controller import Explorer
+from .jobs import InlineJobRunner, Job, JobRunner
 
 REPORT_INTERVAL = 0.1          # s: the UI gets at most ~10 updates a second
 LIVE_WEIGHTS_INTERVAL = 1.0    # s: how often a running column is re-traced

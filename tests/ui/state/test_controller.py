@@ -8,11 +8,11 @@ import sys
 
 import numpy as np
 import pytest
+from rnnviz.ui.state.controller import Explorer
+from rnnviz.ui.state.jobs import InlineJobRunner
 
-from rnnviz.presets import ModelConfig, load_preset
+from rnnviz.files.presets import ModelConfig, load_preset
 from rnnviz.tasks import make_task
-from ui.state.controller import Explorer
-from ui.state.jobs import InlineJobRunner
 
 
 class Recorder:
@@ -58,7 +58,7 @@ def sine(explorer):
 
 
 def test_the_state_and_controller_load_no_qt():
-    code = ("import sys, ui.state.controller; "
+    code = ("import sys, rnnviz.ui.state.controller; "
             "sys.exit(any(m.startswith(('PySide6', 'pyqtgraph')) for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 

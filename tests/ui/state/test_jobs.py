@@ -8,10 +8,10 @@ import sys
 import threading
 
 import pytest
+from rnnviz.ui.state.jobs import InlineJobRunner, JobRunner
 from tests_support import Mailbox
 
 from rnnviz.errors import RnnvizError
-from ui.state.jobs import InlineJobRunner, JobRunner
 
 
 def own_priority() -> int:

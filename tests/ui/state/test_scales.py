@@ -4,15 +4,15 @@ range."""
 from __future__ import annotations
 
 import numpy as np
+from rnnviz.ui.state.explorer import Column, ExplorerState
+from rnnviz.ui.state.scales import SharedScales
 
-from rnnviz.presets import ModelConfig
-from ui.state.explorer import Column, ExplorerState
-from ui.state.scales import SharedScales
+from rnnviz.files.presets import ModelConfig
 
 
 class FakeModel:
     def __init__(self, cell: str):
-        from rnnviz.spec import ModelSpec
+        from rnnviz.core.spec import ModelSpec
 
         self.spec = ModelSpec(cell, 1, 2)
 

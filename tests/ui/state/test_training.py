@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rnnviz.ui.state.controller import Explorer
+from rnnviz.ui.state.jobs import InlineJobRunner, JobRunner
+from rnnviz.ui.state.training import Training
 from tests_support import Mailbox
 
-from rnnviz.presets import load_preset
-from ui.state.controller import Explorer
-from ui.state.jobs import InlineJobRunner, JobRunner
-from ui.state.training import Training
-from ui.state.training_history import DONE, STOPPED
+from rnnviz.files.presets import load_preset
+from rnnviz.training.history import DONE, STOPPED
 
 TINY = """title = "Tiny sine"
 description = "A tiny RNN on a short sine, for tests."

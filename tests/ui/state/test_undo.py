@@ -3,7 +3,7 @@ drops the oldest, and ``changed`` fires after every change."""
 
 from __future__ import annotations
 
-from ui.state.undo import UndoStack
+from rnnviz.ui.state.undo import UndoStack
 
 
 class SetValue:

@@ -1,0 +1,5 @@
+"""The ``rnnviz`` command line (``main``) and its commands."""
+
+from rnnviz.cli import main
+
+__all__ = ["main"]

@@ -1,0 +1,126 @@
+"""Running a whole model: a scan over a sequence, or a single time step.
+
+State names are flat strings shared by traces, steppers, files and views:
+``h_l{k}{sfx}`` and ``c_l{k}{sfx}`` (LSTM) for the carry, ``gate_{letter}_l{k}{sfx}`` for each
+gate (``i f g o`` LSTM, ``r z n`` GRU), with ``sfx`` ``""`` or ``"_reverse"``; ``h`` for the top
+layer's output as PyTorch returns it (forward and reverse concatenated, ``(D*H,)`` per step),
+``output`` for the readout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+
+from rnnviz.core import recurrence
+from rnnviz.core.cells import CellType, project
+from rnnviz.core.spec import ModelSpec, unit_params
+
+
+def state_key(name: str, unit: str) -> str:
+    """``h``/``c`` or a gate letter, with a unit such as ``l0_reverse`` -> ``gate_f_l0_reverse``."""
+    return f"{name}_{unit}" if name in ("h", "c") else f"gate_{name}_{unit}"
+
+
+def state_keys(spec: ModelSpec) -> list[str]:
+    """Every per-unit state name of ``spec``, bottom unit first."""
+    return [state_key(n, u) for u in spec.units for n in spec.cell_type.state_names]
+
+
+def readout(spec: ModelSpec, params: dict, top: jax.Array) -> jax.Array:
+    """``readout.weight @ top + readout.bias``, or ``top`` itself when there is no readout."""
+    if spec.output_size is None:
+        return top
+    return top @ params["readout.weight"].T + params["readout.bias"]
+
+
+def zero_carries(spec: ModelSpec, batch_shape: tuple[int, ...] = ()) -> dict:
+    """The all-zero initial state of every unit, as PyTorch starts by default; each carry
+    ``(*batch_shape, H)``."""
+    dtype = jnp.dtype(spec.dtype)
+    return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape)
+            for u in spec.units}
+
+
+def carries_from(spec: ModelSpec, state_at: Callable[[str], object] | None) -> dict:
+    """The carry of every unit entering a step, rebuilt from the states recorded at the step
+    before: ``state_at(name)`` gives that step's ``(H,)`` value of state ``name`` (``h_l0``,
+    ``c_l1_reverse``); ``state_at=None`` (before the first step) gives the zero carries."""
+    if state_at is None:
+        return zero_carries(spec)
+    names = spec.cell_type.carry_names
+    return {u: tuple(jnp.asarray(state_at(state_key(n, u))) for n in names) for u in spec.units}
+
+
+def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool = False,
+              eps: jax.Array | None = None, autodiff: bool = False):
+    """Run one layer and direction over ``xs (T, I)`` (or a batch, ``(T, B, I)`` with
+    carries ``(B, H)``) from ``carry0``.
+
+    The input projection is one ``(T, I) @ (I, G*H)`` matmul before the scan, so each step
+    only does the recurrent matmul. With ``eps (T, H)`` the hidden state is perturbed,
+    ``h_t <- h_t + eps_t`` (the perturbed value feeds the next step), so that the gradient of
+    anything with respect to ``eps`` at ``eps = 0`` is its total derivative with respect to
+    each ``h_t``. ``reverse`` runs from the last step back, with outputs kept in time order.
+    Returns ``(final_carry, records)`` with each record stacked to ``(T, H)``.
+
+    The scan's derivative is ``rnnviz.core.recurrence``'s hand-written backward pass (one
+    recurrent matmul per step, the weight gradients as single matmuls afterwards);
+    ``autodiff=True`` differentiates the plain ``lax.scan`` instead (the reference in tests).
+    """
+    xp = project(p, xs)
+    scan = recurrence.scan_autodiff if autodiff else recurrence.scan
+    return scan(cell, p, xp, carry0, reverse=reverse, eps=eps)
+
+
+def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None,
+        eps: dict | None = None, *, autodiff: bool = False):
+    """Run the model over ``xs (T, I)``, or over a batch ``xs (T, B, I)`` in one scan.
+
+    Returns ``(final_carries, states, outputs)``: ``final_carries`` maps each unit to its
+    carry, ``states`` maps every state name (``h_l0``, ``gate_f_l1_reverse``, ... and ``h``)
+    to a ``(T, H)`` (``(T, D*H)`` for ``h``) array, ``outputs`` is ``(T, O)`` (with a batch,
+    ``(T, B, H)`` and ``(T, B, O)``). ``eps`` optionally maps units to ``(T, H)`` hidden-state
+    perturbations (see ``scan_unit``); ``autodiff`` as in ``scan_unit``.
+    """
+    cell = spec.cell_type
+    carry0 = zero_carries(spec, xs.shape[1:-1]) if carry0 is None else carry0
+    states, finals = {}, {}
+    layer_input = xs
+    for k in range(spec.num_layers):
+        outs = []
+        for sfx in spec.directions:
+            unit = f"l{k}{sfx}"
+            final, rec = scan_unit(
+                cell, unit_params(params, unit), layer_input, carry0[unit],
+                reverse=bool(sfx), eps=None if eps is None else eps[unit], autodiff=autodiff,
+            )
+            finals[unit] = final
+            states.update({state_key(name, unit): v for name, v in rec.items()})
+            outs.append(rec["h"])
+        layer_input = outs[0] if len(outs) == 1 else jnp.concatenate(outs, axis=-1)
+    states["h"] = layer_input
+    return finals, states, readout(spec, params, layer_input)
+
+
+def step(spec: ModelSpec, params: dict, carries: dict, x: jax.Array):
+    """One time step of a unidirectional model from ``x (I,)``.
+
+    Returns ``(carries, states, output)`` with ``states`` as in ``run`` but one step each,
+    ``(H,)``. Uses the same cell functions as ``run``, so stepping T times equals one scan.
+    """
+    if spec.bidirectional:
+        raise ValueError("a bidirectional model cannot be stepped: its reverse direction "
+                         "needs the whole sequence; run it instead")
+    cell = spec.cell_type
+    states, new = {}, {}
+    layer_input = x
+    for k in range(spec.num_layers):
+        unit = f"l{k}"
+        new[unit], rec = cell(unit_params(params, unit), carries[unit], layer_input)
+        states.update({state_key(name, unit): v for name, v in rec.items()})
+        layer_input = rec["h"]
+    states["h"] = layer_input
+    return new, states, readout(spec, params, layer_input)

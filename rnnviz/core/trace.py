@@ -1,0 +1,160 @@
+"""A full trace: one scan over a sequence, every state and gradient as numpy arrays.
+
+Array names (each unit ``u`` is ``l{k}`` or ``l{k}_reverse``):
+
+=========================  ===========  =====================================================
+``h_u``, ``c_u``           ``(T, H)``   hidden and (LSTM) cell state
+``gate_{x}_u``             ``(T, H)``   gate ``x`` (``i f g o`` LSTM, ``r z n`` GRU)
+``h``                      ``(T, D*H)`` the top layer's output, as PyTorch's ``output``
+``output``                 ``(T, O)``   the readout (``h`` when there is none)
+``loss``                   ``(T,)``     per-step loss (0 where the mask does not score)
+``grad_loss_h_u``          ``(T,)``     ``||dL/dh_k||``, BPTT of the whole sequence's loss
+``grad_flow_u``            ``(T, T)``   row t: ``||d loss_t / dh_k||`` for every k
+``memory_u``               ``(T, T)``   row t: ``||dh_t / dh_k||_F`` (Frobenius norm)
+``grad_param_{name}``      ``()``       ``||dL/dW||`` of each parameter tensor
+=========================  ===========  =====================================================
+
+The loss and gradient arrays are present only when the trace had a target (``memory_u`` needs
+none); the ``(T, T)`` ones only when asked for.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import partial
+
+import jax
+import numpy as np
+
+from rnnviz.arrays import finite_as, real_array
+from rnnviz.core import gradients
+from rnnviz.core.forward import run
+from rnnviz.core.losses import Target
+from rnnviz.core.spec import ModelSpec
+from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_LENGTH, MAX_MATRIX_VALUES
+from rnnviz.paths import atomic_file
+
+
+@partial(jax.jit, static_argnums=0)
+def _run_states(spec: ModelSpec, params: dict, xs):
+    _, states, outputs = run(spec, params, xs)
+    return states, outputs
+
+
+@dataclass
+class Trace:
+    """Named numpy arrays of one run (see the module docstring for the names)."""
+
+    spec: ModelSpec
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        return self.arrays[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.arrays
+
+    @property
+    def steps(self) -> int:
+        return len(self.arrays["output"])
+
+    @property
+    def nonfinite(self) -> list[str]:
+        """Names of the arrays holding NaN or Inf (an exploding gradient, say)."""
+        return [k for k, v in self.arrays.items()
+                if np.issubdtype(v.dtype, np.floating) and not np.all(np.isfinite(v))]
+
+    def save_npz(self, path: str | os.PathLike) -> None:
+        """Write every array to an ``.npz`` at exactly ``path``, atomically (readable with
+        ``allow_pickle=False``); one-line ``RnnvizError`` when it cannot be written."""
+        with atomic_file(path) as f:
+            np.savez(f, **self.arrays)
+
+
+def as_input(spec: ModelSpec, xs, source: str = "input") -> jax.Array:
+    """Check ``xs`` is ``(T, input_size)`` real numbers, finite in the model's dtype, with
+    ``1 <= T <= MAX_LENGTH``, and cast it to that dtype; one-line ``RnnvizError`` (starting
+    with ``source``) otherwise."""
+    xs = real_array(xs, source)
+    if xs.ndim == 1 and spec.input_size == 1:
+        xs = xs[:, None]
+    if xs.ndim != 2 or xs.shape[1] != spec.input_size:
+        raise RnnvizError(f"{source} must be (T, {spec.input_size}), got shape {xs.shape}")
+    if len(xs) == 0:
+        raise RnnvizError(f"{source} has no time steps")
+    if len(xs) > MAX_LENGTH:
+        raise RnnvizError(f"{source} has {len(xs)} time steps; at most {MAX_LENGTH} "
+                          f"(limit MAX_LENGTH)")
+    return jax.numpy.asarray(finite_as(xs, spec.dtype, source))
+
+
+def check_matrices(spec: ModelSpec, steps: int, *, flow: bool, memory: bool) -> None:
+    """Refuse a trace whose ``(T, T)`` arrays (``grad_flow_u`` with ``flow``, ``memory_u``
+    with ``memory``, one per unit) would hold more than ``MAX_MATRIX_VALUES`` values."""
+    values = (int(flow) + int(memory)) * len(spec.units) * steps * steps
+    if values > MAX_MATRIX_VALUES:
+        raise RnnvizError(f"the (T, T) gradient-flow and memory arrays of {len(spec.units)} "
+                          f"unit(s) over {steps} steps would hold {values} values; at most "
+                          f"{MAX_MATRIX_VALUES} (limit MAX_MATRIX_VALUES): trace fewer steps "
+                          f"or leave them out")
+
+
+def check_target(spec: ModelSpec, target: Target, steps: int) -> None:
+    """One-line ``RnnvizError`` unless ``target`` has ``steps`` steps and fits the model's
+    output (``(T, O)`` values, or class indices below ``O``)."""
+    if len(target) != steps:
+        raise RnnvizError(f"target has {len(target)} steps, the input {steps}")
+    if target.kind == "mse" and target.values.shape[1] != spec.out_size:
+        raise RnnvizError(f"target must be ({steps}, {spec.out_size}) to match the model's "
+                          f"output, got {target.values.shape}")
+    if target.kind == "xent" and (target.values.min() < 0
+                                  or target.values.max() >= spec.out_size):
+        raise RnnvizError(f"class targets must lie in [0, {spec.out_size}), "
+                          f"got {target.values.min()}..{target.values.max()}")
+
+
+def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = None, *,
+                  flow: bool = False, memory: bool = False) -> Trace:
+    """Run ``spec`` with ``params`` over ``xs (T, input_size)`` and collect everything.
+
+    With a ``target``: per-step loss, ``grad_loss_h_u`` and ``grad_param_*`` (one forward and
+    one backward pass); ``flow=True`` adds the ``(T, T)`` ``grad_flow_u``. ``memory=True`` adds
+    the ``(T, T)`` ``memory_u`` (``T*H`` backward passes per unit: for small models).
+    """
+    xs = as_input(spec, xs)
+    check_matrices(spec, len(xs), flow=flow and target is not None, memory=memory)
+    out: dict[str, np.ndarray] = {}
+    if target is None:
+        states, outputs = _run_states(spec, params, xs)
+        out.update(jax.device_get(states))
+        out["output"] = np.asarray(outputs)
+    else:
+        check_target(spec, target, len(xs))
+        values, mask = jax.numpy.asarray(target.values), jax.numpy.asarray(target.mask)
+        states, outputs, losses, grad_h, grad_params = jax.device_get(
+            gradients.trace_with_bptt(spec, params, xs, values, mask, target.kind))
+        out.update(states)
+        out["output"], out["loss"] = outputs, losses
+        out.update({f"grad_loss_h_{u}": g for u, g in grad_h.items()})
+        out.update({f"grad_param_{n}": np.asarray(g) for n, g in grad_params.items()})
+        if flow:
+            rows = jax.device_get(gradients.flow_matrix(spec, params, xs, values, mask,
+                                                        target.kind))
+            out.update({f"grad_flow_{u}": r for u, r in rows.items()})
+    if memory:
+        for unit in spec.units:
+            out[f"memory_{unit}"] = np.asarray(gradients.memory_matrix(spec, params, xs, unit))
+    return Trace(spec, {k: np.asarray(v) for k, v in out.items()})
+
+
+def class_probability(trace: Trace, target: Target) -> np.ndarray:
+    """``p(y_t) = softmax(output_t)[y_t]``, the probability the model gives the right class at
+    each step the target scores, NaN at the others: ``(T,)``, from the trace's logits
+    ``output (T, O)`` and class targets ``y (T,)``."""
+    logits = trace["output"]
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    correct = p[np.arange(trace.steps), target.values]
+    return np.where(target.mask > 0, correct, np.nan)

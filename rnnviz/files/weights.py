@@ -1,0 +1,209 @@
+"""Weight files: ``.safetensors`` and ``.npz`` under PyTorch's names. Never pickle.
+
+A PyTorch ``nn.RNN``/``nn.LSTM``/``nn.GRU`` state_dict saved with
+``safetensors.torch.save_file(module.state_dict(), path)`` or
+``numpy.savez(path, **{k: v.numpy() for k, v in module.state_dict().items()})`` loads directly.
+The cell type, sizes, layer count and direction are read off the keys and shapes:
+
+- ``weight_hh_l0`` is ``(G*H, H)``: ``H`` its width, ``G`` = 1 (RNN), 3 (GRU) or 4 (LSTM);
+- ``weight_ih_l0`` is ``(G*H, I)``; layers are counted from ``weight_ih_l{k}``; a ``_reverse``
+  twin means bidirectional; missing biases (``bias=False``) load as zeros.
+
+Keys may carry a module prefix (``rnn.weight_ih_l0`` in a whole model's state_dict). A linear
+layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout.
+A vanilla RNN's nonlinearity is not visible in its weights: files written here record the cell
+(``rnnviz.cell``); otherwise the cell named by the caller's hint is taken, else ``rnn_tanh``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+from rnnviz.arrays import first_line, read_npz
+from rnnviz.core.cells import cell_with_gate_blocks
+from rnnviz.core.spec import ModelSpec, float64_enabled
+from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_MEMBERS, MAX_WEIGHTS_BYTES
+from rnnviz.paths import atomic_file, check_destination, existing_file, write_bytes_atomic
+
+_CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
+_UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)"
+                       r"_l(?P<layer>[0-9]+)(?P<rev>_reverse)?$")
+
+
+def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """All arrays in a ``.safetensors`` or ``.npz`` file, and its text metadata. The file
+    holds at most ``MAX_WEIGHTS_BYTES`` and ``MAX_MEMBERS`` arrays; an ``.npz``'s headers are
+    checked before its arrays are read (``rnnviz.arrays``)."""
+    path = existing_file(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".safetensors", ".npz"):
+        raise RnnvizError(f"{path}: unknown weight format {suffix or '(none)'}: "
+                          "expected .safetensors or .npz")
+    size = path.stat().st_size
+    if size > MAX_WEIGHTS_BYTES:
+        raise RnnvizError(f"{path}: {size} bytes; at most {MAX_WEIGHTS_BYTES} "
+                          f"(limit MAX_WEIGHTS_BYTES)")
+    if suffix == ".npz":
+        arrays = read_npz(path, str(path), max_values=MAX_WEIGHTS_BYTES,
+                          max_bytes=MAX_WEIGHTS_BYTES, limit_name="MAX_WEIGHTS_BYTES")
+        meta = {}
+        if _CELL_KEY in arrays:
+            meta["cell"] = str(arrays.pop(_CELL_KEY))
+        return arrays, meta
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="numpy") as f:
+            meta = dict(f.metadata() or {})
+            keys = list(f.keys())
+            if len(keys) > MAX_MEMBERS:
+                raise RnnvizError(f"{path}: holds {len(keys)} arrays; at most {MAX_MEMBERS} "
+                                  f"(limit MAX_MEMBERS)")
+            arrays = {k: f.get_tensor(k) for k in keys}
+        return arrays, meta
+    except RnnvizError:
+        raise
+    except Exception as exc:  # OSError, SafetensorError, TypeError (an unknown dtype)...
+        raise RnnvizError(f"{path}: not a readable .safetensors weight file "
+                          f"({first_line(exc)})") from None
+
+
+def _listing(arrays: dict) -> str:
+    """What a file holds, for an error message: names and shapes, at most 12 of them."""
+    items = [f"{k} {tuple(np.shape(v))}" for k, v in sorted(arrays.items())]
+    more = f", ... ({len(items) - 12} more)" if len(items) > 12 else ""
+    return ", ".join(items[:12]) + more if items else "nothing"
+
+
+def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, ...] = (),
+               source: str = "weights") -> tuple[ModelSpec, dict[str, np.ndarray]]:
+    """Read a ``ModelSpec`` off PyTorch-named arrays; return it with the arrays renamed to this
+    project's names (prefix stripped, readout as ``readout.*``, missing biases as zeros).
+
+    The cell is the one whose layout has as many gate blocks as ``weight_hh_l0``; where
+    several have (the tanh and relu RNNs), the first of ``cell_hints`` (cell names) that is
+    one of them, else the first registered."""
+    found = _listing(arrays)
+
+    def fail(why: str):
+        raise RnnvizError(f"{source}: {why}; found {found}; expected PyTorch nn.RNN/LSTM/GRU keys "
+                          "weight_ih_l0 (G*H, I), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0, "
+                          "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM)")
+
+    not_arrays = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
+    if not_arrays:
+        fail(f"{not_arrays[0]} is not an array")
+    matches = {k: _UNIT_KEY.match(k) for k in arrays}
+    prefixes = sorted({m["prefix"] for m in matches.values() if m and m["mat"] == "ih"})
+    if not prefixes:
+        fail("no weight_ih_l0")
+    if len(prefixes) > 1:
+        names = ", ".join(p.rstrip(".") or "(root)" for p in prefixes)
+        fail(f"several recurrent modules ({names})")
+    prefix = prefixes[0]
+    if any(m and m["mat"] == "hr" for m in matches.values()):
+        fail("an LSTM with proj_size (weight_hr_l*) is not supported")
+    deepest = max(int(m["layer"]) if len(m["layer"]) < 6 else 10**6  # int() of a long
+                  for m in matches.values() if m and m["prefix"] == prefix)  # number is slow
+    if deepest >= MAX_LAYERS:
+        named = deepest if deepest < 10**6 else "beyond 999999"
+        fail(f"a key names layer {named}; at most {MAX_LAYERS} layers, l0..l{MAX_LAYERS - 1} "
+             f"(limit MAX_LAYERS)")
+    w_ih, w_hh = arrays.get(f"{prefix}weight_ih_l0"), arrays.get(f"{prefix}weight_hh_l0")
+    if w_ih is None or w_hh is None:
+        fail(f"missing {prefix}weight_ih_l0 or {prefix}weight_hh_l0")
+    if w_ih.ndim != 2 or w_hh.ndim != 2:
+        fail("weight_ih_l0 and weight_hh_l0 must both be 2-D")
+    hidden = w_hh.shape[1]
+    if not 1 <= hidden <= MAX_HIDDEN:
+        fail(f"weight_hh_l0 {w_hh.shape} has {hidden} hidden units; expected 1..{MAX_HIDDEN} "
+             f"(limit MAX_HIDDEN)")
+    if not 1 <= w_ih.shape[1] <= MAX_FEATURES:
+        fail(f"weight_ih_l0 {w_ih.shape} reads {w_ih.shape[1]} inputs; expected "
+             f"1..{MAX_FEATURES} (limit MAX_FEATURES)")
+    gates, rest = divmod(w_hh.shape[0], hidden)
+    cell_type = None if rest else cell_with_gate_blocks(gates, cell_hints)
+    if cell_type is None:
+        fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks")
+    cell = cell_type.name
+    layers = 1 + deepest
+    bidirectional = f"{prefix}weight_ih_l0_reverse" in arrays
+
+    ours = {k for k, m in matches.items() if m and m["prefix"] == prefix}
+    others = {k: v for k, v in arrays.items() if k not in ours}
+    readout = _find_readout(others, hidden * (2 if bidirectional else 1), fail)
+    # float64 weights stay float64 only where the process computes in 64 bits
+    dtype = ("float64" if float64_enabled() and all(v.dtype == np.float64
+                                                    for v in arrays.values()) else "float32")
+    outputs = None if readout is None else int(others[readout + "weight"].shape[0])
+    if outputs is not None and not 1 <= outputs <= MAX_FEATURES:
+        fail(f"{readout}weight has {outputs} outputs; expected 1..{MAX_FEATURES} "
+             f"(limit MAX_FEATURES)")
+    spec = ModelSpec(cell, int(w_ih.shape[1]), int(hidden), layers, bidirectional, outputs,
+                     dtype)
+
+    params: dict[str, np.ndarray] = {}
+    for name, shape in spec.param_shapes().items():
+        if name.startswith("readout."):
+            value = others[readout + name.split(".")[1]]
+        elif f"{prefix}{name}" in arrays:
+            value = arrays[f"{prefix}{name}"]
+        elif name.startswith("bias_") and not any(k.startswith(f"{prefix}bias_") for k in arrays):
+            value = np.zeros(shape)  # saved from a module with bias=False
+        else:
+            fail(f"missing {prefix}{name} {shape} for a {spec.describe()} model")
+        if tuple(value.shape) != shape:
+            fail(f"{prefix}{name} is {tuple(value.shape)}, expected {shape} for a "
+                 f"{spec.describe()} model")
+        if not np.issubdtype(value.dtype, np.floating):
+            fail(f"{prefix}{name} has dtype {value.dtype}, expected floats")
+        params[name] = np.asarray(value, dtype=spec.dtype)
+    return spec, params
+
+
+def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:
+    """The prefix (``"fc."``, ``"readout."``) of the one linear layer reading ``top`` features."""
+    linear = [k[: -len("weight")] for k, v in others.items()
+              if k.endswith("weight") and v.ndim == 2 and v.shape[1] == top
+              and k[: -len("weight")] + "bias" in others]
+    used = {p + s for p in linear for s in ("weight", "bias")}
+    unknown = sorted(set(others) - used)
+    if unknown:
+        fail(f"unexpected key(s) {', '.join(unknown)}")
+    if len(linear) > 1:
+        fail(f"several linear layers read the RNN's output ({', '.join(linear)})")
+    return linear[0] if linear else None
+
+
+def load_weights(path: str | os.PathLike, *, cell: str | None = None
+                 ) -> tuple[ModelSpec, dict]:
+    """``(spec, params)`` from a weight file; params as JAX arrays in the model's dtype.
+    ``cell`` names the cell to take where the weights fit several (a vanilla RNN's tanh or
+    relu); the file's own record comes next."""
+    arrays, meta = read_arrays(path)
+    spec, params = infer_spec(arrays, cell_hints=(cell, meta.get("cell")), source=str(path))
+    return spec, {k: jnp.asarray(v) for k, v in params.items()}
+
+
+def save_weights(path: str | os.PathLike, spec: ModelSpec, params: dict) -> None:
+    """Write ``params`` under PyTorch's names to ``.safetensors`` or ``.npz``, at exactly
+    ``path``, atomically; one-line ``RnnvizError`` when it cannot."""
+    check_destination(path)
+    path = Path(path)
+    if path.suffix.lower() not in (".safetensors", ".npz"):
+        raise RnnvizError(f"{path}: unknown weight format {path.suffix or '(none)'}: "
+                          "expected .safetensors or .npz")
+    arrays = {k: np.ascontiguousarray(np.asarray(params[k])) for k in spec.param_shapes()}
+    if path.suffix.lower() == ".safetensors":
+        from safetensors.numpy import save
+
+        write_bytes_atomic(path, save(arrays, metadata={"cell": spec.cell}))
+    else:
+        with atomic_file(path) as f:
+            np.savez(f, **arrays, **{_CELL_KEY: np.array(spec.cell)})

@@ -1,0 +1,284 @@
+"""Tasks on symbols, fed one-hot: copy memory, temporal order, a^n b^n counting and look-ahead."""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from rnnviz.checks import integer
+from rnnviz.core.losses import Target
+from rnnviz.limits import MAX_LENGTH
+from rnnviz.tasks.base import Batch, Task, one_hot, round_half_up
+
+
+# -- symbol tasks ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CopyTask(Task):
+    """Copy memory: remember ``memory`` symbols over ``delay`` blank steps.
+
+    Steps ``0..M-1`` show random symbols (of ``symbols`` classes), then ``delay`` blanks, then
+    one marker step, then ``M`` blank steps during which the model must output the ``M``
+    symbols in order: ``T = 2M + delay + 1``. Input: one-hot over the symbols, blank, marker
+    (``symbols + 2`` channels); output: ``symbols`` classes, scored on the ``M`` recall steps
+    only. Guessing scores ``ln(symbols)`` per recall step.
+    """
+
+    name: ClassVar[str] = "copy"
+    title: ClassVar[str] = "Copy memory"
+    description: ClassVar[str] = ("Reproduce the symbols shown at the start after a delay "
+                                  "and a marker.")
+    loss: ClassVar[str] = "xent"
+
+    symbols: int = 8
+    memory: int = 5
+    delay: int = 10
+
+    def __post_init__(self):
+        integer("memory", self.memory, 1, 1000)
+        # T = 2 memory + delay + 1 <= MAX_LENGTH
+        integer("delay", self.delay, 0, MAX_LENGTH - 2 * self.memory - 1,
+                limit="MAX_LENGTH")
+        integer("symbols", self.symbols, 2, 26)
+
+    @property
+    def length(self) -> int:
+        return 2 * self.memory + self.delay + 1
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols + 2
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return (*self.classes, "_", ">")
+
+    def retarget(self, inputs, target, k):
+        """The recall steps repeat the symbols of the first ``memory`` steps."""
+        values = target.values.copy()
+        m, d = self.memory, self.delay
+        values[m + d + 1:] = np.argmax(inputs[:m, : self.symbols], axis=-1)
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        S, M, D = self.symbols, self.memory, self.delay
+        seq = rng.integers(0, S, (n, M))
+        codes = np.full((n, self.length), S)  # blank
+        codes[:, :M] = seq
+        codes[:, M + D] = S + 1  # marker
+        targets = np.zeros((n, self.length), np.int32)
+        targets[:, M + D + 1:] = seq
+        mask = np.zeros((n, self.length))
+        mask[:, M + D + 1:] = 1.0
+        return one_hot(codes, S + 2), targets, mask
+
+
+@dataclass(frozen=True)
+class TemporalOrderTask(Task):
+    """Temporal order (Hochreiter & Schmidhuber 1997, experiment 6a).
+
+    A sequence starts with ``B`` and ends with ``E``; between them are noise symbols
+    ``a b c d`` and two markers, each ``X`` or ``Y``: the first at a random step in about
+    [10%, 20%] of the length, the second in about [50%, 60%] (the paper's 10..20 and 50..60
+    of ~100; see ``marker_ranges`` for short sequences). At the last step the model classifies
+    the order: ``XX, XY, YX, YY`` (classes 0..3, ``2*[first is Y] + [second is Y]``).
+    Guessing scores 25%.
+    """
+
+    name: ClassVar[str] = "temporal_order"
+    title: ClassVar[str] = "Temporal order"
+    description: ClassVar[str] = ("Which came first, X or Y? Classify the order of two markers "
+                                  "among noise at the last step.")
+    loss: ClassVar[str] = "xent"
+    input_size: ClassVar[int] = 8
+    output_size: ClassVar[int] = 4
+
+    length: int = 100
+
+    def __post_init__(self):
+        integer("length", self.length, 4, MAX_LENGTH, limit="MAX_LENGTH")
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return ("a", "b", "c", "d", "X", "Y", "B", "E")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return ("XX", "XY", "YX", "YY")
+
+    def marker_ranges(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """Inclusive step ranges of the two markers: ``round(0.1 T)..round(0.2 T)`` and
+        ``round(0.5 T)..round(0.6 T)``, kept after ``B`` (step 0), apart, and before ``E``
+        (step T-1). Length 100: 10..20 and 50..60; length 8: 1..2 and 4..5."""
+        T = self.length
+        lo1 = max(1, round_half_up(0.1 * T))
+        hi1 = max(lo1, round_half_up(0.2 * T))
+        lo2 = max(hi1 + 1, round_half_up(0.5 * T))
+        hi2 = min(T - 2, max(lo2, round_half_up(0.6 * T)))
+        if lo2 > hi2:  # very short: squeeze the first range so the second fits
+            lo2 = hi2 = T - 2
+            hi1 = min(hi1, lo2 - 1)
+            lo1 = min(lo1, hi1)
+        return (lo1, hi1), (lo2, hi2)
+
+    def retarget(self, inputs, target, k):
+        """The class at the last step is the order of the markers, ``2*[first is Y] +
+        [second is Y]``, when there are exactly two."""
+        x, y = self.alphabet.index("X"), self.alphabet.index("Y")
+        symbols = np.argmax(inputs, axis=-1)
+        is_y = symbols[(symbols == x) | (symbols == y)] == y
+        if len(is_y) != 2:
+            return target
+        values = target.values.copy()
+        values[len(inputs) - 1] = 2 * int(is_y[0]) + int(is_y[1])
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        T = self.length
+        (lo1, hi1), (lo2, hi2) = self.marker_ranges()
+        rows = np.arange(n)
+        codes = rng.integers(0, 4, (n, T))
+        codes[:, 0], codes[:, -1] = 6, 7
+        first = rng.integers(lo1, hi1 + 1, n)
+        second = rng.integers(lo2, hi2 + 1, n)
+        which = rng.integers(0, 2, (n, 2))  # 0 = X, 1 = Y
+        codes[rows, first] = 4 + which[:, 0]
+        codes[rows, second] = 4 + which[:, 1]
+        targets = np.zeros((n, T), np.int32)
+        targets[:, -1] = 2 * which[:, 0] + which[:, 1]
+        mask = np.zeros((n, T))
+        mask[:, -1] = 1.0
+        return one_hot(codes, 8), targets, mask
+
+
+@dataclass(frozen=True)
+class AnBnTask(Task):
+    """Counting: next-symbol prediction on ``S a^n b^n E``, ``n ~ U{n_min..n_max}``.
+
+    Step t reads symbol ``s_t`` of ``S a..a b..b E`` (``2n + 2`` steps) and predicts
+    ``s_{t+1}``; steps after ``E`` are padding (all-zero input, not scored) so that every
+    sequence has ``T = 2 n_max + 2`` steps. Scored (mask 1): the steps that read a ``b``,
+    whose next symbol (another ``b``, or ``E`` after the n-th) is determined by counting the
+    ``a``s. Not scored: the step reading ``S`` (always followed by ``a``: trivial), the
+    steps reading an ``a`` (the first ``b`` cannot be predicted), ``E`` and padding.
+    Unscored steps still carry the true next symbol as their target, for display.
+    """
+
+    name: ClassVar[str] = "anbn"
+    title: ClassVar[str] = "Counting: a^n b^n"
+    description: ClassVar[str] = ("Predict the next symbol of a^n b^n: knowing when the b's "
+                                  "end takes counting the a's.")
+    loss: ClassVar[str] = "xent"
+    input_size: ClassVar[int] = 4
+    output_size: ClassVar[int] = 4
+
+    n_min: int = 1
+    n_max: int = 10
+
+    def __post_init__(self):
+        integer("n_min", self.n_min, 1, 1000)
+        integer("n_max", self.n_max, self.n_min, 1000)
+
+    @property
+    def length(self) -> int:
+        return 2 * self.n_max + 2
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return ("S", "a", "b", "E")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.alphabet
+
+    @staticmethod
+    def _arrays(ns: np.ndarray, T: int) -> Batch:
+        t = np.arange(T + 1)[None, :]
+        ns = ns[:, None]
+        codes = np.select([t == 0, t <= ns, t <= 2 * ns, t == 2 * ns + 1], [0, 1, 2, 3], -1)
+        targets = np.maximum(codes[:, 1:], 0)  # padding: class 0, masked
+        t = t[:, :T]
+        mask = ((t > ns) & (t <= 2 * ns)).astype(np.float32)
+        return one_hot(codes[:, :T], 4), targets, mask
+
+    def _generate(self, rng, n):
+        return self._arrays(rng.integers(self.n_min, self.n_max + 1, n), self.length)
+
+    def example(self, *, seed: int = 0, n: int | None = None) -> tuple[np.ndarray, Target]:
+        """One sequence and its ``Target``; ``n`` fixes the count (``seed`` is then unused),
+        and may exceed ``n_max`` to test generalisation: the sequence is then ``2n + 2``
+        steps long."""
+        if n is None:
+            return super().example(seed=seed)
+        n = integer("n", n, 1, MAX_LENGTH // 2 - 1, limit="MAX_LENGTH")
+        xs, ys, mask = self._arrays(np.array([n]), max(self.length, 2 * n + 2))
+        return xs[0], Target(ys[0], mask[0], self.loss)
+
+
+@dataclass(frozen=True)
+class LookaheadTask(Task):
+    """A task only a bidirectional model can solve: output at step t the symbol of step
+    ``t + shift``.
+
+    Symbols are drawn independently and uniformly from ``symbols`` classes, so the inputs up
+    to step t carry no information about ``x_{t+shift}``: a unidirectional model cannot beat
+    chance (accuracy ``1/symbols``, loss ``ln(symbols)``) whatever its weights. The reverse
+    direction of a bidirectional model has read ``x_{t+shift}`` by step t and can reach 100%.
+    The last ``shift`` steps have no future symbol and are not scored.
+    """
+
+    name: ClassVar[str] = "bidirectional_demo"
+    title: ClassVar[str] = "Look ahead (needs a bidirectional model)"
+    description: ClassVar[str] = ("Output the symbol that comes `shift` steps later: "
+                                  "impossible without seeing the future.")
+    loss: ClassVar[str] = "xent"
+
+    length: int = 20
+    symbols: int = 4
+    shift: int = 3
+
+    def __post_init__(self):
+        integer("length", self.length, 2, MAX_LENGTH, limit="MAX_LENGTH")
+        integer("symbols", self.symbols, 2, 26)
+        integer("shift", self.shift, 1, self.length - 1)
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.alphabet
+
+    def retarget(self, inputs, target, k):
+        """``y_t`` is the symbol of step ``t + shift``."""
+        values = target.values.copy()
+        values[: len(inputs) - self.shift] = np.argmax(inputs[self.shift:], axis=-1)
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        T, k = self.length, self.shift
+        codes = rng.integers(0, self.symbols, (n, T))
+        targets = np.zeros((n, T), np.int32)
+        targets[:, : T - k] = codes[:, k:]
+        mask = np.zeros((n, T))
+        mask[:, : T - k] = 1.0
+        return one_hot(codes, self.symbols), targets, mask
