@@ -1,5 +1,5 @@
 """The ``rnnviz`` command line (``main``) and its commands."""
 
-from rnnviz.cli import main
+from rnnviz.cli.command import main
 
 __all__ = ["main"]
