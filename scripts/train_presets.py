@@ -8,7 +8,8 @@ For each ``presets/NAME.toml`` with a ``[training]`` table (or a model with its 
 every model from its seeded initialisation and writes ``presets/NAME-<k>-<cell>.safetensors``,
 the files the preset's ``weights`` keys name. Training is deterministic (same preset, same
 losses) on a given machine and JAX version; ``tests/test_preset_claims.py`` checks that the
-lessons hold for the shipped weights and for a fresh run.
+lessons hold for the shipped weights and for a fresh run, and ``scripts/check_claims_robust.py``
+that they hold with margin when the run's rounding changes (another machine).
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rnnviz.paths.presets import load_preset
+
 from rnnviz.cli import main
-from rnnviz.files.presets import load_preset
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 
