@@ -5,8 +5,9 @@ real command, ``python -m rnnviz ARGS...``, in this process (the cap is kept acr
 
 ``python tests/fuzz_driver.py CASES.json RESULTS.json CAP_BYTES``: caps the address space
 (``RLIMIT_AS``) before anything is imported, then runs each case as the command line would
-(``rnnviz.cli.command.main(argv)``, or one of the loaders and writers below, whose ``RnnvizError`` is
-printed the way the command line prints it), capturing stdout and stderr, and records for
+(``rnnviz.cli.command.main(argv)``, or one of the loaders and writers below, whose
+``RnnvizError`` is printed the way the command line prints it), capturing stdout and stderr,
+and records for
 each case the exit status, the output, any exception that escaped (with its traceback) and
 which files under the case root were created, changed or removed (by inode, size and
 modification time: an atomic replace changes the inode), as one JSON line per case written as

@@ -24,7 +24,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from rnnviz.cli.train import initial_model, options_for, preset_task, weight_paths
+from rnnviz.cli.train import initial_model, options_for, weight_paths
 from rnnviz.core.model import Model
 from rnnviz.files.presets import Preset
 from rnnviz.training.loop import batch_loss, evaluate, train
@@ -73,7 +73,7 @@ def failures(checks: list[Check]) -> list[str]:
 
 # -- building and retraining -------------------------------------------------------------------
 def models_of(preset: Preset):
-    task = preset_task(preset)
+    task = preset.make_task()
     return task, [m.build(task.input_size, task.output_size) for m in preset.models]
 
 
@@ -106,7 +106,7 @@ def retrain(preset: Preset, out: str | Path, *, seed: int | None = None,
     ``OUT/<preset>-<k>-<cell>.safetensors`` and returns the preset using them. A model that
     does not train (no weights file, no training options) stays as it is, or is written with
     its perturbed initial weights if ``perturb`` is given."""
-    task = preset_task(preset)
+    task = preset.make_task()
     models = []
     for k, (config, path) in enumerate(zip(preset.models, weight_paths(preset, out),
                                            strict=True)):
@@ -126,7 +126,7 @@ def retrain(preset: Preset, out: str | Path, *, seed: int | None = None,
 # -- the claims --------------------------------------------------------------------------------
 def claim_sine(preset, named_unit=True):
     """All three learn it: MSE far below the signal's variance (0.25 for two unit sines)."""
-    task = preset_task(preset)
+    task = preset.make_task()
     variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
     assert abs(variance - 0.25) < 0.025, variance
     losses = by_cell(preset, [s["loss"] for s in scores(preset)])
@@ -187,7 +187,7 @@ def gradient_norm(model, task, n: int = 32) -> float:
 def claim_temporal_order(preset, named_unit=True):
     """LSTM and GRU nearly always right; the RNN near chance (25%). (The markers: input rows
     4 and 5, around steps 4-8 and 20-24.)"""
-    task = preset_task(preset)
+    task = preset.make_task()
     assert task.marker_ranges() == ((4, 8), (20, 24)) and task.alphabet[4:6] == ("X", "Y")
     accuracy = by_cell(preset, [s["accuracy"] for s in scores(preset)])
     return [above("lstm accuracy", accuracy["lstm"], 0.95),

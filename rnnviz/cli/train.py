@@ -35,14 +35,10 @@ from rnnviz.training.loop import Progress, TrainOptions, TrainResult, train
 WEIGHT_SUFFIXES = (".safetensors", ".npz")
 
 
-def preset_task(preset: Preset) -> Task:
-    return preset.make_task()
-
-
 def initial_model(preset: Preset, index: int, task: Task | None = None) -> Model:
     """Model ``index`` of ``preset`` as its seeded initialisation draws it (never its
     weights file)."""
-    task = task or preset_task(preset)
+    task = task or preset.make_task()
     return preset.models[index].initial_model(task.input_size, task.output_size)
 
 
@@ -97,7 +93,7 @@ def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
     before the first model trains."""
     from rnnviz.files.preset_check import check_training_sizes
 
-    task = preset_task(preset)
+    task = preset.make_task()
     paths = weight_paths(preset, out)
     options = [options_for(preset, k, steps=steps, seed=seed) for k in range(len(paths))]
     for path in paths:
