@@ -9,13 +9,19 @@ rnnviz.errors.RnnvizError: length: expected an integer in 1..10000, got 0 (limit
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal, overload
 
 import numpy as np
 
 from rnnviz.errors import RnnvizError
 
 
+@overload
+def integer(key: str, value: Any, lo: int, hi: int | None = None, *, limit: str = "",
+            none: Literal[False] = False) -> int: ...
+@overload
+def integer(key: str, value: Any, lo: int, hi: int | None = None, *, limit: str = "",
+            none: bool) -> int | None: ...
 def integer(key: str, value: Any, lo: int, hi: int | None = None, *, limit: str = "",
             none: bool = False) -> int | None:
     """``value`` as an ``int`` if it is an integer in ``lo..hi`` (no upper bound when ``hi`` is
@@ -32,6 +38,12 @@ def integer(key: str, value: Any, lo: int, hi: int | None = None, *, limit: str 
     return int(value)
 
 
+@overload
+def number(key: str, value: Any, lo: float, hi: float = math.inf, *, open_lo: bool = False,
+           none: Literal[False] = False) -> float: ...
+@overload
+def number(key: str, value: Any, lo: float, hi: float = math.inf, *, open_lo: bool = False,
+           none: bool) -> float | None: ...
 def number(key: str, value: Any, lo: float, hi: float = math.inf, *, open_lo: bool = False,
            none: bool = False) -> float | None:
     """``value`` as a ``float`` if it is a real number in ``[lo, hi]`` (``(lo, hi]`` with

@@ -20,7 +20,7 @@ from rnnviz.files.animation import animation_writer, check_animation_path
 from rnnviz.files.trace_csv import trace_to_csv
 from rnnviz.paths import check_destination, write_bytes_atomic
 
-from .render import png_bytes
+from .pictures import png_bytes
 
 IMAGE_SUFFIXES = (".png", ".svg")
 STEP_TIMEOUT_S = 300.0

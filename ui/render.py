@@ -13,6 +13,8 @@ from rnnviz.errors import RnnvizError, one_line
 from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
+from .pictures import png_bytes
+
 TIMEOUT_S = 900.0
 
 
@@ -46,20 +48,6 @@ def close_window(window) -> None:
     window.close()
     window.training.shutdown()
     window.explorer.shutdown()
-
-
-def png_bytes(image) -> bytes:
-    """A ``QImage`` or ``QPixmap`` as PNG file bytes."""
-    from PySide6.QtCore import QBuffer, QByteArray, QIODevice
-
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    ok = image.save(buffer, "PNG")
-    buffer.close()
-    if not ok:
-        raise RnnvizError("could not encode the picture as PNG")
-    return bytes(data)
 
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,

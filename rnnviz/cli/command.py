@@ -164,13 +164,16 @@ def _front_end(module: str):
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, whose errors are one line like every other (no usage text)."""
+    """argparse, whose errors are one line like every other (no usage text); it knows its
+    commands' names."""
+
+    commands: tuple[str, ...] = ()
 
     def error(self, message: str):
         self.exit(EXIT_USAGE, f"rnnviz: error: {one_line(message)}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     parser = _Parser(
         prog="rnnviz", usage="rnnviz [PRESET] | rnnviz COMMAND ...",
         description="Watch recurrent neural networks think. With no command, open the window "
@@ -230,6 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", type=_size, default=(1600, 1000), help="WIDTHxHEIGHT "
                    "(default: 1600x1000)")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.export_cli").main(args))
+    parser.commands = tuple(sub.choices)
     return parser
 
 
@@ -247,8 +251,7 @@ def _size(text: str) -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
-    if not argv or (argv[0] not in commands and not argv[0].startswith("-")):
+    if not argv or (argv[0] not in parser.commands and not argv[0].startswith("-")):
         return _front_end("rnnviz.ui.app").main(argv[:1])
     args = parser.parse_args(argv)
     if args.command is None:

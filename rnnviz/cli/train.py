@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TextIO
 
@@ -106,8 +107,8 @@ def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
         if announce is not None:
             announce(k, options[k])
         model = initial_model(preset, k, task)
-        result = train(model.spec, model.params, task, options[k],
-                       callback=None if callback is None else (lambda p, k=k: callback(k, p)),
+        report = None if callback is None else partial(callback, k)
+        result = train(model.spec, model.params, task, options[k], callback=report,
                        should_stop=should_stop)
         trained = Model(model.spec, result.params)
         trained.save(path)

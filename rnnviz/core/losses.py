@@ -8,8 +8,6 @@ use cross-entropy on the logits (``l_t = logsumexp(y_t) - y_t[k*_t]``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,29 +18,30 @@ from rnnviz.errors import RnnvizError
 LOSS_KINDS = ("mse", "xent")
 
 
-@dataclass(frozen=True)
 class Target:
     """What the model should output, and at which steps it is scored.
 
     ``values``: ``(T, O)`` floats for ``kind="mse"``, ``(T,)`` class indices for ``"xent"``.
-    ``mask``: ``(T,)``, 1 where the step counts (all ones when not given).
+    ``mask``: ``(T,)``, 1 where the step counts (all ones when not given). Both are checked
+    and cast when the target is made (``target_values``, ``target_mask``), and not changed
+    after.
     """
 
-    values: np.ndarray
-    mask: np.ndarray | None = None
-    kind: str = "mse"
+    __slots__ = ("kind", "mask", "values")
 
-    def __post_init__(self):
-        if self.kind not in LOSS_KINDS:
-            raise ValueError(f"loss kind must be one of {', '.join(LOSS_KINDS)}, got {self.kind!r}")
-        values = target_values(self.values, self.kind)
-        mask = (np.ones(len(values), np.float32) if self.mask is None
-                else target_mask(self.mask, len(values)))
-        object.__setattr__(self, "values", values)
-        object.__setattr__(self, "mask", mask)
+    def __init__(self, values, mask=None, kind: str = "mse"):
+        if kind not in LOSS_KINDS:
+            raise ValueError(f"loss kind must be one of {', '.join(LOSS_KINDS)}, got {kind!r}")
+        self.values: np.ndarray = target_values(values, kind)
+        self.mask: np.ndarray = (np.ones(len(self.values), np.float32) if mask is None
+                                 else target_mask(mask, len(self.values)))
+        self.kind = kind
 
     def __len__(self) -> int:
         return len(self.values)
+
+    def __repr__(self) -> str:
+        return f"Target({self.kind}, {len(self)} steps, {int(self.mask.sum())} scored)"
 
 
 def target_values(values, kind: str) -> np.ndarray:

@@ -19,7 +19,7 @@ _BOUNDS = {"input_size": (MAX_FEATURES, "MAX_FEATURES"), "hidden_size": (MAX_HID
 
 def float64_enabled() -> bool:
     """Whether JAX computes in 64 bits in this process (``jax_enable_x64``)."""
-    return bool(jax.config.jax_enable_x64)
+    return bool(jax.config.read("jax_enable_x64"))
 
 
 def enable_float64() -> None:

@@ -70,7 +70,7 @@ class Trace:
         """Write every array to an ``.npz`` at exactly ``path``, atomically (readable with
         ``allow_pickle=False``); one-line ``RnnvizError`` when it cannot be written."""
         with atomic_file(path) as f:
-            np.savez(f, **self.arrays)
+            np.savez(f, **self.arrays)  # type: ignore[arg-type]  # numpy's stub: no **kwargs
 
 
 def as_input(spec: ModelSpec, xs, source: str = "input") -> jax.Array:

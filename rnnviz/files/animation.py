@@ -61,7 +61,8 @@ def animation_writer(path: str | os.PathLike, fps: float):
             with iio.imopen(tmp, "w", plugin="pillow") as file:
                 def add(frame: np.ndarray) -> None:
                     # bits=8: quantise now, so a frame costs one byte a pixel until closing
-                    file.write(_rgb(frame), bits=8, duration=1000.0 / fps, loop=0)
+                    file.write(_rgb(frame), bits=8, duration=1000.0 / fps,  # type: ignore[call-arg]
+                               loop=0)
 
                 yield add
         else:

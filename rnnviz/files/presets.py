@@ -41,7 +41,7 @@ import tomllib
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from rnnviz.core.cells import CELLS, cell_names, get_cell
 from rnnviz.core.init import RECURRENT_INITS, InitOptions
@@ -172,7 +172,7 @@ class _Checker:
         self.source = source
 
     def fail(self, key: str, expected: str, got: Any = None, show_got: bool = True,
-             limit: str = ""):
+             limit: str = "") -> NoReturn:
         tail = (f", got {got!r}" if show_got else "") + (f" (limit {limit})" if limit else "")
         raise RnnvizError(f"{self.source}: {key}: expected {expected}{tail}")
 
@@ -405,7 +405,7 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
     if preset.highlight:
         data["highlight"] = preset.highlight
     data["task"] = {"name": preset.task, "seed": preset.example_seed, **preset.task_settings}
-    models = []
+    models: list[dict[str, Any]] = []
     for m in preset.models:
         table: dict[str, Any] = {"cell": m.cell, "hidden_size": m.hidden_size,
                                  "num_layers": m.num_layers, "bidirectional": m.bidirectional,

@@ -30,6 +30,7 @@ import os
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 
@@ -131,7 +132,7 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
         column, name, index = session.selection
         selection = {"column": int(column), "name": str(name), "index": int(index)}
     state = {"format": FORMAT, "version": VERSION, "t": int(session.t), "selection": selection,
-             "columns": [{"unit": unit} for unit in session.units],
+             "columns": [{"unit": unit} for unit in session.units or ()],
              "target": None if session.target is None else session.target.kind}
     data_file = _task_data_file(session.preset)
     if data_file is not None:
@@ -171,7 +172,7 @@ class _Reader:
         self.infos = {info.filename: info for info in infos}
         self.names = set(self.infos)
 
-    def fail(self, why: str):
+    def fail(self, why: str) -> NoReturn:
         raise RnnvizError(f"{self.path}: {why}")
 
     def bytes(self, member: str) -> bytes:
@@ -355,7 +356,7 @@ def _read_units(r: _Reader, state: dict, models: list[Model]) -> list[str]:
     columns = state.get("columns")
     if not isinstance(columns, list) or len(columns) != len(models):
         r.fail(f"{STATE}: columns: expected a list of {len(models)} entries")
-    units = []
+    units: list[str] = []
     for k, (entry, model) in enumerate(zip(columns, models, strict=True)):
         unit = entry.get("unit") if isinstance(entry, dict) else None
         if unit not in model.spec.units:

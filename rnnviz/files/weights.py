@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import NoReturn
 
 import jax.numpy as jnp
 import numpy as np
@@ -91,7 +92,7 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     one of them, else the first registered."""
     found = _listing(arrays)
 
-    def fail(why: str):
+    def fail(why: str) -> NoReturn:
         raise RnnvizError(f"{source}: {why}; found {found}; expected PyTorch nn.RNN/LSTM/GRU keys "
                           "weight_ih_l0 (G*H, I), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0, "
                           "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM)")
@@ -151,6 +152,7 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     params: dict[str, np.ndarray] = {}
     for name, shape in spec.param_shapes().items():
         if name.startswith("readout."):
+            assert readout is not None  # the spec has a readout only when one was found
             value = others[readout + name.split(".")[1]]
         elif f"{prefix}{name}" in arrays:
             value = arrays[f"{prefix}{name}"]
@@ -206,4 +208,4 @@ def save_weights(path: str | os.PathLike, spec: ModelSpec, params: dict) -> None
         write_bytes_atomic(path, save(arrays, metadata={"cell": spec.cell}))
     else:
         with atomic_file(path) as f:
-            np.savez(f, **arrays, **{_CELL_KEY: np.array(spec.cell)})
+            np.savez(f, **arrays, **{_CELL_KEY: np.array(spec.cell)})  # type: ignore[arg-type]

@@ -55,12 +55,27 @@ class Task:
 
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
-    description: ClassVar[str] = ""
     loss: ClassVar[str] = "mse"
 
-    input_size: ClassVar[int]
-    output_size: ClassVar[int]
-    length: ClassVar[int]
+    @property
+    def description(self) -> str:
+        """One or two sentences for people: what the model must do."""
+        return ""
+
+    @property
+    def input_size(self) -> int:
+        """``I``, the features of one input step."""
+        raise NotImplementedError
+
+    @property
+    def output_size(self) -> int:
+        """``O``, the outputs (or classes) of one step."""
+        raise NotImplementedError
+
+    @property
+    def length(self) -> int:
+        """``T``, the steps of one sequence."""
+        raise NotImplementedError
 
     @property
     def alphabet(self) -> tuple[str, ...] | None:

@@ -6,7 +6,7 @@ import codecs
 import csv
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
@@ -51,7 +51,8 @@ def csv_header(path) -> list[str]:
         with open(existing_file(path), "rb") as f:  # a regular file: a pipe would block
             head = f.read(65536)  # the decoder keeps a character cut at the end for later
         text = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=False)
-        first = next((r for r in _csv_reader(text) if any(c.strip() for c in r)), [])
+        first: list[str] = next((r for r in _csv_reader(text) if any(c.strip() for c in r)),
+                                [])
     except (OSError, ValueError, csv.Error):  # RnnvizError and UnicodeDecodeError included
         return []
     return _header(first) or [str(i) for i in range(len(first))]
@@ -148,6 +149,11 @@ class CsvTask(Task):
     path: str | None = None
     column: str | int = 0
     length: int = 50
+    # read off the file
+    mean: float = field(init=False, repr=False, compare=False)
+    std: float = field(init=False, repr=False, compare=False)
+    label: str = field(init=False, repr=False, compare=False)
+    series: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         integer("length", self.length, 1, MAX_LENGTH, limit="MAX_LENGTH")
@@ -166,7 +172,7 @@ class CsvTask(Task):
 
     @property
     def description(self) -> str:
-        return (f"Predict the next value of column {self.label} of {Path(self.path).name}; "
+        return (f"Predict the next value of column {self.label} of {Path(str(self.path)).name}; "
                 f"normalised to zero mean and unit variance (mean {self.mean:.4g}, "
                 f"std {self.std:.4g}).")
 

@@ -47,6 +47,10 @@ class TextTask(Task):
     length: int = 64
     text: str | None = field(default=None, repr=False)
     path: str | None = None
+    # read off the corpus: the sorted characters, their indices, the corpus as indices
+    vocab: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _index: dict[str, int] = field(init=False, repr=False, compare=False)
+    _ids: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         integer("length", self.length, 1, MAX_LENGTH, limit="MAX_LENGTH")

@@ -345,6 +345,7 @@ def train(spec: ModelSpec, params: dict, task, options: TrainOptions = TrainOpti
         if should_stop is not None and should_stop():
             stopped = True
             break
+        assert upcoming is not None  # made before the loop and after every chunk but the last
         xs, ys, mask, active = upcoming
         outs = _train_chunk(spec, task.loss, opt_key, params, opt_state,
                             *_cast(spec, task, xs, ys, mask), active)

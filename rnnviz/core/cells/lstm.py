@@ -93,6 +93,7 @@ def _explain(u: UnitRows) -> Lines:
     lines = [u.gate("i", 0, "sigma"), u.gate("f", 1, "sigma"), u.gate("g", 2, "tanh"),
              u.gate("o", 3, "sigma")]
     i, f, g, o = (v for _, v in lines)
+    assert u.c_prev is not None  # an LSTM unit always has a cell state before its step
     cp = float(u.c_prev[u.j])
     c = f * cp + i * g
     hv = o * float(np.tanh(c))
