@@ -303,7 +303,7 @@ def test_a_bad_preset_keeps_the_trained_columns(make_window, tiny, qtbot, wait_t
         "syntax.toml": ('title = "x"\n[task\nname = "sine"\n', "syntax.toml: bad TOML"),
         "range.toml": (TINY.format(extra="").replace("learning_rate = 0.05",
                                                       "learning_rate = -1.0"),
-                       "range.toml: training.learning_rate: expected a number > 0"),
+                       "range.toml: training.learning_rate: expected a number in (0, 1000]"),
         "unknown.toml": (TINY.format(extra="").replace("steps = 30", "stepz = 30"),
                          "unknown.toml: training.stepz: unknown key"),
     }
