@@ -15,6 +15,7 @@ task checks it on OK, naming the allowed range), the length box shows the engine
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -220,7 +221,8 @@ class TaskDialog(QDialog):
     # -- what the form says under it --------------------------------------------------------
     def say(self, text: str, *, error: bool = False) -> None:
         """One line under the form: an error (red, OK refused) or a note; empty hides it."""
-        self.error.setStyleSheet("color: #b00020;" if error else "")
+        colour = "#b00020" if error else "palette(window-text)"
+        self.error.setStyleSheet(f"color: {colour};")
         self.error.setText(f"⚠ {text}" if error else text)
         self.error.setVisible(bool(text))
 
@@ -250,8 +252,8 @@ class TaskDialog(QDialog):
         count, label = self._csv_sizes[key]
         if count - 1 <= MAX_LENGTH:
             return ""
-        return (f"{count} values in column {label}: a sequence is {LIMIT_TEXT} (rnnviz's "
-                f"limit), so each example is a window of the series")
+        return (f"{Path(key[0]).name}: column {label} holds {count} values; a sequence is "
+                f"{LIMIT_TEXT} (rnnviz's limit), so each example is a window of the series")
 
     # -- reading it --------------------------------------------------------------------------
     def settings(self) -> dict:

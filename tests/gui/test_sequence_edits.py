@@ -377,11 +377,11 @@ def test_a_csv_longer_than_a_sequence_says_so(make_window, tmp_path, qtbot):
     dialog.name.setCurrentIndex(dialog.name.findData("csv"))
     dialog.editors["path"][1].line.setText(str(path))
     assert dialog.error.isVisibleTo(dialog)
-    assert dialog.error.text() == ("20000 values in column 'v': a sequence is at most 10 000 "
-                                   "steps (rnnviz's limit), so each example is a window of "
-                                   "the series")
+    assert dialog.error.text() == ("long.csv: column 'v' holds 20000 values; a sequence is at "
+                                   "most 10 000 steps (rnnviz's limit), so each example is a "
+                                   "window of the series")
     dialog.editors["length"][1].setValue(30)
-    assert "20000 values in column 'v'" in dialog.error.text()  # a note, not an error:
+    assert "holds 20000 values" in dialog.error.text()  # a note: OK is taken
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert window.model.steps == 30
