@@ -31,6 +31,7 @@ from rnnviz import gradients
 from rnnviz.files import atomic_path
 from rnnviz.forward import run
 from rnnviz.losses import Target
+from rnnviz.programs import PROGRAMS
 from rnnviz.spec import ModelSpec
 
 
@@ -104,6 +105,7 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     the ``(T, T)`` ``memory_u`` (``T*H`` backward passes per unit: for small models).
     """
     xs = as_input(spec, xs)
+    PROGRAMS.use(spec, len(xs))
     out: dict[str, np.ndarray] = {}
     if target is None:
         states, outputs = _run_states(spec, params, xs)
