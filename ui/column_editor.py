@@ -78,8 +78,7 @@ class ColumnEditor(QDialog):
         self.seed.setValue(config.seed)
         self._sync()
         self._config, self._shown = config, self._values()
-        for box in (self.gain, self.radius, self.forget):
-            box.setProperty("shown", box.value())
+        self._shown_numbers = {box: box.value() for box in (self.gain, self.radius, self.forget)}
 
     def _values(self) -> tuple:
         """What the form shows, to tell whether the user changed anything (the spin boxes
@@ -95,8 +94,8 @@ class ColumnEditor(QDialog):
     def _number(self, box: QDoubleSpinBox, before: float | None) -> float:
         """The box's number, or the config's own when the box still shows it (rounded to
         the box's decimals)."""
-        shown = box.property("shown")
-        return before if before is not None and box.value() == shown else box.value()
+        untouched = box.value() == self._shown_numbers[box]
+        return before if before is not None and untouched else box.value()
 
     def _sync(self) -> None:
         self.radius.setEnabled(self.use_radius.isChecked())
