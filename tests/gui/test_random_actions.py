@@ -37,6 +37,7 @@ from PySide6.QtWidgets import QApplication
 
 from rnnviz.preset_check import check_preset
 from rnnviz.presets import load_preset
+from rnnviz.programs import PROGRAMS
 from ui.column_editor import ColumnEditor
 from ui.main_window import MainWindow
 
@@ -439,12 +440,15 @@ def test_random_actions(seed, qtbot, qtlog, tmp_path):
     window.show()
     log_path = os.environ.get("RNNVIZ_FUZZ_LOG")
     rng = random.Random(seed)
+    drops = PROGRAMS.drops
     fuzzer = Fuzzer(window, qtbot, qtlog, rng, presets, tmp_path, log_path)
     try:
         fuzzer.run(seed, ACTIONS)
     finally:
         window.close()
     assert np.isfinite(window.model.inputs).all()
+    print(f"seed {seed}, {ACTIONS} actions: {dict(fuzzer.effects)}; compiled programs "
+          f"dropped {PROGRAMS.drops - drops} times")  # shown with -s
     done = {"input edited", "sequence changed", "columns changed", "theme changed",
             "unit selected", "training"}
     assert done <= set(fuzzer.effects), f"never happened: {done - set(fuzzer.effects)}"
