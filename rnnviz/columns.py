@@ -13,6 +13,7 @@ from rnnviz.init import init_params
 from rnnviz.losses import Target
 from rnnviz.model import Model
 from rnnviz.presets import ModelConfig
+from rnnviz.programs import PROGRAMS
 from rnnviz.spec import ModelSpec
 from rnnviz.trace import Trace, as_input
 
@@ -44,6 +45,7 @@ def trace_column(model: Model, inputs: np.ndarray, target: Target | None) -> Tra
 def flow_row(model: Model, inputs: np.ndarray, target: Target, unit: str, t: int) -> np.ndarray:
     """``||d loss_t / dh_k||`` for every k within ``unit``, ``(T,)``: one backward pass."""
     xs = as_input(model.spec, inputs)
+    PROGRAMS.use(model.spec, len(xs))
     rows = gradients.flow_row(model.spec, model.params, xs, target.values, target.mask,
                               target.kind, t)
     return np.asarray(rows[unit])
@@ -53,6 +55,7 @@ def memory_row(model: Model, inputs: np.ndarray, unit: str, t: int) -> np.ndarra
     """``||dh_t / dh_k||_F`` for every k within ``unit``, ``(T,)``: H backward passes, so
     the window asks for it only once the cursor rests."""
     xs = as_input(model.spec, inputs)
+    PROGRAMS.use(model.spec, len(xs))
     return np.asarray(gradients.memory_row(model.spec, model.params, xs, unit, t))
 
 
@@ -60,4 +63,5 @@ def saliency_row(model: Model, inputs: np.ndarray, t: int) -> np.ndarray:
     """``||d output_t / d x_k||_F`` for every k, ``(T,)``: how much the prediction at t still
     depends on each input (``O`` backward passes, batched)."""
     xs = as_input(model.spec, inputs)
+    PROGRAMS.use(model.spec, len(xs))
     return np.asarray(saliency.saliency_row(model.spec, model.params, xs, t))

@@ -12,6 +12,7 @@ import numpy as np
 from rnnviz import gradients
 from rnnviz.init import InitOptions, init_params
 from rnnviz.losses import Target
+from rnnviz.programs import PROGRAMS
 from rnnviz.spec import ModelSpec
 from rnnviz.stepper import Stepper
 from rnnviz.trace import Trace, as_input, compute_trace
@@ -70,6 +71,7 @@ class Model:
     def gradient_flow(self, inputs, target: Target, t: int) -> dict[str, np.ndarray]:
         """``||d loss_t / dh_k||`` for every k, a ``(T,)`` array per unit."""
         xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
         row = gradients.flow_row(self.spec, self.params, xs, jnp.asarray(target.values),
                                  jnp.asarray(target.mask), target.kind, t)
         return jax.device_get(row)
@@ -78,4 +80,5 @@ class Model:
         """``||dh_t / dh_k||_F`` for every k within ``unit`` (default: top forward layer)."""
         unit = unit or self.spec.top_units[0]
         xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
         return np.asarray(gradients.memory_row(self.spec, self.params, xs, unit, t))

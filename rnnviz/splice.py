@@ -28,6 +28,7 @@ from rnnviz import gradients
 from rnnviz.forward import run, state_keys
 from rnnviz.losses import Target, step_losses
 from rnnviz.model import Model
+from rnnviz.programs import PROGRAMS
 from rnnviz.trace import Trace, as_input, check_target
 
 
@@ -76,6 +77,7 @@ def retrace_from(model: Model, trace: Trace, inputs, target: Target | None, k: i
     spec = model.spec
     xs = np.asarray(as_input(spec, inputs))
     steps = len(xs)
+    PROGRAMS.use(spec, steps)  # the tails' programs are counted with the length's
     if trace.steps != steps:
         raise ValueError(f"the trace has {trace.steps} steps, the input {steps}")
     if target is not None:
@@ -116,6 +118,7 @@ def bptt_arrays(model: Model, inputs, target: Target) -> dict[str, np.ndarray]:
     spec = model.spec
     xs = as_input(spec, inputs)
     check_target(spec, target, len(xs))
+    PROGRAMS.use(spec, len(xs))
     _, _, _, grad_h, grad_params = gradients.trace_with_bptt(
         spec, model.params, xs, jnp.asarray(target.values), jnp.asarray(target.mask),
         target.kind)

@@ -34,6 +34,7 @@ from rnnviz.files import atomic_file
 from rnnviz.forward import run
 from rnnviz.limits import MAX_LENGTH, MAX_MATRIX_VALUES
 from rnnviz.losses import Target
+from rnnviz.programs import PROGRAMS
 from rnnviz.spec import ModelSpec
 
 
@@ -125,6 +126,7 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     """
     xs = as_input(spec, xs)
     check_matrices(spec, len(xs), flow=flow and target is not None, memory=memory)
+    PROGRAMS.use(spec, len(xs))
     out: dict[str, np.ndarray] = {}
     if target is None:
         states, outputs = _run_states(spec, params, xs)

@@ -37,6 +37,7 @@ from rnnviz.errors import RnnvizError
 from rnnviz.forward import run
 from rnnviz.limits import MAX_BATCH, MAX_BATCH_VALUES, MAX_CHUNK_STEPS, MAX_SEED, MAX_STEPS
 from rnnviz.losses import sequence_loss, step_losses
+from rnnviz.programs import PROGRAMS
 from rnnviz.spec import ModelSpec
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
@@ -351,6 +352,8 @@ def train(spec: ModelSpec, params: dict, task, options: TrainOptions = TrainOpti
     opt_state = _optimizer(opt_key).init(params)
     total = options.steps
     k = max(1, min(options.chunk_steps or chunk_size(spec, task, options.batch_size), total))
+    PROGRAMS.use(spec, task.length, task.loss, opt_key, options.batch_size,
+                 options.eval_batch, k)
 
     val_data = _cast(spec, task, *task.batch(options.eval_batch, seed=options.seed + 1))
     val_targets, val_mask = val_data[1], val_data[2]

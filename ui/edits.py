@@ -317,6 +317,7 @@ class SequenceEdits(QObject):
 
     def apply_state(self, state: SequenceState, *, announce: bool) -> None:
         m = self.model
+        before = m.task
         m.task, m.example_seed, m.preset = state.task, state.seed, state.preset
         m.inputs, m.target, m.labels = state.inputs, state.target, state.labels
         m.t = min(m.t, m.steps - 1)
@@ -326,7 +327,7 @@ class SequenceEdits(QObject):
         for column in m.columns:
             if column.id in state.models:
                 column.config, column.model = state.models[column.id]
-            elif column.model is not None and not _fits(column.model, state.task):
+            elif not _still_fits(column, before, state.task):
                 # other sizes: fresh seeded weights (a weights file cannot be read any more)
                 column.model = None
                 column.config = replace(column.config, weights=None)
@@ -369,4 +370,19 @@ def _first_change(before: np.ndarray, after: np.ndarray) -> int:
 
 def _fits(model, task) -> bool:
     return (model.spec.input_size, model.spec.out_size) == (task.input_size, task.output_size)
+
+
+def _still_fits(column: Column, before, task) -> bool:
+    """Whether ``column`` keeps its weights on ``task`` (shown after the task ``before``).
+
+    A built model fits when its sizes are the task's. A column whose model has not arrived
+    yet (or failed) is built from its config: seeded weights are drawn for the task and fit
+    any; a weights file was opened for the task shown before, so it fits when the new task
+    has that task's sizes (its own sizes are read only on the worker)."""
+    if column.model is not None:
+        return _fits(column.model, task)
+    if column.config.weights is None:
+        return True
+    return before is not None and (before.input_size, before.output_size) == (
+        task.input_size, task.output_size)
 

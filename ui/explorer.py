@@ -131,7 +131,13 @@ class ExplorerModel(QObject):
 
     # -- columns -----------------------------------------------------------------------------
     def column(self, column_id: int) -> Column:
-        return next(c for c in self.columns if c.id == column_id)
+        for column in self.columns:
+            if column.id == column_id:
+                return column
+        raise KeyError(f"no column {column_id}")  # not StopIteration, which slots swallow oddly
+
+    def has_column(self, column_id: int) -> bool:
+        return any(c.id == column_id for c in self.columns)
 
     def add_column(self, config: ModelConfig | None = None) -> Column | None:
         if len(self.columns) >= MAX_MODELS:
@@ -151,10 +157,14 @@ class ExplorerModel(QObject):
         self.columns = [c for c in self.columns if c.id != column_id]
         for kind in ("trace", "flow", "memory", "saliency"):
             self.runner.cancel(f"{kind}:{column_id}")
-        if self.selection and self.selection.column == column_id:
+        selected = self.selection is not None and self.selection.column == column_id
+        if selected:
             self.selection = None
-            self.selection_changed.emit()
+        # the views learn that the column is gone (the window drops its view) before they
+        # hear of the selection it took with it
         self.columns_changed.emit()
+        if selected:
+            self.selection_changed.emit()
 
     def configure_column(self, column_id: int, config: ModelConfig) -> None:
         """Replace a column's model (new cell, size, initialisation...) and re-trace it."""

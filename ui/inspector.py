@@ -42,7 +42,7 @@ class Inspector(QWidget):
             return []
         try:
             column = self.model.column(sel.column)
-        except StopIteration:
+        except KeyError:  # the selected column is gone
             return []
         if not column.ready:
             return []
@@ -64,7 +64,7 @@ class Inspector(QWidget):
         lines = self.lines()
         try:
             column = self.model.column(sel.column)
-        except StopIteration:
+        except KeyError:  # the selected column is gone
             return
         self.heading.setText(f"<b>{html.escape(column.config.title)}</b>, {column.unit}, "
                              f"unit {sel.index}, t = {self.model.t}")

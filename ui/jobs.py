@@ -78,11 +78,11 @@ class JobRunner(QThread):
         self._stopping = False
 
     def submit(self, key: str, fn: Callable[[JobContext], Any]) -> None:
-        """Run ``fn(context)`` on the worker; replaces a waiting job with the same key."""
+        """Run ``fn(context)`` on the worker; replaces a waiting job with the same key. A
+        running job with the key that was cancelled stays cancelled: this one is another."""
         with self._cond:
             self._pending.pop(key, None)
             self._pending[key] = fn
-            self._cancel.discard(key)
             self._cond.notify()
         if not self.isRunning() and not self._stopping:
             self.start()

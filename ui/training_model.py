@@ -17,6 +17,7 @@ so that re-tracing with new weights, scrubbing and gradient rows never wait behi
 
 from __future__ import annotations
 
+import itertools
 import time
 from dataclasses import replace
 
@@ -75,7 +76,10 @@ class TrainingModel(QObject):
         self.options: dict[int, TrainOptions] = {}
         self._configs: dict[int, object] = {}    # the config each column's history is about
         self._models: dict[int, Model] = {}      # the newest trained weights of each column
-        self._jobs: dict[int, tuple] = {}        # column id: (config, options) of its job
+        # column id: (config, options, key) of its job; each run has a key of its own, so
+        # that what a cancelled run still sends is never taken for the next run's
+        self._jobs: dict[int, tuple] = {}
+        self._runs = itertools.count(1)
         self._last_push: dict[int, float] = {}
         self.live_weights_interval = LIVE_WEIGHTS_INTERVAL  # s; inf: only when a run ends
         self.stopping = False  # Stop was pressed; the running chunk is finishing
@@ -148,7 +152,8 @@ class TrainingModel(QObject):
         self.stopping = self.running
         for cid, history in self.histories.items():
             if history.state in ACTIVE:
-                self.runner.cancel(f"train:{cid}")
+                if cid in self._jobs:
+                    self.runner.cancel(self._jobs[cid][2])
                 if history.state == QUEUED:
                     self._jobs.pop(cid, None)
                     history.state = STOPPED if len(history.losses) else IDLE
@@ -193,7 +198,8 @@ class TrainingModel(QObject):
         start = self.current_model(column_id)
         history = self.histories[column_id]
         history.state, history.message = QUEUED, ""
-        self._jobs[column_id] = (config, options)
+        key = f"train:{column_id}:{next(self._runs)}"
+        self._jobs[column_id] = (config, options, key)
 
         def job(ctx):
             model = start or engine.build_model(config, task.input_size, task.output_size)
@@ -209,13 +215,14 @@ class TrainingModel(QObject):
                            should_stop=ctx.cancelled)
             return model.spec, merger.flush(), result
 
-        self.runner.submit(f"train:{column_id}", job)
+        self.runner.submit(key, job)
 
     def _current_job(self, key: str) -> int | None:
-        """The column of a job's key, if the job is still about that column's config."""
+        """The column of a job's key, if the job is the column's newest run and still about
+        its config."""
         cid = int(key.split(":")[1])
         job = self._jobs.get(cid)
-        if job is None or not any(c.id == cid for c in self.explorer.columns):
+        if job is None or job[2] != key or not self.explorer.has_column(cid):
             return None
         if self.explorer.column(cid).config is not job[0]:
             return None
@@ -293,8 +300,9 @@ class TrainingModel(QObject):
 
     # -- following the explorer --------------------------------------------------------------
     def _cancel(self, cid: int) -> None:
-        self.runner.cancel(f"train:{cid}")
-        self._jobs.pop(cid, None)
+        job = self._jobs.pop(cid, None)
+        if job is not None:
+            self.runner.cancel(job[2])
         self._last_push.pop(cid, None)
 
     def _on_sequence_changed(self) -> None:

@@ -40,3 +40,26 @@ def test_a_waiting_job_is_replaced_by_a_newer_one_with_its_key(qtbot):
     qtbot.waitUntil(lambda: len(results) == 2, timeout=10_000)
     runner.stop()
     assert results == [("block", True), ("row", 4)]
+
+
+def test_a_cancelled_running_job_stays_cancelled_when_its_key_comes_again(qtbot):
+    """A new job under the key of a running job that was cancelled is another job: the
+    running one still sees ``cancelled()``, the new one does not."""
+    runner = JobRunner()
+    started, go_on = threading.Event(), threading.Event()
+
+    def first(ctx):
+        started.set()
+        go_on.wait(10)
+        return ("first", ctx.cancelled())
+
+    results = []
+    runner.done.connect(lambda key, value: results.append(value))
+    runner.submit("train", first)
+    assert started.wait(10)
+    runner.cancel("train")
+    runner.submit("train", lambda ctx: ("second", ctx.cancelled()))
+    go_on.set()
+    qtbot.waitUntil(lambda: len(results) == 2, timeout=10_000)
+    runner.stop()
+    assert results == [("first", True), ("second", False)]
