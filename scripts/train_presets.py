@@ -17,9 +17,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from rnnviz.paths.presets import load_preset
-
 from rnnviz.cli import main
+from rnnviz.files.presets import load_preset
 
 PRESETS = Path(__file__).resolve().parent.parent / "presets"
 

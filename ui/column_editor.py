@@ -1,7 +1,10 @@
 """A dialog to change one column: cell type, hidden size, layers, direction, initialisation
-and seed. Any change draws fresh weights."""
+and seed. Any change draws fresh weights; OK with nothing changed keeps the column as it is
+(its label, weights file and trained weights included)."""
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -72,8 +75,26 @@ class ColumnEditor(QDialog):
         self.forget.setValue(config.init.forget_bias if config.init.forget_bias is not None
                              else 1.0)
         self.seed.setValue(config.seed)
-        self._label = config.label
         self._sync()
+        self._config, self._shown = config, self._values()
+        self._shown_numbers = {box: box.value() for box in (self.gain, self.radius, self.forget)}
+
+    def _values(self) -> tuple:
+        """What the form shows, to tell whether the user changed anything (the spin boxes
+        round a preset's numbers, so the config itself cannot be compared)."""
+        return (self.cell.currentData(), self.hidden.value(), self.layers.value(),
+                self.bidirectional.isChecked(), self.recurrent.currentText(), self.gain.value(),
+                self.use_radius.isChecked(), self.radius.value(), self.use_forget.isChecked(),
+                self.forget.value(), self.seed.value())
+
+    def changed(self) -> bool:
+        return self._values() != self._shown
+
+    def _number(self, box: QDoubleSpinBox, before: float | None) -> float:
+        """The box's number, or the config's own when the box still shows it (rounded to
+        the box's decimals)."""
+        untouched = box.value() == self._shown_numbers[box]
+        return before if before is not None and untouched else box.value()
 
     def _sync(self) -> None:
         self.radius.setEnabled(self.use_radius.isChecked())
@@ -86,14 +107,21 @@ class ColumnEditor(QDialog):
         return get_cell(self.cell.currentData()).forget_block is not None
 
     def config(self) -> ModelConfig:
+        """The config the form describes: the column's own when nothing was changed, else a
+        new one (no label, no weights file: the label described the old model)."""
+        if not self.changed():
+            return self._config
         forget = self._has_forget_gate()
+        before = self._config.init
         init = InitOptions(
             recurrent=self.recurrent.currentText(),
-            recurrent_gain=self.gain.value(),
-            spectral_radius=self.radius.value() if self.use_radius.isChecked() else None,
-            forget_bias=self.forget.value() if forget and self.use_forget.isChecked() else None,
+            recurrent_gain=self._number(self.gain, before.recurrent_gain),
+            spectral_radius=(self._number(self.radius, before.spectral_radius)
+                             if self.use_radius.isChecked() else None),
+            forget_bias=(self._number(self.forget, before.forget_bias)
+                         if forget and self.use_forget.isChecked() else None),
         )
-        return ModelConfig(cell=self.cell.currentData(), hidden_size=self.hidden.value(),
-                           num_layers=self.layers.value(),
-                           bidirectional=self.bidirectional.isChecked(), seed=self.seed.value(),
-                           init=init)
+        return replace(self._config, cell=self.cell.currentData(),
+                       hidden_size=self.hidden.value(), num_layers=self.layers.value(),
+                       bidirectional=self.bidirectional.isChecked(), seed=self.seed.value(),
+                       init=init, weights=None, label=None)

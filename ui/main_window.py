@@ -237,7 +237,8 @@ class MainWindow(QMainWindow):
 
     def edit_column(self, column_id: int) -> None:
         dialog = ColumnEditor(self.state.column(column_id).config, self)
-        if dialog.exec():
+        # the column may be gone when the dialog closes (a preset opened by a shortcut)
+        if dialog.exec() and dialog.changed() and self.state.find(column_id) is not None:
             self.explorer.configure_column(column_id, dialog.config())
 
     # -- closing -----------------------------------------------------------------------------

@@ -6,11 +6,16 @@ and numbers get spin boxes, lists of numbers a comma-separated line, a file path
 model a box to type into. OK builds the task with ``make_task``; a bad setting (a missing
 file, a non-numeric CSV cell, a text too short for the length) shows its one-line error under
 the form and the dialog stays open with nothing changed.
+
+Limits are said, never applied in silence: a number box takes any number typed into it (the
+task checks it on OK, naming the allowed range), the length box shows the engine's limit,
+``rnnviz.tasks.MAX_LENGTH``, beside it, and a CSV file longer than that says so under the form.
 """
 
 from __future__ import annotations
 
 from dataclasses import MISSING, fields
+from pathlib import Path
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -31,9 +36,11 @@ from PySide6.QtWidgets import (
 
 from rnnviz.errors import RnnvizError
 from rnnviz.limits import MAX_LENGTH
-from rnnviz.tasks import TASKS, Task, csv_header, make_task, task_settings
+from rnnviz.tasks import TASKS, Task, csv_header, make_task, read_csv_column, task_settings
 
 MAX_SEED = 2**31 - 1
+MAX_TYPED = 2**31 - 1  # a number box takes what is typed; the task says what it allows
+LIMIT_TEXT = f"at most {MAX_LENGTH:,} steps".replace(",", " ")
 
 
 class PathField(QWidget):
@@ -105,6 +112,7 @@ class TaskDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.editors: dict[str, tuple[str, QWidget]] = {}
+        self._csv_sizes: dict[tuple, tuple[int, str]] = {}  # (path, column): values, label
         self.name.currentIndexChanged.connect(lambda _: self._build_form(None))
         if task is not None:
             self.name.setCurrentIndex(self.name.findData(task.name))
@@ -133,11 +141,28 @@ class TaskDialog(QDialog):
                 f.default if f.default is not MISSING else None)
             kind, editor = self._editor(name, f.name, str(f.type), default)
             self.editors[f.name] = (kind, editor)
-            self.form.addRow(f.name.replace("_", " ").capitalize(), editor)
+            self.form.addRow(f.name.replace("_", " ").capitalize(),
+                             self._with_limit(editor) if f.name == "length" else editor)
         if "path" in self.editors and "column" in self.editors:
             path = self.editors["path"][1]
             path.line.textChanged.connect(self._fill_columns)
             self._fill_columns(path.line.text(), keep=True)
+            self.editors["column"][1].currentTextChanged.connect(self._check_limits)
+        if "length" in self.editors:
+            self.editors["length"][1].valueChanged.connect(self._check_limits)
+        self._check_limits()
+
+    def _with_limit(self, box: QSpinBox) -> QWidget:
+        """The length box with the engine's limit beside it (and in its tooltip)."""
+        box.setToolTip(f"Steps in the sequence: {LIMIT_TEXT} (rnnviz's limit)")
+        self.limit_label = QLabel(LIMIT_TEXT)
+        self.limit_label.setToolTip(box.toolTip())
+        row = QWidget()
+        layout = QHBoxLayout(row)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box, 1)
+        layout.addWidget(self.limit_label)
+        return row
 
     def _editor(self, task: str, key: str, kind: str, value) -> tuple[str, QWidget]:
         if key == "path":
@@ -160,7 +185,7 @@ class TaskDialog(QDialog):
             editor.setPlainText(value or "")
             return "text", editor
         if kind == "int":
-            editor = QSpinBox(minimum=0, maximum=MAX_LENGTH)
+            editor = QSpinBox(minimum=0, maximum=MAX_TYPED)
             editor.setValue(int(value or 0))
             return "int", editor
         if kind == "float":
@@ -184,6 +209,44 @@ class TaskDialog(QDialog):
         elif names:
             box.setCurrentIndex(0)
         box.blockSignals(False)
+        self._check_limits()
+
+    # -- what the form says under it --------------------------------------------------------
+    def say(self, text: str, *, error: bool = False) -> None:
+        """One line under the form: an error (red, OK refused) or a note; empty hides it."""
+        colour = "#b00020" if error else "palette(window-text)"
+        self.error.setStyleSheet(f"color: {colour};")
+        self.error.setText(f"⚠ {text}" if error else text)
+        self.error.setVisible(bool(text))
+
+    def _check_limits(self, *_args) -> None:
+        """Say, as the form changes, when the length is past the engine's limit or a CSV
+        file holds more values than one sequence can show."""
+        if "length" not in self.editors:
+            return
+        length = self.editors["length"][1].value()
+        if length > MAX_LENGTH:
+            self.say(f"length: {LIMIT_TEXT} (rnnviz's limit), got {length}", error=True)
+            return
+        self.say(self._csv_note() if self.task_name == "csv" else "")
+
+    def _csv_note(self) -> str:
+        try:
+            settings = self.settings()
+            key = (settings["path"], settings["column"])
+        except (RnnvizError, KeyError):
+            return ""
+        if key not in self._csv_sizes:
+            try:
+                values, label = read_csv_column(*key)
+            except RnnvizError:
+                return ""  # said on OK, with the file and line
+            self._csv_sizes = {key: (len(values), label)}  # the file shown now only
+        count, label = self._csv_sizes[key]
+        if count - 1 <= MAX_LENGTH:
+            return ""
+        return (f"{Path(key[0]).name}: column {label} holds {count} values; a sequence is "
+                f"{LIMIT_TEXT} (rnnviz's limit), so each example is a window of the series")
 
     # -- reading it --------------------------------------------------------------------------
     def settings(self) -> dict:
@@ -225,8 +288,6 @@ class TaskDialog(QDialog):
         try:
             self.result_task = self.task()
         except RnnvizError as exc:
-            self.error.setText(f"⚠ {exc}")
-            self.error.show()
+            self.say(str(exc), error=True)
             return
-        self.error.hide()
         super().accept()

@@ -92,16 +92,22 @@ class TrainingDock:
         preset = explorer.preset_now()
         if preset is None:
             return False
+        broken = next((c for c in explorer.state.columns if c.error), None)
+        if broken is not None:  # its config would name weights that cannot be opened
+            self.window.show_message(f"{path}: cannot save: column {broken.config.title} has "
+                                     f"no model ({broken.error}); Edit… or remove it first",
+                                     error=True)
+            return False
         ids = [c.id for c in explorer.state.columns]
+        models = [self.model.current_model(i) for i in ids]
         try:
-            saved = save_setup(preset, [self.model.current_model(i) for i in ids],
-                               [self.model.options[i] for i in ids], path)
+            save_setup(preset, models, [self.model.options[i] for i in ids], path)
         except (RnnvizError, OSError) as exc:
             self.window.show_message(f"{path}: cannot save: {exc}" if isinstance(exc, OSError)
                                      else str(exc), error=True)
             return False
-        weights = sum(m.weights is not None for m in saved.models)
-        self.window.show_message(f"saved {Path(path).name} and {weights} weight file(s) "
+        written = sum(m is not None for m in models)  # a column still building has none
+        self.window.show_message(f"saved {Path(path).name} and {written} weight file(s) "
                                  f"beside it")
         return True
 

@@ -9,9 +9,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnviz.core import gradients
+from rnnviz.core import gradients, saliency
 from rnnviz.core.init import InitOptions, init_params
 from rnnviz.core.losses import Target
+from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.core.stepper import Stepper
 from rnnviz.core.trace import Trace, as_input, compute_trace
@@ -72,6 +73,7 @@ class Model:
     def gradient_flow(self, inputs, target: Target, t: int) -> dict[str, np.ndarray]:
         """``||d loss_t / dh_k||`` for every k, a ``(T,)`` array per unit."""
         xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
         row = gradients.flow_row(self.spec, self.params, xs, jnp.asarray(target.values),
                                  jnp.asarray(target.mask), target.kind, t)
         return jax.device_get(row)
@@ -80,13 +82,13 @@ class Model:
         """``||d output_t / d x_k||_F`` for every k, ``(T,)``: how much the prediction at t
         still depends on each input (``O`` backward passes, batched;
         ``rnnviz.core.saliency``)."""
-        from rnnviz.core import saliency
-
         xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
         return np.asarray(saliency.saliency_row(self.spec, self.params, xs, t))
 
     def memory(self, inputs, t: int, unit: str | None = None) -> np.ndarray:
         """``||dh_t / dh_k||_F`` for every k within ``unit`` (default: top forward layer)."""
         unit = unit or self.spec.top_units[0]
         xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
         return np.asarray(gradients.memory_row(self.spec, self.params, xs, unit, t))

@@ -28,6 +28,7 @@ from rnnviz.core import gradients
 from rnnviz.core.forward import carries_from, run, state_keys
 from rnnviz.core.losses import Target, step_losses
 from rnnviz.core.model import Model
+from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.trace import Trace, as_input, check_target
 
 
@@ -68,6 +69,7 @@ def retrace_from(model: Model, trace: Trace, inputs, target: Target | None, k: i
     spec = model.spec
     xs = np.asarray(as_input(spec, inputs))
     steps = len(xs)
+    PROGRAMS.use(spec, steps)  # the tails' programs are counted with the length's
     if trace.steps != steps:
         raise ValueError(f"the trace has {trace.steps} steps, the input {steps}")
     if target is not None:
@@ -108,6 +110,7 @@ def bptt_arrays(model: Model, inputs, target: Target) -> dict[str, np.ndarray]:
     spec = model.spec
     xs = as_input(spec, inputs)
     check_target(spec, target, len(xs))
+    PROGRAMS.use(spec, len(xs))
     _, _, _, grad_h, grad_params = gradients.trace_with_bptt(
         spec, model.params, xs, jnp.asarray(target.values), jnp.asarray(target.mask),
         target.kind)

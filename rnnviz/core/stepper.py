@@ -14,6 +14,7 @@ import numpy as np
 
 from rnnviz.core.forward import carries_from, run, state_keys, step
 from rnnviz.core.losses import Target, step_losses
+from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.core.trace import as_input, check_target
 
@@ -61,6 +62,7 @@ class Stepper:
     def __init__(self, spec: ModelSpec, params: dict, inputs, target: Target | None = None):
         self.spec = spec
         self._inputs = np.array(as_input(spec, inputs))
+        PROGRAMS.use(spec, len(self._inputs))
         if target is not None:
             check_target(spec, target, len(self._inputs))
         self.target = target

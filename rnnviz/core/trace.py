@@ -31,6 +31,7 @@ from rnnviz.arrays import finite_as, real_array
 from rnnviz.core import gradients
 from rnnviz.core.forward import run
 from rnnviz.core.losses import Target
+from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.errors import RnnvizError
 from rnnviz.limits import MAX_LENGTH, MAX_MATRIX_VALUES
@@ -125,6 +126,7 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     """
     xs = as_input(spec, xs)
     check_matrices(spec, len(xs), flow=flow and target is not None, memory=memory)
+    PROGRAMS.use(spec, len(xs))
     out: dict[str, np.ndarray] = {}
     if target is None:
         states, outputs = _run_states(spec, params, xs)

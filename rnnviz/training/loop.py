@@ -35,6 +35,7 @@ from jax import lax
 from rnnviz.checks import integer, number
 from rnnviz.core.forward import run
 from rnnviz.core.losses import sequence_loss, step_losses
+from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.errors import RnnvizError
 from rnnviz.limits import MAX_BATCH, MAX_BATCH_VALUES, MAX_CHUNK_STEPS, MAX_SEED, MAX_STEPS
@@ -321,6 +322,8 @@ def train(spec: ModelSpec, params: dict, task, options: TrainOptions = TrainOpti
     opt_state = _optimizer(opt_key).init(params)
     total = options.steps
     k = max(1, min(options.chunk_steps or chunk_size(spec, task, options.batch_size), total))
+    PROGRAMS.use(spec, task.length, task.loss, opt_key, options.batch_size,
+                 options.eval_batch, k)
 
     val_data = _cast(spec, task, *task.batch(options.eval_batch, seed=options.seed + 1))
     val_targets, val_mask = val_data[1], val_data[2]

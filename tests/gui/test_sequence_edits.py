@@ -284,3 +284,106 @@ def test_a_bad_input_value_is_refused_with_a_message(make_window):
     assert "step: expected 0..199, got 500" in window.statusBar().currentMessage()
     np.testing.assert_array_equal(state.inputs, inputs)
     assert len(explorer.undo_stack) == 0
+
+
+
+def test_a_task_change_before_the_first_traces_rebuilds_the_preset_columns(
+        qtbot, wait_ready, tmp_path):
+    """Open a preset with weight files and change the task at once, before any column has
+    its model: the columns whose files were for the old task's sizes get fresh seeded
+    weights (they kept the files and all failed); Reset, Train and Save preset as work."""
+    from rnnviz.ui.main_window import MainWindow
+
+    from rnnviz.files.preset_check import check_preset
+    from rnnviz.files.presets import load_preset
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.load(load_preset("adding"))
+    window.show()
+    explorer, state = window.explorer, window.state
+    assert all(c.model is None for c in state.columns)  # nothing has come back yet
+    copy = make_task("copy")
+    explorer.set_task(copy, 0)
+    assert "rebuilt with fresh seeded weights" in window.statusBar().currentMessage()
+    wait_ready(window)
+    for column in state.columns:
+        assert column.error is None and column.config.weights is None
+        assert (column.model.spec.input_size, column.model.spec.out_size) == (10, 8)
+
+    training = window.training.model
+    first = state.columns[0]
+    training.reset(first.id)
+    wait_ready(window)
+    assert first.error is None and first.model is not None
+    training.set_option([first.id], "steps", 2)
+    training.set_option([first.id], "batch_size", 2)
+    assert training.train([first.id])
+    qtbot.waitUntil(lambda: not training.running and training.runner.is_idle(),
+                    timeout=120_000)
+    assert training.histories[first.id].state == "done"
+    wait_ready(window)
+
+    out = tmp_path / "copy.toml"
+    assert window.training.save_preset(out)
+    assert "saved copy.toml and 3 weight file(s)" in window.statusBar().currentMessage()
+    assert len(list(tmp_path.glob("copy-*.safetensors"))) == 3
+    assert "copy" in check_preset(out)
+
+    explorer.undo_stack.undo()  # the preset's own task and weight files come back
+    wait_ready(window)
+    assert state.task.name == "adding"
+    assert all(c.config.weights is not None and c.error is None for c in state.columns)
+    window.close()
+
+
+def test_save_preset_as_refuses_a_column_without_a_model(make_window, tmp_path):
+    window = make_window()
+    column = window.state.columns[0]
+    column.error = "cannot read weights.safetensors"  # as a failed trace leaves it
+    out = tmp_path / "broken.toml"
+    assert not window.training.save_preset(out)
+    assert "cannot save: column RNN has no model" in window.banner.text()
+    assert not out.exists()
+
+
+def test_the_length_box_says_its_limit(make_window, qtbot):
+    """The length box shows rnnviz's limit beside it; a longer length typed in is said in the
+    dialog's message line at once and refused on OK, never cut down in silence."""
+    from rnnviz.tasks import MAX_LENGTH
+
+    window = make_window()
+    dialog = window.sequence_tools.open_dialog()
+    box = dialog.editors["length"][1]
+    assert dialog.limit_label.text() == "at most 10 000 steps"
+    assert str(MAX_LENGTH) in box.toolTip().replace(" ", "")
+    box.selectAll()
+    qtbot.keyClicks(box.lineEdit(), "20000")
+    assert box.value() == 20000  # taken as typed
+    assert dialog.error.isVisibleTo(dialog)
+    assert "length: at most 10 000 steps" in dialog.error.text() and "20000" in \
+        dialog.error.text()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert dialog.isVisible()
+    assert f"length: expected an integer in 2..{MAX_LENGTH}, got 20000" in dialog.error.text()
+    box.setValue(100)
+    assert not dialog.error.isVisibleTo(dialog)
+    dialog.reject()
+
+
+def test_a_csv_longer_than_a_sequence_says_so(make_window, tmp_path, qtbot):
+    window = make_window()
+    path = tmp_path / "long.csv"
+    path.write_text("v\n" + "".join(f"{np.sin(i / 50):.4f}\n" for i in range(20_000)))
+    dialog = window.sequence_tools.open_dialog()
+    dialog.name.setCurrentIndex(dialog.name.findData("csv"))
+    dialog.editors["path"][1].line.setText(str(path))
+    assert dialog.error.isVisibleTo(dialog)
+    assert dialog.error.text() == ("long.csv: column 'v' holds 20000 values; a sequence is at "
+                                   "most 10 000 steps (rnnviz's limit), so each example is a "
+                                   "window of the series")
+    dialog.editors["length"][1].setValue(30)
+    assert "holds 20000 values" in dialog.error.text()  # a note: OK is taken
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert not dialog.isVisible()
+    assert window.state.steps == 30

@@ -378,3 +378,29 @@ def test_the_panel_starts_hidden_and_the_toolbar_shows_it(qtbot, tiny):
     toggle.trigger()
     assert dock.isVisible()
     window.close()
+
+
+def test_a_run_cancelled_while_compiling_never_speaks_for_the_next(make_window, tiny, qtbot,
+                                                                   wait_trained):
+    """Train on one task, go back to the other while the run compiles, and train again at
+    once: the first run (other sizes) stops and what it still sends is dropped; the second
+    run's weights are the ones shown (the first one's once reached the column, which failed:
+    "input must be (T, 5)")."""
+    from rnnviz.tasks import make_task
+
+    window = make_window(tiny())
+    explorer, state, training = window.explorer, window.state, window.training.model
+    explorer.set_task(make_task("copy", symbols=3, memory=2, delay=11), 0)
+    wait_trained(window)
+    column = state.columns[0]
+    assert column.model.spec.input_size == 5
+    assert training.train()
+    qtbot.waitUntil(lambda: training.running_column() == column.id, timeout=60_000)
+    explorer.undo_stack.undo()  # the sine again: the run is cancelled
+    assert training.train()  # at once, while the first run still compiles its chunk
+    wait_trained(window)
+    assert column.error is None
+    assert column.model.spec.input_size == 1
+    assert training.histories[column.id].state == DONE
+    assert training.current_model(column.id).spec.input_size == 1
+    assert not [m for m in window.statusBar().currentMessage().split("\n") if "Error" in m]

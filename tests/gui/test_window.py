@@ -381,3 +381,64 @@ def test_a_preset_opened_from_its_own_file_joins_the_picker(make_window, tmp_pat
     assert box.currentText() == window.state.preset.title
     assert window.open_preset(mine)  # a second time: the same entry, not a new one
     assert box.currentText() == "My lesson" and box.count() == shipped + 1
+
+
+def test_removing_the_column_of_the_selected_unit(make_window, qtbot):
+    """✕ on the column holding the selection: the selection goes with it, and the removed
+    column's view hears of it no more (it looked its column up and raised in a slot)."""
+    window = make_window()
+    explorer, state = window.explorer, window.state
+    lstm = state.columns[1]
+    explorer.select(lstm.id, "h", 2)
+    qtbot.mouseClick(window.views[lstm.id].remove_button, Qt.MouseButton.LeftButton)
+    assert state.selection is None
+    assert lstm.id not in window.views and state.find(lstm.id) is None
+    assert _titles(window) == ["RNN", "GRU"]
+    assert window.inspector.heading.text() == "<b>Unit inspector</b>"
+    with pytest.raises(KeyError):
+        state.column(lstm.id)
+
+
+def _accept_column_editor(change=None):
+    """Answer the Column dialog that ``edit_column`` opens (modal) once it shows."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    def answer():
+        dialog = QApplication.activeModalWidget()
+        if change is not None:
+            change(dialog)
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+
+
+def test_edit_ok_with_nothing_changed_keeps_the_column(make_window, qtbot):
+    window = make_window("exploding")
+    state = window.state
+    column = state.columns[1]
+    config, trained = column.config, column.model
+    assert config.title == "RNN, trained, no clipping" and config.weights is not None
+    _accept_column_editor()
+    qtbot.mouseClick(window.views[column.id].edit_button, Qt.MouseButton.LeftButton)
+    assert column.config is config and column.model is trained  # nothing re-drawn
+    assert window.views[column.id].title.text().startswith("RNN, trained, no clipping")
+
+
+def test_the_column_editor_keeps_what_was_not_touched():
+    """Changing one field drops the label (it described the old model) and the weights
+    file, and keeps the numbers the form rounds (a gain of 0.955 shows as 0.96)."""
+    from rnnviz.ui.column_editor import ColumnEditor
+
+    config = ModelConfig(cell="lstm", hidden_size=16, label="LSTM, trained", seed=2,
+                         init=InitOptions(recurrent_gain=0.955, forget_bias=1.234))
+    editor = ColumnEditor(config)
+    assert editor.config() is config and not editor.changed()
+    editor.seed.setValue(3)
+    new = editor.config()
+    assert editor.changed() and new.seed == 3
+    assert new.label is None and new.title == "LSTM" and new.weights is None
+    assert new.init == config.init  # not 0.96 and 1.23
+    editor.gain.setValue(2.0)
+    assert editor.config().init.recurrent_gain == 2.0
+    editor.deleteLater()
