@@ -226,7 +226,7 @@ def table(sizes, input_size: int) -> dict:
 
 
 # -- the stepper --------------------------------------------------------------------------
-def stepper_latency(cell: str, hidden: int = 128, steps: int = 20000, calls: int = 3000):
+def stepper_latency(cell: str, hidden: int = 128, steps: int = 10000, calls: int = 3000):
     model = Model.create(cell, 1, hidden, output_size=1, seed=0)
     xs = np.sin(np.linspace(0, 200, steps, dtype=np.float32))[:, None]
     stepper = model.stepper(xs)

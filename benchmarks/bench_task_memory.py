@@ -30,7 +30,8 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from rnnviz.ui.main_window import MainWindow  # noqa: E402
 from rnnviz.ui.render import wait_until_ready  # noqa: E402
 
-from rnnviz import compile_cache, programs  # noqa: E402
+from rnnviz import compile_cache  # noqa: E402
+from rnnviz.core import programs  # noqa: E402
 from rnnviz.files.presets import load_preset  # noqa: E402
 from rnnviz.tasks import make_task  # noqa: E402
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainterPath
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
 
 from .theme import Theme
@@ -147,20 +148,20 @@ class Heatmap:
 
 
 class BarsItem(QGraphicsItem):
-    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, filled as one
-    path built from numpy arrays (``pg.arrayToQPath``). pyqtgraph's BarGraphItem re-measures
-    itself in pixels whenever it is asked for its bounds (many times a frame); this item's
-    bounds are the axis limits."""
+    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, painted with one
+    ``drawRects`` call. pyqtgraph's BarGraphItem re-measures itself in pixels whenever it is
+    asked for its bounds (many times a frame); this item's bounds are the axis limits.
 
-    # each bar's outline: x0,y0 -> x1,y0 -> x1,y1 -> x0,y1 -> x0,y0, not joined to the next
-    _CORNERS_X = np.array([0, 1, 1, 0, 0])
-    _CORNERS_Y = np.array([0, 0, 1, 1, 0])
+    The rectangles live in a numpy array of ``(n, 4)`` float64 rows (x, y, width, height),
+    which is how ``QRectF`` lays out its four ``qreal``: ``QPainter.drawRects(first, n)`` takes
+    a pointer to the first (``shiboken6.wrapInstance`` of the array's memory), so a step
+    writes four numpy columns and makes no Python object per bar.
+    """
 
     def __init__(self, brush: QColor):
         super().__init__()
         self.brush = QBrush(brush)
-        self._path = QPainterPath()
-        self._count = 0
+        self._rects = np.zeros((0, 4), np.float64)
         self._bounds = QRectF()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
@@ -172,16 +173,13 @@ class BarsItem(QGraphicsItem):
             self._bounds = bounds
 
     def set_rects(self, y: np.ndarray, widths: np.ndarray) -> None:
-        widths = np.asarray(widths, np.float64)
-        left = np.minimum(widths, 0.0)
-        x = left[:, None] + np.abs(widths)[:, None] * self._CORNERS_X
-        top = np.asarray(y, np.float64)[:, None] + 0.1
-        ys = top + 0.8 * self._CORNERS_Y
-        connect = np.ones(x.shape, bool)
-        connect[:, -1] = False
-        self._count = len(widths)
-        self._path = (pg.arrayToQPath(x.ravel(), ys.ravel(), connect=connect.ravel(),
-                                      finiteCheck=False) if self._count else QPainterPath())
+        if len(self._rects) != len(widths):
+            self._rects = np.zeros((len(widths), 4), np.float64)
+        rects = self._rects
+        rects[:, 0] = np.minimum(widths, 0.0)
+        rects[:, 1] = y + 0.1
+        rects[:, 2] = np.abs(widths)
+        rects[:, 3] = 0.8
         self.update()
 
     def set_colour(self, colour) -> None:
@@ -189,9 +187,12 @@ class BarsItem(QGraphicsItem):
         self.update()
 
     def paint(self, painter, option, widget=None) -> None:
-        if self._count == 0:
+        if len(self._rects) == 0:
             return
-        painter.fillPath(self._path, self.brush)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.brush)
+        first = shiboken6.wrapInstance(self._rects.ctypes.data, QRectF)  # the array stays alive
+        painter.drawRects(first, len(self._rects))
 
 
 class Bars:

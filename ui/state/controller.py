@@ -6,9 +6,11 @@ It owns the background jobs (traces and gradient rows, on a ``JobRunner``), the 
 It imports no Qt: the window hands it a runner whose callbacks arrive on the UI thread and Qt
 timers; tests hand it an ``InlineJobRunner`` and ``ManualTimer``s.
 
-Each job carries its own callbacks; a job's result is delivered only while it is the newest
-of its key (``trace:<column id>``, ``flow:...``, ``memory:...``, ``saliency:...``), and a
-row is kept only if it was computed for the model and layer the column shows then.
+Each job carries its own callbacks. A new trace of a column cancels the one before (whose
+result would show the configuration or input before) and the rows of its model; a gradient row
+(``flow:<column id>``, ``memory:...``, ``saliency:...``) still arrives after a newer step was
+asked for, while playing, and is kept if it was computed for the model and layer the column
+shows then.
 
 An input edit at step k updates the inputs at once (``inputs_edited``: the views repaint the
 input strip before the worker answers) and asks the worker, per column, for the forward from
@@ -255,6 +257,7 @@ class Explorer:
 
     def _submit_trace_job(self, column: Column, job, basis: tuple) -> None:
         column_id = column.id
+        self.jobs.cancel(f"trace:{column_id}")  # its result would show what was before
         self.jobs.submit(f"trace:{column_id}", job,
                          on_done=lambda result: self._trace_arrived(column_id, *result, basis),
                          on_error=lambda message: self._trace_failed(column_id, message))

@@ -2,12 +2,13 @@
 
 ``runner.submit(key, fn, on_done=..., on_error=..., on_progress=...)`` queues ``fn(context)``
 and returns a ``Job``. A job still waiting under the same key is replaced, so asking for the
-gradient row of step 12, then 13, then 14 while the worker is busy computes only 14; and a
-result is delivered only if its job is still the newest under its key, so callers never
-compare generations. ``job.cancel()`` drops a waiting job and the result of a running one (the
-running function may notice ``context.cancelled()`` and return early); ``job.stop()`` asks a
-running function to stop but still delivers what it returns (training keeps the weights it
-reached).
+gradient row of step 12, then 13, then 14 while the worker is busy computes only 14 (and,
+while playing, the row of a step already passed still arrives: the newest the worker could
+make). ``job.cancel()`` (or ``runner.cancel(key)``, for the newest job of a key) drops a
+waiting job and the result of a running one: a caller whose older result would be wrong, a
+trace of the configuration before, cancels it before submitting the next (the running function
+may notice ``context.cancelled()`` and return early). ``job.stop()`` asks a running function
+to stop but still delivers what it returns (training keeps the weights it reached).
 
 Callbacks run on the thread that owns the runner: the worker hands each one to ``post``,
 which the Qt front end makes a queued call into the UI thread (``ui.qt_post``), and which a
@@ -81,7 +82,7 @@ class Job:
         self._runner.discard_waiting(self)
 
     def _deliverable(self) -> bool:
-        return not self.cancelled and self._runner.is_latest(self)
+        return not self.cancelled
 
 
 class JobContext:
@@ -160,10 +161,6 @@ class _Runner:
                 if self._latest.get(job.key) is job:
                     del self._latest[job.key]
         self._check_idle()
-
-    def is_latest(self, job: Job) -> bool:
-        with self._lock:
-            return self._latest.get(job.key) is job
 
     def is_idle(self) -> bool:
         """Nothing waiting and nothing running."""

@@ -61,15 +61,24 @@ def test_callbacks_run_on_the_posting_thread_and_busy_says_when_work_ends():
     assert threads == [threading.get_ident()]
 
 
-def test_only_the_newest_job_of_a_key_delivers_even_when_the_older_one_was_running():
+def test_a_running_job_still_delivers_after_a_newer_one_was_asked_for_unless_cancelled():
+    """While playing, the row of a step already passed is still worth showing; a caller
+    whose older result would be wrong cancels it."""
     runner = InlineJobRunner()
     got = []
     first = runner.submit("k", lambda ctx: "old", on_done=got.append)
     runner._take()  # noqa: SLF001 (the first one is now running)
     runner.submit("k", lambda ctx: "new", on_done=got.append)
-    runner._run(first)  # noqa: SLF001 (it finishes, but a newer one was asked for)
+    runner._run(first)  # noqa: SLF001 (it finishes; a newer one waits)
     runner.run_pending()
-    assert got == ["new"]
+    assert got == ["old", "new"]
+    second = runner.submit("k", lambda ctx: "stale", on_done=got.append)
+    runner._take()  # noqa: SLF001
+    runner.cancel("k")
+    runner.submit("k", lambda ctx: "fresh", on_done=got.append)
+    runner._run(second)  # noqa: SLF001
+    runner.run_pending()
+    assert got == ["old", "new", "fresh"]
 
 
 def test_cancel_drops_a_job_and_its_result():
