@@ -21,7 +21,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from rnnviz.ui import export  # noqa: E402
-from rnnviz.ui.main_window import MainWindow  # noqa: E402
+from rnnviz.ui.window.main_window import MainWindow  # noqa: E402
 
 from rnnviz.files.animation import animation_writer  # noqa: E402
 from rnnviz.files.presets import load_preset  # noqa: E402

@@ -27,8 +27,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtCore import qInstallMessageHandler  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from rnnviz.ui.main_window import MainWindow  # noqa: E402
 from rnnviz.ui.render import wait_until_ready  # noqa: E402
+from rnnviz.ui.window.main_window import MainWindow  # noqa: E402
 
 from rnnviz import compile_cache  # noqa: E402
 from rnnviz.core import programs  # noqa: E402

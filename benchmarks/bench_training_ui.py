@@ -37,8 +37,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from PySide6.QtWidgets import QApplication
-    from rnnviz.ui.main_window import MainWindow
     from rnnviz.ui.render import wait_until_ready
+    from rnnviz.ui.window.main_window import MainWindow
 
     from rnnviz.files.presets import load_preset
 

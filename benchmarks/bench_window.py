@@ -24,8 +24,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 from PySide6.QtCore import QEvent, QObject  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from rnnviz.ui.main_window import MainWindow  # noqa: E402
 from rnnviz.ui.render import wait_until_ready  # noqa: E402
+from rnnviz.ui.window.main_window import MainWindow  # noqa: E402
 
 from rnnviz.files.presets import ModelConfig, Preset  # noqa: E402
 

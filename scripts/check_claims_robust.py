@@ -5,7 +5,7 @@
 
 A training run's last digits depend on the CPU, the number of threads XLA splits a matmul
 over and the XLA version; a lesson that rests on them holds on one machine and fails on the
-next. For each preset this checks the claims of its description (``tests/preset_claims.py``)
+next. For each preset this checks the claims of its description (``tests/presets/preset_claims.py``)
 on:
 
 - ``shipped``: the shipped weights, as the window shows them;
@@ -45,7 +45,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests" / "presets"))
 
 # isort: split
 from preset_claims import CLAIMS, Check, retrain, trains  # noqa: E402

@@ -7,7 +7,7 @@ For each ``presets/NAME.toml`` with a ``[training]`` table (or a model with its 
 ``training``), this runs exactly ``rnnviz train presets/NAME.toml --out presets``, which trains
 every model from its seeded initialisation and writes ``presets/NAME-<k>-<cell>.safetensors``,
 the files the preset's ``weights`` keys name. Training is deterministic (same preset, same
-losses) on a given machine and JAX version; ``tests/test_preset_claims.py`` checks that the
+losses) on a given machine and JAX version; ``tests/presets/test_preset_claims.py`` checks that the
 lessons hold for the shipped weights and for a fresh run, and ``scripts/check_claims_robust.py``
 that they hold with margin when the run's rounding changes (another machine).
 """

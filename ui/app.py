@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
-    from .settings import Settings
+    from .window.main_window import MainWindow
+    from .window.settings import Settings
 
     session = None
     if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):  # rnnviz lesson.rnnviz

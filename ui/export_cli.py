@@ -42,9 +42,9 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
 
-    from .export import export_animation
-    from .main_window import MainWindow
+    from .export.writers import export_animation
     from .render import close_window, wait_until_ready
+    from .window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()

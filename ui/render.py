@@ -13,7 +13,7 @@ from rnnviz.errors import RnnvizError, one_line
 from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
-from .pictures import png_bytes
+from .export.pictures import png_bytes
 
 TIMEOUT_S = 900.0
 
@@ -61,7 +61,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
 
-    from .main_window import MainWindow
+    from .window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["rnnviz"])
     window = MainWindow()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
-from .. import theme as colours
-from ..plots import Cursor, finite_positive
-from ..theme import Theme
+from ..style import theme as colours
+from ..style.theme import Theme
+from .items import Cursor, finite_positive
 from .layout import PlotGrid
 
 HELP = ("Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of the whole "

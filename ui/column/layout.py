@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pyqtgraph as pg
 
-from ..theme import Theme
+from ..style.theme import Theme
 
 SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(y)": "p"}
 

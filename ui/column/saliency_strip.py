@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
-from ..theme import Theme
+from ..style.theme import Theme
 
 DECADES = 4.0
 

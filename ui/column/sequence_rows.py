@@ -14,9 +14,9 @@ import pyqtgraph as pg
 from rnnviz.core.losses import Target
 from rnnviz.core.trace import Trace, class_probability
 
-from .. import theme as colours
-from ..plots import Cursor, Heatmap
-from ..theme import Theme
+from ..style import theme as colours
+from ..style.theme import Theme
+from .items import Cursor, Heatmap
 from .layout import PlotGrid
 from .saliency_strip import SaliencyStrip
 

@@ -12,10 +12,10 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QGraphicsItem
 
-from .. import theme as colours
-from ..plots import Bars, Cursor, Heatmap
-from ..styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
-from ..theme import Theme
+from ..style import theme as colours
+from ..style.styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
+from ..style.theme import Theme
+from .items import Bars, Cursor, Heatmap
 from .layout import PlotGrid
 
 TANH = (-1.0, 1.0)

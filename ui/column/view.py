@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import theme as colours
 from ..state.controller import Explorer
 from ..state.explorer import Column
 from ..state.scales import SharedScales
-from ..styling import style_plot
-from ..theme import Theme
+from ..style import theme as colours
+from ..style.styling import style_plot
+from ..style.theme import Theme
 from .gradient_row import GradientRow
 from .layout import PlotGrid
 from .sequence_rows import InputRow, OutputRow

@@ -1,0 +1,306 @@
+"""What each shipped preset's description says, as numbers checked against bounds.
+
+``CLAIMS[name](preset, named_unit=True)`` builds the preset's models exactly as the window does
+(``ModelConfig.build``: the weights its ``weights`` keys name) and returns the
+``Check`` s its description makes, each a measured ``value``, ``op`` (``>`` or ``<``) and
+``bound``; ``margin`` says how far inside the bound the value is (negative: the claim is
+broken). ``named_unit=False`` is for weights retrained with another seed, where another hidden
+unit may do what the description's numbered unit does: the checks then look at the unit that
+does it best.
+
+``retrain(preset, out, seed=..., perturb=...)`` trains every model as ``rnnviz train`` does,
+optionally with another training seed or with its initial weights multiplied elementwise by
+``1 + PERTURBATION * N(0, 1)`` (the closest stand-in for another CPU's rounding), and returns the
+preset pointing at the fresh weights. ``tests/presets/test_preset_claims.py`` and
+``scripts/check_claims_robust.py`` use both.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from rnnviz.cli.train import initial_model, options_for, weight_paths
+from rnnviz.core.model import Model
+from rnnviz.files.presets import Preset
+from rnnviz.training.loop import batch_loss, evaluate, train
+
+EVAL_SEED, EVAL_N = 12345, 512  # never a training batch (those use step_seed)
+PERTURBATION = 1e-6  # relative size of the noise on the initial weights
+
+
+@dataclass(frozen=True)
+class Check:
+    """``value op bound``: one number a description states. ``margin`` is ``value - bound``
+    for ``>`` and ``bound - value`` for ``<`` (in the value's units; NaN fails)."""
+
+    what: str
+    value: float
+    op: str
+    bound: float
+
+    @property
+    def margin(self) -> float:
+        return self.value - self.bound if self.op == ">" else self.bound - self.value
+
+    @property
+    def ok(self) -> bool:
+        return math.isfinite(self.value) and self.margin > 0
+
+    def __str__(self) -> str:
+        return f"{self.what} = {self.value:.4g} {self.op} {self.bound:g} (margin {self.margin:.3g})"
+
+
+def above(what: str, value, bound: float) -> Check:
+    return Check(what, float(value), ">", bound)
+
+
+def below(what: str, value, bound: float) -> Check:
+    return Check(what, float(value), "<", bound)
+
+
+def between(what: str, value, lo: float, hi: float) -> list[Check]:
+    return [above(what, value, lo), below(what, value, hi)]
+
+
+def failures(checks: list[Check]) -> list[str]:
+    return [str(c) for c in checks if not c.ok]
+
+
+# -- building and retraining -------------------------------------------------------------------
+def models_of(preset: Preset):
+    task = preset.make_task()
+    return task, [m.build(task.input_size, task.output_size) for m in preset.models]
+
+
+def scores(preset: Preset, n: int = EVAL_N) -> list[dict]:
+    task, models = models_of(preset)
+    return [evaluate(m.spec, m.params, task, seed=EVAL_SEED, n=n) for m in models]
+
+
+def by_cell(preset: Preset, values) -> dict:
+    return {m.cell: v for m, v in zip(preset.models, values, strict=True)}
+
+
+def perturbed(params: dict, seed: int) -> dict:
+    """``params`` times ``1 + PERTURBATION * N(0, 1)``, elementwise, drawn with ``seed``."""
+    rng = np.random.default_rng(seed)
+    return {name: (np.asarray(w) * (1 + PERTURBATION * rng.standard_normal(np.shape(w))))
+            .astype(np.asarray(w).dtype) for name, w in params.items()}
+
+
+def trains(preset: Preset) -> bool:
+    return preset.training is not None or any(m.training for m in preset.models)
+
+
+def retrain(preset: Preset, out: str | Path, *, seed: int | None = None,
+            perturb: int | None = None) -> Preset:
+    """Train each model of ``preset`` from its seeded initialisation, as ``rnnviz train
+    PRESET --out OUT`` does (``rnnviz.cli.train.train_preset``), with training seed
+    ``seed`` (default the preset's) and, if ``perturb`` is given, the initial weights
+    perturbed by ``perturbed(params, perturb + k)`` for model ``k``. Writes
+    ``OUT/<preset>-<k>-<cell>.safetensors`` and returns the preset using them. A model that
+    does not train (no weights file, no training options) stays as it is, or is written with
+    its perturbed initial weights if ``perturb`` is given."""
+    task = preset.make_task()
+    models = []
+    for k, (config, path) in enumerate(zip(preset.models, weight_paths(preset, out),
+                                           strict=True)):
+        options = preset.train_options(k)
+        if (config.weights is None or options is None) and perturb is None:
+            models.append(config)
+            continue
+        model = initial_model(preset, k, task)
+        params = model.params if perturb is None else perturbed(model.params, perturb + k)
+        if options is not None:
+            params = train(model.spec, params, task, options_for(preset, k, seed=seed)).params
+        Model(model.spec, params).save(path)
+        models.append(replace(config, weights=path))
+    return preset.with_models(models)
+
+
+# -- the claims --------------------------------------------------------------------------------
+def claim_sine(preset, named_unit=True):
+    """All three learn it: MSE far below the signal's variance (0.25 for two unit sines)."""
+    task = preset.make_task()
+    variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
+    assert abs(variance - 0.25) < 0.025, variance
+    losses = by_cell(preset, [s["loss"] for s in scores(preset)])
+    assert set(losses) == {"rnn_tanh", "lstm", "gru"}
+    return [below(f"{cell} MSE / variance", loss / variance, 1 / 50)
+            for cell, loss in losses.items()]
+
+
+def claim_vanishing(preset, named_unit=True):
+    """Untrained; from the last step, ||d loss_T / dh_k|| falls by about 17 orders of magnitude
+    over the sequence for the RNN, about 100-fold for the LSTM, the GRU in between (log10)."""
+    assert not trains(preset)
+    task, models = models_of(preset)
+    x, target = task.example(seed=preset.example_seed)
+    T = task.length
+    assert preset.start_step == T - 1 and preset.highlight == "gradients"
+    falls = {}
+    for config, model in zip(preset.models, models, strict=True):
+        row = model.gradient_flow(x, target, T - 1)["l0"]
+        assert np.all(np.isfinite(row)) and row[0] > 0
+        falls[config.cell] = np.log10(row[T - 1] / row[0])
+    return [*between("rnn log10 fall", falls["rnn_tanh"], 15, 19),  # "about 17"
+            *between("lstm log10 fall", falls["lstm"], 1, 3),  # "only about 100-fold"
+            above("gru log10 fall - lstm's", falls["gru"] - falls["lstm"], 3),
+            below("gru log10 fall - rnn's", falls["gru"] - falls["rnn_tanh"], -3)]
+
+
+def claim_exploding(preset, named_unit=True):
+    """Untrained: the gradient grows going back through time and its norm on a batch is in
+    the hundreds or more; SGD without clipping diverges (its weights end as NaN); the same SGD
+    with the gradient clipped to norm 1 follows the sine."""
+    task, models = models_of(preset)
+    assert [m.cell for m in preset.models] == ["rnn_tanh"] * 3
+    assert [preset.train_options(k).clip_norm for k in range(3)] == [None, None, 1.0]
+    x, target = task.example(seed=preset.example_seed)
+    T = task.length
+    untrained, unclipped, clipped = models
+    row = untrained.gradient_flow(x, target, T - 1)["l0"]
+    variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
+    nan = np.mean([np.mean(np.isnan(w)) for w in unclipped.numpy_params().values()])
+    return [*between("untrained log10 growth over 100 steps", np.log10(row[0] / row[T - 1]),
+                     3, 4.5),  # "about 5000-fold": 1e3 to 3e4
+            above("untrained gradient norm, batch of 32", gradient_norm(untrained, task),
+                  100),  # "in the hundreds or more"
+            above("unclipped: fraction of weights NaN", nan, 0.5),
+            below("clipped MSE / variance", scores(preset)[2]["loss"] / variance, 1 / 20)]
+
+
+def gradient_norm(model, task, n: int = 32) -> float:
+    """The global norm of the gradient of the training loss (``rnnviz.training``) on ``n``
+    sequences: what clipping compares with ``clip_norm``."""
+    xs, ys, mask = task.batch(n, seed=EVAL_SEED)
+    grads = jax.grad(lambda p: batch_loss(model.spec, p, xs, ys.astype(np.float32),
+                                          mask.astype(np.float32), task.loss)[0])(model.params)
+    return float(np.sqrt(sum(np.sum(np.square(g)) for g in jax.tree.leaves(grads))))
+
+
+def claim_temporal_order(preset, named_unit=True):
+    """LSTM and GRU nearly always right; the RNN near chance (25%). (The markers: input rows
+    4 and 5, around steps 4-8 and 20-24.)"""
+    task = preset.make_task()
+    assert task.marker_ranges() == ((4, 8), (20, 24)) and task.alphabet[4:6] == ("X", "Y")
+    accuracy = by_cell(preset, [s["accuracy"] for s in scores(preset)])
+    return [above("lstm accuracy", accuracy["lstm"], 0.95),
+            above("gru accuracy", accuracy["gru"], 0.95),
+            below("rnn accuracy", accuracy["rnn_tanh"], 0.35)]
+
+
+def claim_adding(preset, named_unit=True):
+    """LSTM and GRU close to 0; the RNN near the no-memory baseline 0.167; the LSTM's input
+    gate (its mean over the units) opens at each marker: more than elsewhere on average."""
+    loss = by_cell(preset, [s["loss"] for s in scores(preset)])
+    task, models = models_of(preset)
+    _, ys, mask = task.batch(4096, seed=EVAL_SEED)
+    always_one = np.sum((ys[..., 0] - 1) ** 2 * mask) / np.sum(mask)
+    x, _ = task.example(seed=preset.example_seed)
+    gate_i = models[1].trace(x)["gate_i_l0"].mean(axis=1)
+    marked = x[:, 1] == 1
+    return [*between("MSE of always answering 1", always_one, 0.157, 0.177),  # "0.167"
+            below("lstm MSE", loss["lstm"], 0.01), below("gru MSE", loss["gru"], 0.01),
+            *between("rnn MSE", loss["rnn_tanh"], 0.14, 0.25),
+            above("lstm input gate: each marker - mean elsewhere",
+                  gate_i[marked].min() - gate_i[~marked].mean(), 0.05)]
+
+
+def _counting(model, task, unit):
+    """For cell ``unit``: over n = n_min..n_max and 13, the worst correlation of the cell
+    with the count of a's not yet matched (n >= 3), the mean rise per a and fall per b, and
+    the smallest lead of the right symbol's output over the others on the scored steps."""
+    corr, rises, falls, lead = [], [], [], []
+    for n in (*range(task.n_min, task.n_max + 1), 13):
+        x, target = task.example(n=n)
+        trace = model.trace(x, target)
+        out, scored = trace["output"], target.mask > 0
+        right = out[np.arange(len(out)), target.values.astype(int)]
+        others = np.where(np.eye(out.shape[1], dtype=bool)[target.values.astype(int)],
+                          -np.inf, out).max(axis=1)
+        lead.append((right - others)[scored].min())
+        if n >= 3:  # (a correlation over 3 or 5 points says little)
+            count = np.concatenate([[0], np.arange(1, n + 1), n - np.arange(1, n + 1)])
+            c = trace["c_l0"][: 2 * n + 1, unit]
+            corr.append(np.corrcoef(c, count)[0, 1])
+            rises.append(np.diff(c[1: n + 1]).mean())
+            falls.append(np.diff(c[n: 2 * n + 1]).mean())
+    return min(corr), min(rises), max(rises), min(falls), max(falls), min(lead)
+
+
+def claim_anbn(preset, named_unit=True):
+    """Right on every n of the training range and at n = 13 (the right symbol's output leads);
+    the unit the description names rises ~0.75 per a and falls as much per b (correlation with
+    the count > 0.95). ``named_unit=False``: the cell unit that counts best."""
+    _, row, unit, _ = preset.select  # the unit the window opens on, which the description names
+    assert row == "c" and f"Cell unit {unit} is selected" in preset.description
+    assert preset.highlight == "cell"
+    task, (model,) = models_of(preset)
+    if not named_unit:
+        unit = max(range(model.spec.hidden_size), key=lambda u: _counting(model, task, u)[0])
+    corr, rise_lo, rise_hi, fall_lo, fall_hi, lead = _counting(model, task, unit)
+    name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
+    return [above("right symbol's lead, n = 1..10 and 13", lead, 0),
+            above(f"{name}: correlation with the count", corr, 0.95),
+            above(f"{name}: rise per a", rise_lo, 0.5),
+            below(f"{name}: rise per a", rise_hi, 1.0),
+            above(f"{name}: fall per b", fall_lo, -1.0),
+            below(f"{name}: fall per b", fall_hi, -0.5)]
+
+
+def claim_text(preset, named_unit=True):
+    """Far below the unigram baseline; the named unit's forget gate shuts at every space (and
+    is open elsewhere); the right character is less likely at a word's start.
+
+    ``named_unit=False`` (another training seed): the unit whose forget gate best tells spaces
+    from the rest need not shut at every space; its mean at spaces is below 0.25 and below half
+    its mean elsewhere."""
+    task, (model,) = models_of(preset)
+    ids = task._ids
+    p = np.bincount(ids) / len(ids)
+    unigram = float(-(p[p > 0] * np.log(p[p > 0])).sum())
+    (score,) = scores(preset, n=128)
+    _, row, unit, _ = preset.select
+    assert row == "f" and f"Unit {unit}, selected, marks word boundaries" in preset.description
+    xs, ys, _ = task.batch(32, seed=EVAL_SEED)
+    forget, space, right = [], [], []
+    for x, y in zip(xs, ys, strict=True):
+        trace = model.trace(x)
+        forget.append(trace["gate_f_l0"])
+        space.append(np.array([c == " " for c in task.decode(x)]))
+        out = trace["output"]
+        prob = np.exp(out - out.max(axis=1, keepdims=True))
+        right.append((prob / prob.sum(axis=1, keepdims=True))[np.arange(len(y)), y])
+    forget, space, right = map(np.concatenate, (forget, space, right))
+    checks = [below("loss - unigram entropy", score["loss"] - unigram, -1.5),
+              below("p(right char): at spaces - elsewhere", right[space].mean()
+                    - right[~space].mean(), -0.1)]
+    if not named_unit:
+        best = int(np.argmax(forget[~space].mean(axis=0) - forget[space].mean(axis=0)))
+        f = forget[:, best]
+        return [*checks,
+                below(f"unit (best: {best}): forget gate at spaces, mean", f[space].mean(), 0.25),
+                below(f"unit (best: {best}): forget gate mean, spaces / elsewhere",
+                      f[space].mean() / f[~space].mean(), 0.5)]
+    f = forget[:, unit]
+    return [*checks,
+            below(f"unit ({unit}): forget gate at spaces, max", f[space].max(), 0.5),
+            below(f"unit ({unit}): forget gate at spaces, mean", f[space].mean(), 0.1),
+            above(f"unit ({unit}): forget gate elsewhere, mean", f[~space].mean(), 0.3)]
+
+
+def claim_bidirectional(preset, named_unit=True):
+    """The bidirectional LSTM is right almost always; left to right stays at chance (25%)."""
+    left, bi = scores(preset)
+    assert [m.bidirectional for m in preset.models] == [False, True]
+    return [above("bidirectional accuracy", bi["accuracy"], 0.95),
+            below("left-to-right accuracy", left["accuracy"], 0.3)]
+
+
+CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

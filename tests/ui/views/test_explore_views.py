@@ -1,0 +1,152 @@
+"""The saliency strip, the trajectory tab and the weights tab against the engine: what each
+view draws is checked against ``rnnviz.core.saliency``, ``rnnviz.analysis.projection`` and
+numpy's own
+eigenvalues."""
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from rnnviz.ui.column.saliency_strip import DECADES, log_levels
+
+from rnnviz.analysis.projection import pca_projection
+from rnnviz.core import saliency
+from rnnviz.core.init import InitOptions
+from rnnviz.core.model import Model
+from rnnviz.core.trace import as_input
+from rnnviz.files.presets import ModelConfig
+
+
+def _wait_saliency(qtbot, window, t):
+    qtbot.waitUntil(lambda: all(c.row("saliency", t) is not None for c in window.state.columns),
+                    timeout=60_000)
+
+
+def _engine_saliency(column, inputs, t):
+    spec, params = column.model.spec, column.model.params
+    return np.asarray(saliency.saliency_row(spec, params, as_input(spec, inputs), t))
+
+
+def test_log_levels_scale_each_row_to_its_largest_value():
+    row = np.array([1e-6, 1e-3, 1e-2, 0.5, np.inf, 0.0, 0.0])
+    image, (lo, hi) = log_levels(row, t=3)       # the Inf is after t: not in the scale
+    assert (lo, hi) == (np.log10(0.5) - DECADES, np.log10(0.5))
+    assert image.shape == (1, 7) and image.dtype == np.float32
+    np.testing.assert_allclose(image[0, :4], [lo, -3, -2, np.log10(0.5)], rtol=1e-6)
+    assert image[0, 4] == np.float32(hi)          # NaN/Inf: the top colour
+    assert np.all(image[0, 5:] == np.float32(lo))  # zeros (the future): the bottom colour
+
+
+def test_saliency_strip_shows_the_engine_row_at_the_cursor(make_window, qtbot):
+    window = make_window()
+    explorer, state = window.explorer, window.state
+    explorer.set_cursor(37)
+    _wait_saliency(qtbot, window, 37)
+    qtbot.keyClick(window, Qt.Key.Key_Right)     # step, as a student does
+    assert state.t == 38
+    _wait_saliency(qtbot, window, 38)
+    for column in state.columns:
+        strip = window.views[column.id].input.saliency
+        expected = _engine_saliency(column, state.inputs, 38)
+        assert strip.t == 38
+        np.testing.assert_allclose(strip.row, expected, rtol=1e-6)
+        assert np.all(strip.row[39:] == 0) and np.all(strip.row[:39] > 0)
+        image, levels = log_levels(expected, 38)
+        np.testing.assert_allclose(strip.image.image, image, rtol=1e-5, atol=1e-6)
+        assert strip.levels == levels
+        assert strip.image.image.shape == (1, state.steps)
+        # the most influential input of a next-value predictor is a recent one
+        assert np.argmax(strip.row) >= 30
+
+
+def test_trajectory_marker_sits_at_the_projection_of_h_t(make_window, wait_ready, qtbot):
+    window = make_window()
+    explorer, state, tab = window.explorer, window.state, window.side.trajectory
+    assert all(p.projection is None for p in tab.plots.values())  # hidden: nothing computed
+    window.side.setCurrentWidget(tab)
+    qtbot.waitUntil(tab.isVisible)
+    for t in (50, 51):
+        explorer.set_cursor(t)
+        for column in state.columns:
+            item = tab.plots[column.id]
+            expected = pca_projection(column.trace["h_l0"])
+            np.testing.assert_allclose(item.projection.coords, expected.coords)
+            np.testing.assert_allclose(item.marker_position(), expected.coords[t], rtol=1e-6)
+            past_x, _ = item.past.getData()
+            assert len(past_x) == t + 1
+            label = item.plot.getAxis("bottom").labelText
+            assert label == f"PC1 ({100 * expected.ratios[0]:.0f}%)"
+    # a reconfigured column gets a new projection of its new states
+    rnn = state.columns[0]
+    explorer.configure_column(rnn.id, ModelConfig(cell="rnn", hidden_size=5, seed=4))
+    wait_ready(window)
+    item = tab.plots[rnn.id]
+    assert item.projection.components.shape == (2, 5)
+    np.testing.assert_allclose(item.marker_position(),
+                               pca_projection(rnn.trace["h_l0"]).coords[state.t], rtol=1e-6)
+
+
+def test_a_long_past_is_drawn_with_a_stride_ending_at_t(qtbot):
+    import pyqtgraph as pg
+    from rnnviz.ui.panels.trajectory_view import MAX_PATH_POINTS, TrajectoryPlot
+    from rnnviz.ui.style.theme import LIGHT
+
+    widget = pg.GraphicsLayoutWidget()
+    qtbot.addWidget(widget)
+    item = TrajectoryPlot(widget.addPlot(), LIGHT)
+    angle = np.linspace(0, 60 * np.pi, 5001)
+    item.set_states("long", np.stack([np.cos(angle), np.sin(angle), angle / 100], axis=1))
+    coords = item.projection.coords
+    for t in (0, 4321, 5000):
+        item.move(t)
+        x, y = item.past.getData()
+        assert len(x) <= MAX_PATH_POINTS + 1
+        np.testing.assert_array_equal([x[0], y[0]], coords[0])
+        np.testing.assert_array_equal([x[-1], y[-1]], coords[t])
+        np.testing.assert_array_equal(item.marker_position(), coords[t])
+    assert len(item.path.getData()[0]) == 5001   # the faint whole path keeps every step
+
+
+def _block_eigenvalues(weight, gates):
+    blocks = np.split(np.asarray(weight, np.float64), gates, axis=0)
+    return np.concatenate([np.linalg.eigvals(b) for b in blocks])
+
+
+def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtbot):
+    window = make_window()
+    explorer, state, tab = window.explorer, window.state, window.side.weights
+    window.side.setCurrentWidget(tab)
+    qtbot.waitUntil(tab.isVisible)
+    for column in state.columns:
+        panel = tab.panels[column.id]
+        weight = np.asarray(column.model.params["weight_hh_l0"])
+        gates = column.model.spec.cell_type.num_gates
+        np.testing.assert_array_equal(panel.image.image, weight)
+        np.testing.assert_allclose(np.sort_complex(panel.shown_eigenvalues()),
+                                   np.sort_complex(_block_eigenvalues(weight, gates)),
+                                   rtol=1e-6, atol=1e-6)
+        levels = panel.image.getLevels()
+        assert levels[0] == -levels[1] == -np.abs(weight).max()
+    rnn = state.columns[0]
+    before = tab.panels[rnn.id].shown_eigenvalues()
+    assert abs(np.abs(before).max() - 1.5) > 0.1
+    config = ModelConfig(cell="rnn", hidden_size=16, init=InitOptions(spectral_radius=1.5))
+    explorer.configure_column(rnn.id, config)
+    wait_ready(window)
+    panel = tab.panels[rnn.id]
+    after = panel.shown_eigenvalues()
+    weight = np.asarray(rnn.model.params["weight_hh_l0"])
+    np.testing.assert_allclose(np.sort_complex(after),
+                               np.sort_complex(_block_eigenvalues(weight, 1)), atol=1e-6)
+    assert np.abs(after).max() == pytest.approx(1.5, rel=1e-5)
+    assert panel.spectrum.radii[0] == pytest.approx(1.5, rel=1e-5)
+    assert "1.50" in panel.spectrum_plot.titleLabel.text
+    # new weights for the same column (as training delivers them): the view follows
+    doubled = {**rnn.model.params, "weight_hh_l0": 2 * rnn.model.params["weight_hh_l0"]}
+    rnn.model = Model(rnn.model.spec, doubled)
+    state.events.column_ready.emit(rnn.id)
+    np.testing.assert_allclose(np.sort_complex(panel.shown_eigenvalues()),
+                               np.sort_complex(2 * after), rtol=1e-5, atol=1e-6)
+    assert panel.spectrum.radii[0] == pytest.approx(3.0, rel=1e-5)
+    explorer.remove_column(state.columns[2].id)
+    assert list(tab.panels) == [c.id for c in state.columns]
+    assert list(window.side.trajectory.plots) == [c.id for c in state.columns]

@@ -1,0 +1,273 @@
+"""Plot building blocks. Each item is created once; a time step only moves or re-fills them.
+
+Time runs along x with step t centred on x = t, so heatmap columns, curve samples and the
+cursor line agree. The future (x > t + 0.5) is covered by a shade rather than cut out of the
+data, so a step costs the same whether the sequence has 100 or 10,000 steps.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+
+from ..style.theme import Theme
+
+_FAR = 1e6  # the shade's vertical extent, beyond any data (ignored by auto-range)
+
+
+class Cursor(QGraphicsItem):
+    """The current step on one plot: a vertical line at x = t and, optionally, a veil over the
+    future (x > t + 0.5).
+
+    One plain item instead of a line and a rectangle, with a bounding rectangle fixed to the
+    whole sequence: moving t does not change the item's geometry, so Qt neither re-indexes it
+    nor repaints the plot. Only the strip between the old and the new t (plus the pen's width)
+    is marked dirty, so a step costs the same for 100 or 10,000 steps.
+    """
+
+    PEN_MARGIN_PX = 4.0
+
+    def __init__(self, plot: pg.PlotItem, theme: Theme, *, shade: bool = True):
+        super().__init__()
+        self.has_shade = shade
+        self.t = 0
+        self._steps = 1
+        self.apply_theme(theme)
+        self.setZValue(20)
+        plot.addItem(self, ignoreBounds=True)
+
+    @property
+    def steps(self) -> int:
+        return self._steps
+
+    @steps.setter
+    def steps(self, steps: int) -> None:
+        if steps != self._steps:
+            self.prepareGeometryChange()
+            self._steps = steps
+            self.update()
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.pen = theme.cursor_pen
+        self.pen.setCosmetic(True)
+        self.brush = QBrush(theme.shade)
+        self.update()
+
+    def set_visible(self, visible: bool) -> None:
+        self.setVisible(visible)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return QRectF(-1.0, -_FAR, self._steps + 2.0, 2 * _FAR)
+
+    def _shown_y(self) -> tuple[float, float]:
+        """The y extent the plot shows: shapes are drawn within it, since SVG readers lose
+        the plot's clip on a shape millions of pixels tall."""
+        box = self.parentItem().parentItem() if self.parentItem() is not None else None
+        if isinstance(box, pg.ViewBox):
+            view = box.viewRect()
+            return view.top(), view.bottom()
+        return -_FAR, _FAR
+
+    def paint(self, painter, option, widget=None) -> None:
+        top, bottom = self._shown_y()
+        if self.has_shade:
+            painter.fillRect(QRectF(self.t + 0.5, top, max(self._steps - self.t, 0) + 1.0,
+                                    bottom - top), self.brush)
+        painter.setPen(self.pen)
+        painter.drawLine(QPointF(self.t, top), QPointF(self.t, bottom))
+
+    def move(self, t: int) -> None:
+        if t == self.t:
+            return
+        lo, hi = sorted((self.t, t))
+        self.t = t
+        pixels_per_step = abs(self.sceneTransform().m11()) or 1.0
+        margin = max(self.PEN_MARGIN_PX / pixels_per_step, 0.5)
+        self.update(QRectF(lo - margin, -_FAR, hi - lo + 2 * margin, 2 * _FAR))
+
+
+class Heatmap:
+    """An ``(H, T)`` image of one state over time, units down the y axis (unit 0 on top),
+    with a fixed colour scale and an outline around the selected unit."""
+
+    def __init__(self, plot: pg.PlotItem, theme: Theme):
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")
+        plot.addItem(self.image)
+        plot.getViewBox().invertY(True)
+        self.outline = QGraphicsRectItem()
+        self.outline.setPen(pg.mkPen(theme.highlight, width=2, cosmetic=True))
+        self.outline.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self.outline.setZValue(25)
+        self.outline.setVisible(False)
+        plot.addItem(self.outline, ignoreBounds=True)
+        self.data: np.ndarray | None = None
+        self.levels: tuple[float, float] | None = None
+
+    def set(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> None:
+        """``data`` is ``(T, H)`` as traces store it; shown as ``(H, T)``."""
+        image = np.ascontiguousarray(np.asarray(data, np.float32).T)
+        self.data, self.levels = image, levels
+        self.image.setImage(image, levels=levels, lut=lut, autoLevels=False)
+        steps, units = image.shape[1], image.shape[0]
+        self.image.setRect(QRectF(-0.5, 0, steps, units))
+        self.plot.setYRange(0, units, padding=0)
+
+    def apply_theme(self, theme: Theme) -> None:
+        """The outline's colour and width, and the colour map (the same maps in every theme,
+        set again so that a theme with other maps would show them)."""
+        self.outline.setPen(pg.mkPen(theme.highlight, width=max(2.0, theme.line_width),
+                                     cosmetic=True))
+        if self.levels is not None:
+            self.image.setLookupTable(theme.lut_for(self.levels))
+
+    def clear(self) -> None:
+        self.data = None
+        self.image.clear()
+        self.outline.setVisible(False)
+
+    def select(self, index: int | None) -> None:
+        if index is None or self.data is None:
+            self.outline.setVisible(False)
+            return
+        self.outline.setRect(QRectF(-0.5, index, self.data.shape[1], 1))
+        self.outline.setVisible(True)
+
+    def value_at(self, x: float, y: float) -> tuple[int, int, float] | None:
+        """``(t, unit, value)`` under the point, or None outside the image."""
+        if self.data is None:
+            return None
+        t, unit = int(round(x)), int(np.floor(y))
+        if 0 <= unit < self.data.shape[0] and 0 <= t < self.data.shape[1]:
+            return t, unit, float(self.data[unit, t])
+        return None
+
+
+class BarsItem(QGraphicsItem):
+    """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, painted with one
+    ``drawRects`` call. pyqtgraph's BarGraphItem re-measures itself in pixels whenever it is
+    asked for its bounds (many times a frame); this item's bounds are the axis limits.
+
+    The rectangles live in a numpy array of ``(n, 4)`` float64 rows (x, y, width, height),
+    which is how ``QRectF`` lays out its four ``qreal``: ``QPainter.drawRects(first, n)`` takes
+    a pointer to the first (``shiboken6.wrapInstance`` of the array's memory), so a step
+    writes four numpy columns and makes no Python object per bar.
+    """
+
+    def __init__(self, brush: QColor):
+        super().__init__()
+        self.brush = QBrush(brush)
+        self._rects = np.zeros((0, 4), np.float64)
+        self._bounds = QRectF()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
+        return self._bounds
+
+    def set_bounds(self, bounds: QRectF) -> None:
+        if bounds != self._bounds:
+            self.prepareGeometryChange()
+            self._bounds = bounds
+
+    def set_rects(self, y: np.ndarray, widths: np.ndarray) -> None:
+        if len(self._rects) != len(widths):
+            self._rects = np.zeros((len(widths), 4), np.float64)
+        rects = self._rects
+        rects[:, 0] = np.minimum(widths, 0.0)
+        rects[:, 1] = y + 0.1
+        rects[:, 2] = np.abs(widths)
+        rects[:, 3] = 0.8
+        self.update()
+
+    def set_colour(self, colour) -> None:
+        self.brush = QBrush(QColor(colour))
+        self.update()
+
+    def paint(self, painter, option, widget=None) -> None:
+        if len(self._rects) == 0:
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(self.brush)
+        first = shiboken6.wrapInstance(self._rects.ctypes.data, QRectF)  # the array stays alive
+        painter.drawRects(first, len(self._rects))
+
+
+class Bars:
+    """The state at the cursor as horizontal bars, one per unit, aligned with a heatmap;
+    the selected unit's bar in the highlight colour. ``values`` holds what is drawn."""
+
+    def __init__(self, plot: pg.PlotItem, theme: Theme, limits: tuple[float, float]):
+        self.plot = plot
+        self.item = BarsItem(theme.bar)
+        plot.addItem(self.item)
+        plot.getViewBox().invertY(True)
+        self.selected = BarsItem(theme.highlight)
+        self.selected.setZValue(1)
+        plot.addItem(self.selected)
+        self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=theme.axis_pen)
+        plot.addItem(self.zero_line)
+        self.values = np.zeros(0)
+        self.units = 0
+        self.set_limits(limits)
+
+    def set_limits(self, limits: tuple[float, float]) -> None:
+        self.limits = limits
+        self.plot.setXRange(*limits, padding=0.05)
+        self._set_bounds()
+
+    def _set_bounds(self) -> None:
+        lo, hi = self.limits
+        if self.values.size:
+            finite = self.values[np.isfinite(self.values)]
+            if finite.size:
+                lo, hi = min(lo, float(finite.min())), max(hi, float(finite.max()))
+        bounds = QRectF(lo, 0, hi - lo, max(self.units, 0))
+        self.item.set_bounds(bounds)
+        self.selected.set_bounds(bounds)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.item.set_colour(theme.bar)
+        self.selected.set_colour(theme.highlight)
+        self.zero_line.setPen(theme.axis_pen)
+
+    def set(self, values: np.ndarray, selected: int | None = None) -> None:
+        # NaN draws nothing, +-Inf reaches past the axis (the heatmap and the status bar say more)
+        values = np.clip(np.nan_to_num(np.asarray(values, np.float64), nan=0.0), -_FAR, _FAR)
+        resized = len(values) != self.units
+        if resized:
+            self.units = len(values)
+            self.plot.setYRange(0, self.units, padding=0)
+        self.values = values
+        lo, hi = self.limits
+        if resized or values.size and (values.min() < lo or values.max() > hi):
+            self._set_bounds()
+        self.item.set_rects(np.arange(self.units, dtype=np.float64), values)
+        if selected is not None and 0 <= selected < self.units:
+            self.selected.set_rects(np.array([float(selected)]), values[selected:selected + 1])
+            self.selected.setVisible(True)
+        else:
+            self.selected.setVisible(False)
+
+    def clear(self) -> None:
+        self.units = -1
+        self.values = np.zeros(0)
+        self.item.set_rects(np.zeros(0), np.zeros(0))
+        self.selected.setVisible(False)
+
+
+def finite_positive(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For a log plot: the values with non-positive entries as NaN (drawn as gaps), and the
+    indices of the NaN/Inf entries (drawn as warnings)."""
+    values = np.asarray(values, np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    shown = np.where(np.isfinite(values) & (values > 0), values, np.nan)
+    return shown, bad
+
+
+def color(value: str, alpha: int = 255) -> QColor:
+    c = QColor(value)
+    c.setAlpha(alpha)
+    return c

@@ -1,0 +1,1 @@
+"""The dialogs: a column's model, the task and its settings."""

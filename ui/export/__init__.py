@@ -1,0 +1,1 @@
+"""Sharing what is on screen: pictures (PNG, SVG), traces, animations, sessions (the File menu)."""

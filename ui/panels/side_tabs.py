@@ -1,0 +1,47 @@
+"""The side panel: tabs for the selected unit (the inspector), the state trajectory and the
+recurrent weights."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QSplitter, QTabWidget
+
+from ..state.controller import Explorer
+from ..style import theme as colours
+from ..style.theme import Theme
+from .inspector import Inspector
+from .trajectory_view import TrajectoryView
+from .weights_view import WeightsView
+
+MIN_WIDTHS = {"Trajectory": 300, "Weights": 480}  # pixels each tab wants
+
+
+class SideTabs(QTabWidget):
+    def __init__(self, explorer: Explorer, theme: Theme = colours.LIGHT, parent=None):
+        super().__init__(parent)
+        self.inspector = Inspector(explorer)
+        self.trajectory = TrajectoryView(explorer, theme)
+        self.weights = WeightsView(explorer, theme)
+        self.addTab(self.inspector, "Unit")
+        self.addTab(self.trajectory, "Trajectory")
+        self.addTab(self.weights, "Weights")
+        self.setTabToolTip(0, "The selected unit's values and equations at step t")
+        self.setTabToolTip(1, "h_t as a path in the plane of its two principal components")
+        self.setTabToolTip(2, "W_hh as a heatmap and its eigenvalues with the unit circle")
+        self.currentChanged.connect(self._make_room)
+
+    def _make_room(self, index: int) -> None:
+        """Widen the panel (taking from its splitter's widest neighbour) when the chosen tab
+        needs more room than it has: the weights tab draws two plots side by side."""
+        splitter = self.parent()
+        if not isinstance(splitter, QSplitter):
+            return
+        wanted = MIN_WIDTHS.get(self.tabText(index), 0)
+        sizes = splitter.sizes()
+        me = splitter.indexOf(self)
+        if sizes[me] >= wanted:
+            return
+        widest = max((i for i in range(len(sizes)) if i != me), key=lambda i: sizes[i])
+        grow = min(wanted - sizes[me], sizes[widest] // 3)
+        sizes[me] += grow
+        sizes[widest] -= grow
+        splitter.setSizes(sizes)
