@@ -3,7 +3,6 @@ dropped, and that results stay exactly the same after a drop."""
 
 import numpy as np
 
-from rnnviz import columns
 from rnnviz.core.model import Model
 from rnnviz.core.programs import PROGRAMS, ProgramBudget
 from rnnviz.tasks import make_task
@@ -30,18 +29,18 @@ def test_the_engine_counts_what_it_runs_and_results_survive_a_drop():
     dropped they are compiled again and give the same arrays, bit for bit."""
     model = Model.create("lstm", input_size=1, hidden_size=3, output_size=1, seed=4)
     inputs, target = make_task("sine", length=13).example(seed=1)
-    before = columns.trace_column(model, inputs, target)
-    rows = (columns.flow_row(model, inputs, target, "l0", 6),
-            columns.memory_row(model, inputs, "l0", 6), columns.saliency_row(model, inputs, 6))
+    before = model.trace(inputs, target)
+    rows = (model.gradient_flow(inputs, target, 6)["l0"], model.memory(inputs, 6, "l0"),
+            model.saliency(inputs, 6))
     assert PROGRAMS.live()[-1] == (model.spec, 13)
     drops = PROGRAMS.drops
     PROGRAMS.clear()
     assert PROGRAMS.drops == drops + 1 and PROGRAMS.live() == []
-    after = columns.trace_column(model, inputs, target)
+    after = model.trace(inputs, target)
     assert PROGRAMS.live() == [(model.spec, 13)]
     for name, value in before.arrays.items():
         np.testing.assert_array_equal(after[name], value, err_msg=name)
-    again = (columns.flow_row(model, inputs, target, "l0", 6),
-             columns.memory_row(model, inputs, "l0", 6), columns.saliency_row(model, inputs, 6))
+    again = (model.gradient_flow(inputs, target, 6)["l0"], model.memory(inputs, 6, "l0"),
+             model.saliency(inputs, 6))
     for old, new in zip(rows, again, strict=True):
         np.testing.assert_array_equal(new, old)

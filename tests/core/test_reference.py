@@ -1,6 +1,7 @@
 """rnnviz against PyTorch: states, gates, outputs, losses and every gradient.
 
-``tests/core/reference/torch_reference.npz`` is written by ``tests/core/reference/make_reference.py``
+``tests/core/reference/torch_reference.npz`` is written by
+``tests/core/reference/make_reference.py``
 (which needs torch; the tests do not). For each configuration it holds a PyTorch state_dict,
 an input, a target, the fused module's output, and, from a cell loop written from PyTorch's
 documented equations and run through autograd, every state, gate, loss and gradient norm

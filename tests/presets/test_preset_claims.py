@@ -1,7 +1,8 @@
 """Every shipped preset makes one point; these tests check that the point is true, and that it
 would still be true on another machine.
 
-The claims (``tests/presets/preset_claims.py``) build each preset's models exactly as the window does
+The claims (``tests/presets/preset_claims.py``) build each preset's models exactly as the
+window does
 and measure what its description says. The slow tests retrain presets from scratch: through
 ``rnnviz train`` (the command ``scripts/train_presets.py`` runs), from initial weights perturbed
 by 1e-6 (the closest stand-in for another CPU's rounding), with nearby training seeds, and in a

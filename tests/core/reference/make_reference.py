@@ -1,4 +1,5 @@
-"""Write ``tests/core/reference/torch_reference.npz``: PyTorch's answers for ``tests/core/test_reference.py``.
+"""Write ``tests/core/reference/torch_reference.npz``: PyTorch's answers for
+``tests/core/test_reference.py``.
 
 Needs torch (not a test dependency; the tests only read the ``.npz``). Run from anywhere:
 
