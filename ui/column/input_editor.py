@@ -31,11 +31,11 @@ class InputEditor(QObject):
         self.armed = False                               # typing edits the input
         view.canvas.viewport().installEventFilter(self)
         view.canvas.installEventFilter(self)
-        self.explorer.state.events.inputs_edited.connect(self.repaint)
 
     # -- drawing -----------------------------------------------------------------------------
     def repaint(self, k: int) -> None:
-        """Show the edited input at step ``k`` now (the rest follows with the new trace)."""
+        """Show the edited input at step ``k`` now (the rest follows with the new trace); its
+        column view calls it when the state says the input was edited."""
         view = self.view
         view.input.show_edit(self.state.inputs, self.state.labels, k)
         # paint the strip now rather than when the event loop gets to it: a trace landing

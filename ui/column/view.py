@@ -31,6 +31,7 @@ from ..style import theme as colours
 from ..style.styling import style_plot
 from ..style.theme import Theme
 from .gradient_row import GradientRow
+from .input_editor import InputEditor
 from .layout import PlotGrid
 from .sequence_rows import InputRow, OutputRow
 from .state_rows import GateMeansRow, StateRow
@@ -61,9 +62,13 @@ class ColumnView(QWidget):
         layout.addLayout(self._header)
         layout.addWidget(self.canvas, 1)
         self._build_rows()
+        self.input_editor = InputEditor(self)
 
         events = self.state.events
+        # psygnal, unlike a Qt signal, cannot know when a widget is deleted: every connection
+        # is dropped by ``detach``, which the window calls before it lets the view go
         self._subscriptions = [
+            (events.inputs_edited, self.input_editor.repaint),
             (events.column_ready, self._on_column_ready),
             (events.rows_ready, self._on_rows_ready),
             (events.t, self._update_cursor),

@@ -114,6 +114,7 @@ class _Runner:
         self._latest: dict[str, Job] = {}
         self._running: Job | None = None
         self._undelivered = 0  # callbacks posted and not yet run
+        self._stopping = False   # stopped: nothing more runs, no callback is called
         self._shown_busy = False  # what ``busy`` last said (owner thread only)
 
     def submit(self, key: str, fn: Callable[[JobContext], Any], *,
@@ -123,6 +124,9 @@ class _Runner:
         """Queue ``fn(context)``; it replaces a job waiting under ``key``, and an older job of
         ``key`` still running will deliver nothing."""
         job = Job(self, key, fn, on_done, on_error, on_progress)
+        if self._stopping:  # the window is closing: nothing more will run
+            job.cancelled = job.stop_requested = True
+            return job
         with self._lock:
             self._pending.pop(key, None)
             self._pending[key] = job
@@ -185,7 +189,7 @@ class _Runner:
             with self._lock:
                 self._undelivered -= 1
             try:
-                if job._deliverable():  # noqa: SLF001
+                if job._deliverable() and not self._stopping:  # noqa: SLF001
                     callback()
             finally:
                 self._check_idle()
@@ -227,7 +231,6 @@ class JobRunner(_Runner):
         super().__init__(post)
         self._name = name
         self._thread: threading.Thread | None = None
-        self._stopping = False
 
     def _started(self) -> None:
         with self._lock:
@@ -285,4 +288,5 @@ class InlineJobRunner(_Runner):
 
     def stop(self, timeout: float | None = None) -> None:
         with self._lock:
+            self._stopping = True
             self._pending.clear()

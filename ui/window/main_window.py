@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 from rnnviz.errors import RnnvizError, one_line
 from rnnviz.files.presets import MAX_MODELS, Preset, load_preset, shipped_presets
 
-from ..column.input_editor import InputEditor
 from ..column.view import ColumnView
 from ..dialogs.column_editor import ColumnEditor
 from ..export.share_menu import install as install_share_menu
@@ -213,7 +212,6 @@ class MainWindow(QMainWindow):
                 view = ColumnView(self.explorer, column_id, self.scales, self.theme)
                 view.hovered.connect(self.hover_label.setText)
                 view.edit_requested.connect(self.edit_column)
-                view.input_editor = InputEditor(view)
                 self.views[column_id] = view
             else:
                 view.refresh()  # a reconfigured column

@@ -146,3 +146,22 @@ def test_progress_reports_arrive_in_order():
     runner.submit("t", work, on_progress=seen.append, on_done=seen.append)
     runner.run_pending()
     assert seen == [0, 1, 2, "done"]
+
+
+def test_after_stop_nothing_runs_and_no_callback_is_called():
+    """A closed window's controller may still be asked for work (a timer firing late) and
+    the worker may still hold a result: neither reaches a view that is gone."""
+    mail = Mailbox()
+    runner = JobRunner(mail)
+    got, busy = [], []
+    runner.busy.connect(busy.append)
+    runner.submit("a", lambda ctx: 1, on_done=got.append)
+    mail.run_until(lambda: busy == [True, False])
+    runner.submit("b", lambda ctx: 2, on_done=got.append)
+    runner.stop()
+    while not mail.calls.empty():  # what the worker posted before it stopped
+        mail.calls.get()()
+    said = len(busy)
+    job = runner.submit("c", lambda ctx: 3, on_done=got.append)
+    assert got == [1] and not runner.is_running()
+    assert job.cancelled and len(busy) == said  # refused at once, without a word
