@@ -20,7 +20,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
-from rnnviz.ui import export  # noqa: E402
+from rnnviz.ui.export import writers as export  # noqa: E402
 from rnnviz.ui.window.main_window import MainWindow  # noqa: E402
 
 from rnnviz.files.animation import animation_writer  # noqa: E402

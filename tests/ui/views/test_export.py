@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgRenderer
-from rnnviz.ui import export
+from rnnviz.ui.export import writers as export
 
 from rnnviz.cli import main
 from rnnviz.files.animation import NO_FFMPEG, find_ffmpeg

@@ -350,7 +350,7 @@ def test_save_preset_as_refuses_a_column_without_a_model(make_window, tmp_path):
 def test_the_length_box_says_its_limit(make_window, qtbot):
     """The length box shows rnnviz's limit beside it; a longer length typed in is said in the
     dialog's message line at once and refused on OK, never cut down in silence."""
-    from rnnviz.tasks import MAX_LENGTH
+    from rnnviz.limits import MAX_LENGTH
 
     window = make_window()
     dialog = window.sequence_tools.open_dialog()
