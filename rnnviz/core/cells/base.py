@@ -148,6 +148,8 @@ class CellType:
       forget gate);
     - ``bounded``: the carries whose values stay in [-1, 1] whatever the weights (the views'
       fixed colour scale; the others are scaled to what they reach);
+    - ``layout``: the parameters of one layer and direction, ``(cell, input_size, hidden_size)
+      -> {short name: shape}``; None is PyTorch's four tensors of ``G`` gate blocks;
     - ``explain``: the inspector's equations of one unit with its numbers, ``(line, value)``
       pairs; ``equations`` the same in symbols, ``note`` a remark shown beside them.
     """
@@ -167,6 +169,7 @@ class CellType:
     saves_raw_h: bool = False
     forget_block: int | None = None
     bounded: tuple[str, ...] = ("h",)
+    layout: Callable[[CellType, int, int], dict[str, tuple[int, ...]]] | None = None
     note: str = ""
 
     def __post_init__(self):
@@ -191,7 +194,11 @@ class CellType:
         return tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in self.carry_names)
 
     def unit_param_shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple]:
-        """The four tensors of one layer and direction, PyTorch's short names and shapes."""
+        """The tensors of one layer and direction, by their short names: PyTorch's four
+        (``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``)
+        unless the cell has a ``layout`` of its own."""
+        if self.layout is not None:
+            return self.layout(self, input_size, hidden_size)
         gh = self.num_gates * hidden_size
         return {"weight_ih": (gh, input_size), "weight_hh": (gh, hidden_size),
                 "bias_ih": (gh,), "bias_hh": (gh,)}
