@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import queue
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rnnviz.ui.state.controller import Explorer
 
 
 class Mailbox:
@@ -19,3 +23,13 @@ class Mailbox:
         """Run posted callbacks until ``condition()`` holds (each wait at most ``timeout``)."""
         while not condition():
             self.calls.get(timeout=timeout)()
+
+
+def settle(explorer: Explorer) -> None:
+    """Run every job and every armed timer until nothing is left."""
+    for _ in range(20):
+        ran = explorer.jobs.run_pending()
+        fired = explorer._memory_timer.fire() | explorer._flush_timer.fire()  # noqa: SLF001
+        if not ran and not fired:
+            return
+    raise AssertionError("the explorer did not settle")

@@ -1,7 +1,8 @@
 """Presets: classroom demonstrations as TOML files.
 
 A preset names a title and a description, a task and its settings, one to three models,
-optional training, the starting step and the panel to highlight::
+optional training, the starting step, the panel to highlight and, optionally, a lesson (its
+``[[lesson]]`` steps, see ``rnnviz.files.lessons``)::
 
     title = "Sine prediction: RNN vs LSTM vs GRU"
     description = "All three learn to predict the next value; watch the state oscillate."
@@ -47,6 +48,7 @@ from rnnviz.core.cells import CELLS, cell_names, get_cell
 from rnnviz.core.init import RECURRENT_INITS, InitOptions
 from rnnviz.core.spec import unit_names
 from rnnviz.errors import RnnvizError
+from rnnviz.files.lessons import Highlight, LessonStep, lesson_to_tables, parse_lesson
 from rnnviz.limits import (
     MAX_HIDDEN,
     MAX_LAYERS,
@@ -58,6 +60,8 @@ from rnnviz.limits import (
 from rnnviz.paths import check_destination, read_limited, write_bytes_atomic
 
 HIGHLIGHTS = ("sequence", "state", "cell", "gates", "gradients")
+_HIGHLIGHT_PANELS = {"sequence": ("input", "output"), "state": ("h",), "cell": ("c",),
+                     "gates": ("gates", "means"), "gradients": ("grad",)}
 MAX_MODELS = 3
 DEFAULT_PRESET = "sine"
 _PRESET_PACKAGE = "rnnviz.presets"  # the presets/ folder, shipped in the wheel
@@ -132,6 +136,7 @@ class Preset:
     path: Path | None = None
     # (model index, row, unit, layer) selected at the start, the column showing that layer
     select: tuple[int, str, int, str] | None = None
+    lesson: tuple[LessonStep, ...] = ()     # its steps, when the preset is a guided lesson
 
     @property
     def name(self) -> str:
@@ -139,6 +144,12 @@ class Preset:
 
     def with_models(self, models) -> Preset:
         return replace(self, models=tuple(models))
+
+    @property
+    def highlights(self) -> tuple[Highlight, ...]:
+        """The panels its ``highlight`` frames in every column."""
+        panels = _HIGHLIGHT_PANELS.get(self.highlight, ()) if self.highlight else ()
+        return tuple(Highlight(p) for p in panels)
 
     def make_task(self):
         """The preset's task with its settings (``rnnviz.tasks.make_task``)."""
@@ -214,7 +225,7 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
     data = parse_toml(text, source)
     c = _Checker(source)
     c.unknown(data, ("title", "description", "start_step", "highlight", "task", "models",
-                     "training"), "")
+                     "training", "lesson"), "")
     title = c.get(data, "title", str, "", check=bool, expected="a non-empty string")
     description = c.get(data, "description", str, "", default="")
     start = c.get(data, "start_step", int, "", default=0, check=lambda v: v >= 0,
@@ -249,8 +260,10 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
     if "training" in data:
         training = c.get(data, "training", dict, "", expected="a [training] table")
         _check_training(c, training)
+    lesson = (parse_lesson(data["lesson"], source=source, models=models, length=length)
+              if "lesson" in data else ())
     return Preset(title, description, task_name, settings, models, example_seed, start,
-                  highlight, training, select=select)
+                  highlight, training, select=select, lesson=lesson)
 
 
 def _parse_select(c: _Checker, table, config: ModelConfig,
@@ -433,6 +446,8 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
     data["models"] = models
     if preset.training:
         data["training"] = dict(preset.training)
+    if preset.lesson:
+        data["lesson"] = lesson_to_tables(preset.lesson, preset.models)
     return data
 
 

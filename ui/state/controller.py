@@ -29,6 +29,8 @@ import numpy as np
 from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.splice import bptt_arrays, retrace_from, with_arrays
+from rnnviz.errors import RnnvizError
+from rnnviz.files.lessons import lesson_to_tables, parse_lesson
 from rnnviz.files.presets import MAX_MODELS, ModelConfig, Preset
 
 from .edits import (
@@ -42,6 +44,7 @@ from .edits import (
 )
 from .explorer import Column, ExplorerState, Selection
 from .jobs import InlineJobRunner, JobRunner
+from .lesson import LessonPlayer
 from .timers import ManualTimer, TimerFactory
 from .undo import UndoStack
 
@@ -72,6 +75,7 @@ class Explorer:
         # whose input was edited and that have not been asked to follow yet
         self._basis: dict[int, tuple] = {}
         self._waiting: set[int] = set()
+        self.lesson = LessonPlayer(self)
 
     # -- showing a preset or a session -------------------------------------------------------
     def load_preset(self, preset: Preset) -> None:
@@ -114,6 +118,7 @@ class Explorer:
             s.columns = columns
             s.t = min(t, s.steps - 1)
             s.selection = self._selection_at(selection)
+            s.highlights = preset.highlights
         s.announce_all()
         for column, model in zip(columns, models, strict=True):
             self._submit_trace(column, model)
@@ -135,13 +140,26 @@ class Explorer:
         if s.selection is not None:
             index = s.index_of(s.selection.column)
             select = (index, s.selection.name, s.selection.index, s.columns[index].unit)
-        return replace(s.preset.with_models(c.config for c in s.columns), start_step=s.t,
-                       select=select)
+        models = tuple(c.config for c in s.columns)
+        return replace(s.preset.with_models(models), start_step=s.t, select=select,
+                       lesson=self._lesson_for(models))
+
+    def _lesson_for(self, models) -> tuple:
+        """The lesson's steps, if they still fit the columns and the sequence shown (a column
+        edited to another cell, or another task, can leave a step pointing at a row or a
+        step that is gone: then the setup is saved without its lesson)."""
+        steps = self.lesson.steps
+        if not steps:
+            return ()
+        try:
+            return parse_lesson(lesson_to_tables(steps, models), source="lesson",
+                                models=models, length=self.state.steps)
+        except RnnvizError:
+            return ()
 
     def session_now(self):
         """What is on screen as an ``rnnviz.files.session.Session``: the models as they are in
         memory (trained in the window or not), the input as shown, cursor and selection."""
-        from rnnviz.errors import RnnvizError
         from rnnviz.files.session import Session
 
         s = self.state
@@ -170,6 +188,17 @@ class Explorer:
 
     def step(self, delta: int = 1) -> None:
         self.set_cursor(self.state.t + delta)
+
+    def click_step(self, t: int) -> None:
+        """A click on step ``t`` of a time plot: the answer to a lesson's question asking for a
+        step, if one waits for it, else a move of the cursor there."""
+        if self.lesson.wants_step():
+            self.lesson.answer(int(t))
+        self.set_cursor(t)
+
+    def set_highlights(self, highlights) -> None:
+        """Frame these panels (``rnnviz.files.lessons.Highlight``), and only these."""
+        self.state.highlights = tuple(highlights)
 
     def select(self, column_id: int, name: str, index: int) -> None:
         self.state.selection = Selection(column_id, name, int(index))
@@ -470,7 +499,7 @@ class Explorer:
             settings = {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}
             preset = replace(preset, task=task.name, task_settings=settings,
                              example_seed=int(seed), title=task.title,
-                             description=task.description)
+                             description=task.description, lesson=())
         new = SequenceState(task, int(seed), inputs, target, labels, preset, {})
         self.undo_stack.push(TaskChange(self, old, new))
 

@@ -15,6 +15,7 @@ event                         when
                               ``"saliency"``)
 ``t(t)``                      the cursor moved (``state.t = ...`` announces it)
 ``selection(selection)``      the selected unit changed (``state.selection = ...``)
+``highlights(highlights)``    the framed panels changed (``state.highlights = ...``)
 ``message(text, warning)``    one line for the status bar (warnings also in the banner)
 ``busy(busy)``                background work started or ended
 ============================  =======================================================
@@ -31,6 +32,7 @@ from psygnal import Signal, SignalGroup
 from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace
+from rnnviz.files.lessons import Highlight
 from rnnviz.files.presets import ModelConfig, Preset
 
 
@@ -79,6 +81,7 @@ class ExplorerEvents(SignalGroup):
     rows_ready = Signal(int, str)
     t = Signal(int)
     selection = Signal(object)
+    highlights = Signal(object)
     message = Signal(str, bool)
     busy = Signal(bool)
 
@@ -98,6 +101,7 @@ class ExplorerState:
         self.columns: list[Column] = []
         self._t = 0
         self._selection: Selection | None = None
+        self._highlights: tuple[Highlight, ...] = ()
 
     @property
     def t(self) -> int:
@@ -119,6 +123,22 @@ class ExplorerState:
         if value != self._selection:
             self._selection = value
             self.events.selection.emit(value)
+
+    @property
+    def highlights(self) -> tuple[Highlight, ...]:
+        """The panels framed now (the preset's ``highlight``, or a lesson step's)."""
+        return self._highlights
+
+    @highlights.setter
+    def highlights(self, value: tuple[Highlight, ...]) -> None:
+        if value != self._highlights:
+            self._highlights = value
+            self.events.highlights.emit(value)
+
+    def highlighted(self, column_id: int) -> set[str]:
+        """The panels framed in column ``column_id`` (``gates`` stands for every gate row)."""
+        index = self.index_of(column_id) if self.find(column_id) is not None else -1
+        return {h.panel for h in self._highlights if h.models is None or index in h.models}
 
     @property
     def steps(self) -> int:
@@ -143,3 +163,4 @@ class ExplorerState:
         self.events.columns.emit()
         self.events.t.emit(self._t)
         self.events.selection.emit(self._selection)
+        self.events.highlights.emit(self._highlights)

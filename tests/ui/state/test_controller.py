@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from rnnviz.ui.state.controller import Explorer
 from rnnviz.ui.state.jobs import InlineJobRunner
+from tests_support import settle
 
 from rnnviz.files.presets import ModelConfig, load_preset
 from rnnviz.tasks import make_task
@@ -30,16 +31,6 @@ class Recorder:
 
     def clear(self) -> None:
         self.events.clear()
-
-
-def settle(explorer: Explorer) -> None:
-    """Run every job and every armed timer until nothing is left."""
-    for _ in range(20):
-        ran = explorer.jobs.run_pending()
-        fired = explorer._memory_timer.fire() | explorer._flush_timer.fire()  # noqa: SLF001
-        if not ran and not fired:
-            return
-    raise AssertionError("the explorer did not settle")
 
 
 @pytest.fixture

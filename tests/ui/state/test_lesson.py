@@ -1,0 +1,133 @@
+"""Playing and recording a lesson without Qt: each step moves the cursor, selects, frames and
+changes what it says; questions wait for an answer; a clicker's Next alone runs a lesson."""
+
+from __future__ import annotations
+
+import pytest
+from rnnviz.ui.state.controller import Explorer
+from rnnviz.ui.state.jobs import InlineJobRunner
+from tests_support import settle
+
+from rnnviz.files.lessons import Highlight
+from rnnviz.files.presets import parse_preset
+
+LESSON_PRESET = """title = "Tiny lesson"
+description = "Two small columns on a short sine."
+[task]
+name = "sine"
+length = 40
+[[models]]
+cell = "rnn"
+hidden_size = 4
+[[models]]
+cell = "lstm"
+hidden_size = 3
+
+[[lesson]]
+text = "The {h:hidden state}; the LSTM's {c:cell state}."
+step = 5
+select = { model = 1, row = "c", unit = 2 }
+highlight = ["h", { panel = "grad", models = [1] }]
+tab = "trajectory"
+
+[[lesson]]
+text = "Play it."
+play = [5, 30]
+clear = true
+change = { model = 0, spectral_radius = 2.0 }
+question = { ask = "Which forgets first?", choices = ["RNN", "LSTM"], answer = 0, why = "No gate." }
+
+[[lesson]]
+text = "Click where it peaks."
+question = { ask = "Where?", steps = [10, 14] }
+"""
+
+
+@pytest.fixture
+def explorer(tmp_path):
+    ex = Explorer(jobs=InlineJobRunner())
+    path = tmp_path / "lesson.toml"
+    path.write_text(LESSON_PRESET)
+    from rnnviz.files.presets import load_preset
+
+    ex.load_preset(load_preset(path))
+    settle(ex)
+    yield ex
+    ex.shutdown()
+
+
+def test_each_step_does_what_it_says(explorer):
+    s, lesson = explorer.state, explorer.lesson
+    seen = []
+    lesson.events.changed.connect(lambda: seen.append(lesson.index))
+    played, tabs = [], []
+    lesson.events.play.connect(lambda a, b: played.append((a, b)))
+    lesson.events.tab.connect(tabs.append)
+    assert lesson.count == 3 and not lesson.active
+    assert lesson.start() and lesson.index == 0 and seen == [0]
+    assert s.t == 5 and s.selection.column == s.columns[1].id and s.selection.name == "c"
+    assert s.highlights == (Highlight("h"), Highlight("grad", (1,)))
+    assert s.highlighted(s.columns[1].id) == {"h", "grad"}
+    assert s.highlighted(s.columns[0].id) == {"h"}
+    assert tabs == ["trajectory"]
+    assert lesson.next() and lesson.index == 1
+    assert played == [(5, 30)] and s.t == 5 and s.selection is None and s.highlights == ()
+    settle(explorer)
+    radius = s.columns[0].config.init.spectral_radius
+    assert radius == 2.0 and s.columns[0].ready  # the change drew new weights, re-traced
+    # a question holds the lesson until answered or revealed
+    assert not lesson.revealed() and lesson.next() and lesson.index == 1 and lesson.revealed()
+    assert lesson.right() is None  # revealed without a reply
+    assert lesson.next() and lesson.index == 2 and lesson.wants_step()
+    explorer.click_step(20)  # a click on a time plot answers it (wrong: 10..14)
+    assert lesson.revealed() and lesson.right() is False and s.t == 20
+    explorer.click_step(12)  # the first answer stays
+    assert lesson.right() is False and s.t == 12
+    assert not lesson.next()  # the end
+    assert lesson.back() and lesson.index == 1
+    assert s.columns[0].config.init.spectral_radius == 2.0  # not changed again
+    lesson.leave()
+    assert not lesson.active and s.t == 5
+
+
+def test_a_choice_question_and_restart(explorer):
+    lesson = explorer.lesson
+    lesson.start()
+    lesson.next()
+    assert lesson.answer(0) and lesson.right() is True
+    assert not lesson.answer(1) or lesson.right() is True  # the first answer stays
+    assert lesson.restart() and lesson.index == 0 and lesson.replies == {}
+
+
+def test_record_move_delete_and_save(explorer, tmp_path):
+    import tomli_w
+
+    from rnnviz.files.presets import preset_to_dict
+
+    s, lesson = explorer.state, explorer.lesson
+    lesson.start()
+    explorer.set_cursor(33)
+    explorer.select(s.columns[0].id, "h", 3)
+    explorer.set_highlights([Highlight("output")])
+    lesson.tab = "weights"
+    step = lesson.record("Here the RNN's unit 3 peaks.")
+    assert lesson.index == 1 and lesson.count == 4
+    assert (step.step, step.select, step.highlight, step.tab) == (
+        33, (0, "h", 3, "l0"), (Highlight("output"),), "weights")
+    lesson.set_text(1, "Unit 3 peaks here.")
+    lesson.move(1, 3)
+    assert lesson.steps[3].text == "Unit 3 peaks here." and lesson.index == 3
+    lesson.delete(0)
+    saved = explorer.preset_now()
+    again = parse_preset(tomli_w.dumps(preset_to_dict(saved)), source="saved.toml")
+    assert again.lesson == tuple(lesson.steps) and len(again.lesson) == 3
+
+
+def test_a_task_change_ends_the_lesson_and_drops_it_from_what_is_saved(explorer):
+    from rnnviz.tasks import make_task
+
+    lesson = explorer.lesson
+    lesson.start()
+    explorer.set_task(make_task("sine", length=12), 0)
+    assert not lesson.active and lesson.count == 0
+    assert explorer.preset_now().lesson == ()
