@@ -12,8 +12,11 @@ A lesson lives in its preset's TOML as an array of ``[[lesson]]`` tables, one pe
     tab = "trajectory"                         # unit | trajectory | weights
     change = { model = 0, spectral_radius = 2.0 }   # a column's init settings, re-drawn
     train = { model = 2, steps = 100 }         # train one column for this many steps
-    question = { ask = "Which column forgets first?", choices = ["RNN", "LSTM"], answer = 0,
-                 why = "Its gradient falls a thousandfold every few steps." }
+    [lesson.question]                          # asked before the step's answer is shown
+    ask = "Which column forgets first?"
+    choices = ["RNN", "LSTM"]
+    answer = 0
+    why = "Its gradient falls a thousandfold every few steps."
     # or a question answered by clicking a step: steps = [10, 20] (the right ones, inclusive)
 
 Every key but ``text`` is optional. In ``text``, ``{panel:words}`` names a panel: the words are
