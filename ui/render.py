@@ -19,12 +19,13 @@ TIMEOUT_S = 900.0
 
 
 def wait_until_ready(app, window, timeout: float = TIMEOUT_S) -> None:
-    """Process events until every column has its trace and the worker is idle."""
+    """Process events until every column has its trace, the worker is idle and no column
+    trains."""
     explorer = window.explorer
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         app.processEvents()
-        if explorer.settled():
+        if explorer.settled() and not window.training.model.running:
             app.processEvents()
             return
         time.sleep(0.005)
@@ -41,6 +42,30 @@ def check_step(preset: Preset, step: int | None) -> int:
     return step
 
 
+def check_lesson_step(preset: Preset, lesson_step: int | None) -> None:
+    if lesson_step is None:
+        return
+    name = preset.path or preset.title
+    if not preset.lesson:
+        raise RnnvizError(f"--lesson-step {lesson_step}: {name} has no lesson")
+    if not 1 <= lesson_step <= len(preset.lesson):
+        raise RnnvizError(f"--lesson-step {lesson_step} is out of range: the lesson of {name} "
+                          f"has steps 1..{len(preset.lesson)}")
+
+
+def show_lesson_step(app, window, lesson_step: int) -> None:
+    """Walk the lesson to step ``lesson_step`` (from 1), each step's changes and training done
+    in turn, a played range shown at its end; the last step's question stays unanswered."""
+    lesson = window.explorer.lesson
+    for index in range(lesson_step):
+        lesson.go(index)
+        window.time_controls.pause()  # a played range is drawn where it ends
+        cursor = lesson.steps[index].cursor
+        if cursor is not None:
+            window.explorer.set_cursor(cursor)
+        wait_until_ready(app, window)
+
+
 def close_window(window) -> None:
     """Close ``window`` and wait for its worker threads to end (closing sends the close event
     that stops them; stopping again is harmless and covers a window never shown), so that no
@@ -51,12 +76,15 @@ def close_window(window) -> None:
 
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
-                   theme: str = "light", presentation: bool = False) -> None:
-    """Draw the window on ``preset_arg`` at ``step`` and write it to ``out`` as PNG. The
-    destination is checked before anything is drawn."""
+                   theme: str = "light", presentation: bool = False,
+                   lesson_step: int | None = None) -> None:
+    """Draw the window on ``preset_arg`` at ``step`` (or at step ``lesson_step`` of its
+    lesson, from 1) and write it to ``out`` as PNG. The destination is checked before anything
+    is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
     step = check_step(preset, step)
+    check_lesson_step(preset, lesson_step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
@@ -72,8 +100,11 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
         window.load(preset)
         window.show()
         wait_until_ready(app, window)
-        window.explorer.set_cursor(step)
-        wait_until_ready(app, window)
+        if lesson_step is None:
+            window.explorer.set_cursor(step)
+            wait_until_ready(app, window)
+        else:
+            show_lesson_step(app, window, lesson_step)
         picture = png_bytes(window.grab())
     finally:
         close_window(window)
@@ -83,6 +114,6 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
 def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
-                   presentation=args.presentation)
+                   presentation=args.presentation, lesson_step=args.lesson_step)
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0

@@ -220,6 +220,9 @@ def build_parser() -> _Parser:
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     p.add_argument("--presentation", action="store_true",
                    help="presentation mode: only plots and time controls, large fonts")
+    p.add_argument("--lesson-step", type=int, default=None, metavar="N",
+                   help="draw step N of the preset's lesson (from 1, as the lesson bar "
+                   "counts), every step before it done in turn")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

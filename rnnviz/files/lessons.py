@@ -301,6 +301,27 @@ def changed_config(config, settings: dict[str, Any]):
     return replace(config, init=init, weights=None, label=None, **rest)
 
 
+def config_changes(before, after) -> dict[str, Any]:
+    """The settings a step's ``change`` would need to take ``before`` to ``after`` (both
+    ``ModelConfig``): those of ``CHANGES`` that differ."""
+    found: dict[str, Any] = {}
+    for key in CHANGES:
+        old, new = (getattr(c.init if hasattr(c.init, key) else c, key) for c in (before, after))
+        if old != new:
+            found[key] = new
+    return found
+
+
+def configs_after(configs, steps) -> list:
+    """The columns' configs once ``steps`` have made their changes, from ``configs``."""
+    configs = list(configs)
+    for step in steps:
+        if step.change is not None and step.change[0] < len(configs):
+            k, settings = step.change
+            configs[k] = changed_config(configs[k], settings)
+    return configs
+
+
 def parse_lesson(tables, *, source: str, models, length: int) -> tuple[LessonStep, ...]:
     """Check and read a preset's ``[[lesson]]`` tables (see the module docstring) against its
     ``models`` (``ModelConfig``) and its sequence ``length``."""

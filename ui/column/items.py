@@ -100,7 +100,7 @@ class Heatmap:
         plot.addItem(self.image)
         plot.getViewBox().invertY(True)
         self.outline = QGraphicsRectItem()
-        self.outline.setPen(pg.mkPen(theme.highlight, width=2, cosmetic=True))
+        self.outline.setPen(pg.mkPen(theme.selection, width=2, cosmetic=True))
         self.outline.setBrush(QBrush(Qt.BrushStyle.NoBrush))
         self.outline.setZValue(25)
         self.outline.setVisible(False)
@@ -120,7 +120,7 @@ class Heatmap:
     def apply_theme(self, theme: Theme) -> None:
         """The outline's colour and width, and the colour map (the same maps in every theme,
         set again so that a theme with other maps would show them)."""
-        self.outline.setPen(pg.mkPen(theme.highlight, width=max(2.0, theme.line_width),
+        self.outline.setPen(pg.mkPen(theme.selection, width=max(2.0, theme.line_width),
                                      cosmetic=True))
         if self.levels is not None:
             self.image.setLookupTable(theme.lut_for(self.levels))
@@ -197,14 +197,14 @@ class BarsItem(QGraphicsItem):
 
 class Bars:
     """The state at the cursor as horizontal bars, one per unit, aligned with a heatmap;
-    the selected unit's bar in the highlight colour. ``values`` holds what is drawn."""
+    the selected unit's bar in the selection colour. ``values`` holds what is drawn."""
 
     def __init__(self, plot: pg.PlotItem, theme: Theme, limits: tuple[float, float]):
         self.plot = plot
         self.item = BarsItem(theme.bar)
         plot.addItem(self.item)
         plot.getViewBox().invertY(True)
-        self.selected = BarsItem(theme.highlight)
+        self.selected = BarsItem(theme.selection)
         self.selected.setZValue(1)
         plot.addItem(self.selected)
         self.zero_line = pg.InfiniteLine(pos=0, angle=90, pen=theme.axis_pen)
@@ -230,7 +230,7 @@ class Bars:
 
     def apply_theme(self, theme: Theme) -> None:
         self.item.set_colour(theme.bar)
-        self.selected.set_colour(theme.highlight)
+        self.selected.set_colour(theme.selection)
         self.zero_line.setPen(theme.axis_pen)
 
     def set(self, values: np.ndarray, selected: int | None = None) -> None:

@@ -50,6 +50,7 @@ class ColumnView(QWidget):
         super().__init__(parent)
         self.explorer, self.state = explorer, explorer.state
         self.column_id, self.scales, self.theme = column_id, scales, theme
+        self._hint: str | None = None  # a panel the narration's words point at
         self._build_header()
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(theme.background)
@@ -73,6 +74,7 @@ class ColumnView(QWidget):
             (events.rows_ready, self._on_rows_ready),
             (events.t, self._update_cursor),
             (events.selection, self._update_selection),
+            (events.highlights, self._update_frames),
             (scales.events.grad_range, self.grad.set_range),
         ]
         for signal, slot in self._subscriptions:
@@ -171,6 +173,39 @@ class ColumnView(QWidget):
         plots.update(means=self.means.plot, grad=self.grad.plot)
         return plots
 
+    def panel_plots(self, panel: str) -> list[pg.PlotItem]:
+        """The plots that show a lesson's ``panel`` (``rnnviz.files.lessons.PANELS`` or a
+        gate's letter) in this column; none for a row its cell does not have."""
+        fixed = {"input": self.input.plot, "saliency": self.input.saliency_plot,
+                 "output": self.output.plot, "grad": self.grad.plot}
+        if panel in fixed:
+            return [fixed[panel]]
+        filled = [row for row in self.states.values() if row.name]
+        gate_rows = [row.plot for row in filled if row.slot.startswith("gate")]
+        if panel == "gates":
+            return gate_rows
+        if panel == "means":
+            return [self.means.plot] if gate_rows else []
+        return [row.plot for row in filled if row.name == panel]
+
+    def show_hint(self, panel: str | None) -> None:
+        """Frame ``panel`` while the pointer rests on narration words naming it (None: stop)."""
+        if panel != self._hint:
+            self._hint = panel
+            self._update_frames()
+
+    def _update_frames(self, *_) -> None:
+        """Frame the panels the lesson (or the preset) points at, each in its own colour."""
+        panels = sorted(self.state.highlighted(self.column_id))
+        if self._hint is not None:
+            panels.append(self._hint)
+        pens = {}
+        for panel in panels:
+            for plot in self.panel_plots(panel):
+                pens.setdefault(plot, self.theme.frame_pen(panel))
+        for plot in (*self._time_plots(), self.input.saliency_plot):
+            plot.getViewBox().setBorder(pens.get(plot))
+
     def _time_plots(self) -> list[pg.PlotItem]:
         return [self.input.plot, self.output.plot, *(row.plot for row in self.states.values()),
                 self.means.plot, self.grad.plot]
@@ -212,6 +247,7 @@ class ColumnView(QWidget):
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
         for button in (self.edit_button, self.remove_button):
             button.setVisible(not theme.presentation)
+        self._update_frames()
 
     def _font_css(self) -> str:
         size = self.theme.ui_font_size
@@ -250,6 +286,7 @@ class ColumnView(QWidget):
         else:
             self._clear_trace()
         self._update_selection()  # the outline needs the new images (and moves the cursor)
+        self._update_frames()      # the rows the cell has may have changed
 
     def _fill_trace(self, column: Column) -> None:
         trace, spec, unit = column.trace, column.model.spec, column.unit
@@ -403,9 +440,9 @@ class ColumnView(QWidget):
         if plot is None:
             return
         point = plot.getViewBox().mapSceneToView(event.scenePos())
-        if row is not None:
+        if row is not None and not self.explorer.lesson.wants_step():
             hit = row.heatmap.value_at(point.x(), point.y())
             if hit is not None and row.name:
                 self.explorer.select(self.column_id, row.name, hit[1])
         else:
-            self.explorer.set_cursor(int(round(point.x())))
+            self.explorer.click_step(int(round(point.x())))

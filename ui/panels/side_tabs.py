@@ -29,6 +29,15 @@ class SideTabs(QTabWidget):
         self.setTabToolTip(2, "W_hh as a heatmap and its eigenvalues with the unit circle")
         self.currentChanged.connect(self._make_room)
 
+    def tab_name(self) -> str:
+        """The tab shown, as a lesson names it (``unit``, ``trajectory``, ``weights``)."""
+        return self.tabText(self.currentIndex()).lower()
+
+    def show_tab(self, name: str) -> None:
+        for index in range(self.count()):
+            if self.tabText(index).lower() == name:
+                self.setCurrentIndex(index)
+
     def _make_room(self, index: int) -> None:
         """Widen the panel (taking from its splitter's widest neighbour) when the chosen tab
         needs more room than it has: the weights tab draws two plots side by side."""

@@ -51,7 +51,7 @@ class TrajectoryPlot:
         self.path.curve.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.past = plot.plot(pen=pg.mkPen(colours.INPUT, width=1.5))
         self.start = pg.ScatterPlotItem(symbol="s", size=8, brush=theme.muted, pen=None)
-        self.marker = pg.ScatterPlotItem(symbol="o", size=16, brush=theme.highlight,
+        self.marker = pg.ScatterPlotItem(symbol="o", size=16, brush=theme.cursor,
                                          pen=pg.mkPen(theme.foreground, width=1.5))
         self.marker.setZValue(10)
         for item in (self.start, self.marker):

@@ -140,7 +140,7 @@ class Explorer:
         if s.selection is not None:
             index = s.index_of(s.selection.column)
             select = (index, s.selection.name, s.selection.index, s.columns[index].unit)
-        models = tuple(c.config for c in s.columns)
+        models = tuple(self.lesson.start_configs() or (c.config for c in s.columns))
         return replace(s.preset.with_models(models), start_step=s.t, select=select,
                        lesson=self._lesson_for(models))
 

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from psygnal import Signal, SignalGroup
 
-from rnnviz.files.lessons import LessonStep, changed_config
+from rnnviz.files.lessons import LessonStep, changed_config, config_changes, configs_after
 
 if TYPE_CHECKING:
     from .controller import Explorer
@@ -46,6 +46,7 @@ class LessonPlayer:
         self.replies: dict[int, int | None] = {}   # step: the reply (None: revealed unasked)
         self._entered: set[int] = set()  # steps whose changes and training were done
         self.tab = "unit"              # the side tab the window shows (set by the window)
+        self.base: list = []           # the columns' configs the lesson starts from
         self.state.events.sequence.connect(self._on_sequence)
 
     # -- what is shown -----------------------------------------------------------------------
@@ -109,6 +110,9 @@ class LessonPlayer:
             return False
         if not self.revealed():
             self.replies[self.index] = None
+            question = self.steps[self.index].question
+            if question is not None and question.steps is not None:
+                self.explorer.set_cursor(question.steps[0])  # show where the answer is
             self.events.changed.emit()
             return True
         if self.index + 1 >= len(self.steps):
@@ -175,6 +179,7 @@ class LessonPlayer:
         new preset's."""
         preset = self.state.preset
         self.steps = list(preset.lesson) if preset is not None else []
+        self.base = [c.config for c in self.state.columns]
         self.replies.clear()
         self._entered.clear()
         self.index = -1
@@ -182,22 +187,39 @@ class LessonPlayer:
 
     # -- authoring ---------------------------------------------------------------------------
     def record(self, text: str) -> LessonStep:
-        """A new step after the current one (or at the end), from what is on screen now; the
-        player shows it."""
+        """A new step after the current one (or at the end), from what is on screen now: the
+        cursor, the selected unit, the framed panels, the side tab and the first column whose
+        settings differ from what the steps before it leave. The player shows it."""
         s = self.state
         select = None
         if s.selection is not None and s.find(s.selection.column) is not None:
             k = s.index_of(s.selection.column)
             select = (k, s.selection.name, s.selection.index, s.columns[k].unit)
-        step = LessonStep(text=text, step=s.t, select=select, clear=select is None,
-                          highlight=s.highlights, tab=self.tab)
         at = self.index + 1 if self.active else len(self.steps)
+        if not self.steps or len(self.base) != len(s.columns):
+            self.base = [c.config for c in s.columns]   # a lesson starts from what is shown
+        expected = configs_after(self.base, self.steps[:at])
+        change = None
+        for k, column in enumerate(s.columns):
+            settings = config_changes(expected[k], column.config)
+            if settings:
+                change = (k, settings)
+                break
+        step = LessonStep(text=text, step=s.t, select=select, clear=select is None,
+                          highlight=s.highlights, tab=self.tab, change=change)
         self.steps.insert(at, step)
         self._entered.add(at)  # what it shows is on screen already
         self.replies = {i + (i >= at): r for i, r in self.replies.items()}
         self.index = at
         self.events.changed.emit()
         return step
+
+    def start_configs(self) -> list | None:
+        """The columns' configs to save with the lesson: those it starts from when a step
+        changes a column (the changes are the steps'), else None (save what is shown)."""
+        if any(step.change for step in self.steps) and len(self.base) == len(self.state.columns):
+            return list(self.base)
+        return None
 
     def set_text(self, index: int, text: str) -> None:
         self.steps[index] = replace(self.steps[index], text=text)

@@ -31,6 +31,15 @@ def gate_colour(letter: str, index: int) -> str:
     return GATE_COLOURS.get(letter, OKABE_ITO[index % len(OKABE_ITO)])
 
 
+# a panel's own colour: its frame when a lesson points at it, and the narration's words that
+# name it (no panel is orange, the cursor's colour)
+PANEL_COLOURS = {"input": "#0072B2", "saliency": "#56B4E9", "output": "#D55E00",
+                 "h": "#009E73", "c": "#CC79A7", "gates": "#882255", "means": "#882255",
+                 "grad": "#332288"}
+# the same on a dark background, where indigo and wine are too dark to see
+DARK_PANEL_COLOURS = {**PANEL_COLOURS, "gates": "#E07AAE", "means": "#E07AAE",
+                      "grad": "#9F8FEF"}
+
 FLOW = "#D55E00"
 BPTT = "#0072B2"
 MEMORY = "#009E73"
@@ -53,7 +62,8 @@ class Theme:
     window: str = "#efefef"          # widgets around the plots
     foreground: str = "#202020"      # text and axis labels
     muted: str = "#888888"           # axis lines, explanatory text
-    highlight: str = "#E69F00"       # the cursor, the selected unit
+    cursor: str = "#E69F00"          # the time cursor
+    selection: str = "#000000"       # the selected unit's outline and bar
     bar: str = "#56B4E9"
     target: str = TARGET
     line_width: float = 1.0
@@ -79,7 +89,17 @@ class Theme:
 
     @property
     def cursor_pen(self):
-        return pg.mkPen(self.highlight, width=max(self.line_width, 1.5))
+        return pg.mkPen(self.cursor, width=max(self.line_width, 1.5))
+
+    def panel_colour(self, panel: str) -> str:
+        """The colour of a lesson's panel (``rnnviz.files.lessons.PANELS``, or a gate letter,
+        which has the gates' colour)."""
+        colours = DARK_PANEL_COLOURS if self.dark else PANEL_COLOURS
+        return colours.get(panel, colours["gates"])
+
+    def frame_pen(self, panel: str):
+        """The frame around a panel a lesson points at: thicker than any line in a plot."""
+        return pg.mkPen(self.panel_colour(panel), width=max(3.0, 1.5 * self.line_width))
 
     @property
     def axis_pen(self):
@@ -122,7 +142,7 @@ class Theme:
 
 LIGHT = Theme()
 DARK = Theme(name="dark", background="#111111", window="#262626", foreground="#e6e6e6",
-             muted="#9a9a9a", target="#bbbbbb")
+             muted="#9a9a9a", target="#bbbbbb", selection="#ffffff")
 
 
 def presentation(theme: Theme) -> Theme:

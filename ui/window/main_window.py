@@ -29,15 +29,13 @@ from ..qt_support import qt_explorer
 from ..state.controller import Explorer
 from ..state.scales import SharedScales
 from ..style.theme import LIGHT, Theme
+from .lesson_bar import LessonBar
 from .sequence_tools import SequenceTools
 from .settings import Settings
 from .time_controls import TimeControls
 from .view_modes import ViewModes
 
 OPEN_ITEM = "Open…"
-HIGHLIGHT_ROWS = {"sequence": ["input", "output"], "state": ["h"], "cell": ["c"],
-                  "gates": ["gate0", "gate1", "gate2", "gate3", "means"],
-                  "gradients": ["grad"]}
 
 
 class MainWindow(QMainWindow):
@@ -98,6 +96,9 @@ class MainWindow(QMainWindow):
         self.training = install_training(self)
         self.view_modes = ViewModes(self, dark=settings.theme() == "dark" if settings is not None
                                     else theme.dark)
+        self.lesson_bar = LessonBar(self)
+        layout.insertWidget(0, self.lesson_bar)
+        self.view_modes.theme_changed.connect(self.lesson_bar.apply_theme)
         self.resize(1600, 1000)
         self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
@@ -220,18 +221,6 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.input_plot.setXLink(first.input_plot if view is not first else None)
         self.add_action.setEnabled(len(wanted) < MAX_MODELS)
-        self._apply_highlight()
-
-    def _apply_highlight(self) -> None:
-        import pyqtgraph as pg
-
-        preset = self.state.preset
-        rows = HIGHLIGHT_ROWS.get(preset.highlight, []) if preset else []
-        for view in self.views.values():
-            for name, plot in view.named_plots().items():
-                plot.getViewBox().setBorder(
-                    pg.mkPen(self.theme.highlight, width=max(2, self.theme.line_width))
-                    if name in rows else None)
 
     def edit_column(self, column_id: int) -> None:
         dialog = ColumnEditor(self.state.column(column_id).config, self)

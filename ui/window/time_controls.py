@@ -42,11 +42,11 @@ class TimeControls(QToolBar):
         self.first_action = action(P.SP_MediaSkipBackward, "First step", [K.Key_Home],
                                    lambda: explorer.set_cursor(0))
         self.back_action = action(P.SP_MediaSeekBackward, "Step back",
-                                  [K.Key_Left, K.Key_PageUp], lambda: self._manual(-1))
+                                  [K.Key_Left], lambda: self._manual(-1))
         self.play_action = action(P.SP_MediaPlay, "Play / pause", [K.Key_Space],
                                   self.toggle_play)
         self.step_action = action(P.SP_MediaSeekForward, "Step forward",
-                                  [K.Key_Right, K.Key_PageDown], lambda: self._manual(1))
+                                  [K.Key_Right], lambda: self._manual(1))
         self.last_action = action(P.SP_MediaSkipForward, "Last step", [K.Key_End],
                                   lambda: explorer.set_cursor(self.state.steps - 1))
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -72,6 +72,7 @@ class TimeControls(QToolBar):
         self.timer.setInterval(FRAME_MS)
         self.timer.timeout.connect(self._tick)
         self._clock = (0.0, 0)
+        self._stop_at: int | None = None  # where playing a range ends
         explorer.state.events.t.connect(self._update)
         explorer.state.events.sequence.connect(self._update_range)
         self._update_range()
@@ -117,7 +118,15 @@ class TimeControls(QToolBar):
         self._set_icon(self.play_action, QStyle.StandardPixmap.SP_MediaPause)
         self.playing_changed.emit(True)
 
+    def play_range(self, start: int, stop: int) -> None:
+        """Play from ``start`` to ``stop`` and pause there (a lesson step's ``play``)."""
+        self.pause()
+        self.explorer.set_cursor(start)
+        self.play()
+        self._stop_at = stop
+
     def pause(self) -> None:
+        self._stop_at = None
         self.timer.stop()
         self._set_icon(self.play_action, QStyle.StandardPixmap.SP_MediaPlay)
         self.playing_changed.emit(False)
@@ -133,6 +142,8 @@ class TimeControls(QToolBar):
         start, t0 = self._clock
         wanted = t0 + int((time.perf_counter() - start) * self.speed.value())
         last = self.state.steps - 1
+        if self._stop_at is not None:
+            last = min(last, self._stop_at)
         self.explorer.set_cursor(min(wanted, last))
         if wanted >= last:
             self.pause()

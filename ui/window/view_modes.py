@@ -90,8 +90,7 @@ class ViewModes(QObject):
     def _chrome(self) -> list[QWidget]:
         """Everything but the columns and the time controls."""
         window = self.window
-        widgets: list[QWidget] = [window.menuBar(), window.statusBar(), window.description,
-                                  window.side]
+        widgets: list[QWidget] = [window.menuBar(), window.statusBar(), window.side]
         widgets += [bar for bar in window.findChildren(QToolBar)
                     if bar is not window.time_controls]
         widgets += window.findChildren(QDockWidget)
@@ -110,6 +109,7 @@ class ViewModes(QObject):
         if theme.ui_font_size:
             font.setPointSize(theme.ui_font_size)
         controls.setFont(font)
+        window.description.setFont(font)
         for child in controls.findChildren(QWidget):
             child.setFont(font)
         controls.restyle()
@@ -117,5 +117,4 @@ class ViewModes(QObject):
                                        .horizontalAdvance("t = 00000 / 00000"))
         controls.setIconSize(QSize(PRESENTATION_ICON_PX, PRESENTATION_ICON_PX)
                              if theme.presentation else self._icon_size)
-        window._apply_highlight()  # noqa: SLF001 (the preset's highlighted rows)
         self.theme_changed.emit(theme)

@@ -131,3 +131,25 @@ def test_a_task_change_ends_the_lesson_and_drops_it_from_what_is_saved(explorer)
     explorer.set_task(make_task("sine", length=12), 0)
     assert not lesson.active and lesson.count == 0
     assert explorer.preset_now().lesson == ()
+
+
+def test_a_recorded_step_keeps_a_column_change_and_the_lesson_saves_its_start(explorer):
+    from rnnviz.files.lessons import changed_config
+
+    s, lesson = explorer.state, explorer.lesson
+    lesson.start()
+    lstm = s.columns[1]
+    explorer.configure_column(lstm.id, changed_config(lstm.config, {"forget_bias": 3.0}))
+    step = lesson.record("A forget bias of 3 keeps the cell state.")
+    assert step.change == (1, {"forget_bias": 3.0})
+    lesson.go(2)  # the step after it changes column 0's spectral radius
+    settle(explorer)
+    saved = explorer.preset_now()
+    # the columns are saved as the lesson starts; its steps make the changes
+    assert saved.models[0].init.spectral_radius is None
+    assert saved.models[1].init.forget_bias != 3.0
+    assert saved.lesson[1].change == (1, {"forget_bias": 3.0})
+    assert saved.lesson[2].change == (0, {"spectral_radius": 2.0})
+    # recorded again with nothing changed since, a step changes nothing
+    assert lesson.record("Nothing new.").change is None
+    assert s.columns[1].config.init.forget_bias == 3.0  # what is shown stays as it is
