@@ -4,7 +4,9 @@ A session file (``.rnnviz``, a zip) holds::
 
     state.json                  {"format": "rnnviz-session", "version": 1, "t": 37,
                                  "selection": {"column": 1, "name": "h", "index": 3} | null,
-                                 "columns": [{"unit": "l0"}, ...], "target": "mse" | ...}
+                                 "columns": [{"unit": "l0"}, ...], "target": "mse" | ...,
+                                 "lesson_step": 2 | null (optional: the lesson step shown,
+                                 from 0, of the preset's [[lesson]])}
     preset.toml                 the preset as configured now; models[k].weights names
                                 "weights/<k>.safetensors" inside the zip
     weights/<k>.safetensors     column k's weights as they are in memory (trained ones
@@ -88,7 +90,8 @@ def _cache_folder() -> Path:
 class Session:
     """What the window shows: the preset (models without weight files: ``models`` holds each
     column's weights), the input ``(T, I)``, the target, the cursor, the selection as
-    ``(column index, name, unit index)`` and the layer shown in each column."""
+    ``(column index, name, unit index)``, the layer shown in each column and the step of the
+    preset's lesson shown (None: no lesson running)."""
 
     preset: Preset
     inputs: np.ndarray
@@ -97,6 +100,7 @@ class Session:
     t: int = 0
     selection: tuple[int, str, int] | None = None
     units: list[str] | None = None
+    lesson_step: int | None = None
 
     def __post_init__(self):
         if len(self.models) != len(self.preset.models):
@@ -133,7 +137,8 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
         selection = {"column": int(column), "name": str(name), "index": int(index)}
     state = {"format": FORMAT, "version": VERSION, "t": int(session.t), "selection": selection,
              "columns": [{"unit": unit} for unit in session.units or ()],
-             "target": None if session.target is None else session.target.kind}
+             "target": None if session.target is None else session.target.kind,
+             "lesson_step": session.lesson_step}
     data_file = _task_data_file(session.preset)
     if data_file is not None:
         data["task"]["path"] = data_member(data_file)
@@ -249,7 +254,15 @@ def _read(r: _Reader) -> Session:
         r.fail(f"{STATE}: t: expected an integer in 0..{len(inputs) - 1}, got {t!r}")
     units = _read_units(r, state, models)
     selection = _read_selection(r, state, models)
-    return Session(replace(preset, start_step=t), inputs, target, models, t, selection, units)
+    lesson_step = state.get("lesson_step")
+    if lesson_step is not None and (not isinstance(lesson_step, int)
+                                    or isinstance(lesson_step, bool)
+                                    or not 0 <= lesson_step < len(preset.lesson)):
+        wanted = (f"null or an integer in 0..{len(preset.lesson) - 1} (a step of the "
+                  f"preset's lesson)" if preset.lesson else "null (the preset has no lesson)")
+        r.fail(f"{STATE}: lesson_step: expected {wanted}, got {lesson_step!r}")
+    return Session(replace(preset, start_step=t), inputs, target, models, t, selection, units,
+                   lesson_step)
 
 
 def _read_preset(r: _Reader) -> Preset:

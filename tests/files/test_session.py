@@ -147,6 +147,16 @@ def test_bad_files_get_one_line(tmp_path):
     _rewrite(good, swapped, lambda n, d: first if n == "weights/1.safetensors" else d)
     assert "weights/1.safetensors holds a" in _one_line_error(swapped)
 
+    def lesson_step(name, data):
+        if name != "state.json":
+            return data
+        return json.dumps({**json.loads(data), "lesson_step": 4}).encode()
+
+    no_lesson = tmp_path / "no_lesson.rnnviz"
+    _rewrite(good, no_lesson, lesson_step)
+    assert "lesson_step: expected null (the preset has no lesson), got 4" in \
+        _one_line_error(no_lesson)
+
     corrupt = tmp_path / "corrupt.rnnviz"
     raw = bytearray(data)
     with zipfile.ZipFile(good) as zf:

@@ -97,6 +97,8 @@ class InputEditor(QObject):
         scene_pos = self.view.canvas.mapToScene(event.position().toPoint())
         kind = event.type()
         if kind == QEvent.Type.MouseButtonPress and event.button() == Qt.MouseButton.LeftButton:
+            if self.explorer.lesson.wants_step():
+                return False  # the click answers the lesson's question, it edits nothing
             self.armed = self._in_input_plot(scene_pos) and not self._numeric()
             hit = self.hit(scene_pos)
             if hit is None:

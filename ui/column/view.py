@@ -51,6 +51,7 @@ class ColumnView(QWidget):
         self.explorer, self.state = explorer, explorer.state
         self.column_id, self.scales, self.theme = column_id, scales, theme
         self._hint: str | None = None  # a panel the narration's words point at
+        self.editable = True
         self._build_header()
         self.canvas = pg.GraphicsLayoutWidget()
         self.canvas.setBackground(theme.background)
@@ -245,9 +246,17 @@ class ColumnView(QWidget):
         column = self.column
         if column is not None and not column.error:
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
-        for button in (self.edit_button, self.remove_button):
-            button.setVisible(not theme.presentation)
+        self._show_edit_buttons()
         self._update_frames()
+
+    def set_editable(self, editable: bool) -> None:
+        """Show or hide Edit… and ✕ (the student view hides them)."""
+        self.editable = editable
+        self._show_edit_buttons()
+
+    def _show_edit_buttons(self) -> None:
+        for button in (self.edit_button, self.remove_button):
+            button.setVisible(self.editable and not self.theme.presentation)
 
     def _font_css(self) -> str:
         size = self.theme.ui_font_size

@@ -101,6 +101,8 @@ class Explorer:
                    for config, unit in zip(preset.models, session.units, strict=True)]
         self._show(preset, task, session.inputs, session.target, columns, session.t,
                    session.selection, session.models)
+        if session.lesson_step is not None:
+            self.lesson.resume(session.lesson_step)
 
     def _show(self, preset, task, inputs, target, columns, t, selection, models) -> None:
         """Replace everything on screen and trace every column (with ``models[k]``, weights
@@ -130,9 +132,11 @@ class Explorer:
         index, row, unit = select
         return Selection(self.state.columns[index].id, row, unit)
 
-    def preset_now(self) -> Preset | None:
+    def preset_now(self, *, as_shown: bool = False) -> Preset | None:
         """The current setup as a preset (columns as configured now, the cursor as its start
-        step, the selected unit, in the layer its column shows, as its ``select``)."""
+        step, the selected unit, in the layer its column shows, as its ``select``). With a
+        lesson whose steps change columns, the columns are those the lesson starts from,
+        unless ``as_shown``."""
         s = self.state
         if s.preset is None:
             return None
@@ -140,7 +144,8 @@ class Explorer:
         if s.selection is not None:
             index = s.index_of(s.selection.column)
             select = (index, s.selection.name, s.selection.index, s.columns[index].unit)
-        models = tuple(self.lesson.start_configs() or (c.config for c in s.columns))
+        start = None if as_shown else self.lesson.start_configs()
+        models = tuple(start or (c.config for c in s.columns))
         return replace(s.preset.with_models(models), start_step=s.t, select=select,
                        lesson=self._lesson_for(models))
 
@@ -163,7 +168,7 @@ class Explorer:
         from rnnviz.files.session import Session
 
         s = self.state
-        preset = self.preset_now()
+        preset = self.preset_now(as_shown=True)  # the weights saved are those shown
         if preset is None:
             raise RnnvizError("nothing to save: no preset is open")
         for column in s.columns:
@@ -172,9 +177,10 @@ class Explorer:
                                   f"{column.error or 'still computing; save once it is shown'}")
         # the weights travel inside the file, so the models name no weight file of their own
         preset = preset.with_models(replace(c.config, weights=None) for c in s.columns)
+        lesson_step = self.lesson.index if self.lesson.active and preset.lesson else None
         return Session(preset, s.inputs, s.target, [c.model for c in s.columns], s.t,
                        None if preset.select is None else preset.select[:3],
-                       [c.unit for c in s.columns])
+                       [c.unit for c in s.columns], lesson_step)
 
     # -- the cursor and the selection --------------------------------------------------------
     def set_cursor(self, t: int) -> None:

@@ -103,6 +103,15 @@ class LessonPlayer:
             self.index = -1
             self.events.changed.emit()
 
+    def resume(self, index: int) -> None:
+        """Be at step ``index`` as a saved session left it: the cursor and selection are the
+        session's, and the changes and training of the steps up to it are in its models."""
+        if 0 <= index < len(self.steps):
+            self._entered = set(range(index + 1))
+            self.index = index
+            self.explorer.set_highlights(self.steps[index].highlight)
+            self.events.changed.emit()
+
     def next(self) -> bool:
         """Reveal the question of this step if it is unanswered, else go to the next step.
         False at the end."""

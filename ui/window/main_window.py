@@ -29,6 +29,7 @@ from ..qt_support import qt_explorer
 from ..state.controller import Explorer
 from ..state.scales import SharedScales
 from ..style.theme import LIGHT, Theme
+from .lesson_author import LessonAuthor
 from .lesson_bar import LessonBar
 from .sequence_tools import SequenceTools
 from .settings import Settings
@@ -49,6 +50,7 @@ class MainWindow(QMainWindow):
         self.theme = theme
         self.setWindowTitle("rnnviz")
         self.views: dict[int, ColumnView] = {}
+        self.editable = True  # False in the student view
 
         menus = self.menuBar()  # features add their actions to these
         self.file_menu = menus.addMenu("&File")
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
         self.lesson_bar = LessonBar(self)
         layout.insertWidget(0, self.lesson_bar)
         self.view_modes.theme_changed.connect(self.lesson_bar.apply_theme)
+        self.lesson_author = LessonAuthor(self)
         self.resize(1600, 1000)
         self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
@@ -213,6 +216,7 @@ class MainWindow(QMainWindow):
                 view = ColumnView(self.explorer, column_id, self.scales, self.theme)
                 view.hovered.connect(self.hover_label.setText)
                 view.edit_requested.connect(self.edit_column)
+                view.set_editable(self.editable)
                 self.views[column_id] = view
             else:
                 view.refresh()  # a reconfigured column

@@ -20,7 +20,7 @@ class SequenceTools(QObject):
         self.task_button.setToolTip("Choose the task, its settings, your own CSV or text, and "
                                     "the example shown")
         self.task_button.clicked.connect(self.open_dialog)
-        bar.addWidget(self.task_button)
+        self.task_action = bar.addWidget(self.task_button)
         self.new_action = QAction("New sequence", window)
         self.new_action.setToolTip("Show the next example of the task (seed + 1)")
         self.new_action.triggered.connect(self.new_sequence)

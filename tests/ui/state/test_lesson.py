@@ -153,3 +153,24 @@ def test_a_recorded_step_keeps_a_column_change_and_the_lesson_saves_its_start(ex
     # recorded again with nothing changed since, a step changes nothing
     assert lesson.record("Nothing new.").change is None
     assert s.columns[1].config.init.forget_bias == 3.0  # what is shown stays as it is
+
+
+def test_a_session_reopens_at_the_lesson_step(explorer, tmp_path):
+    from rnnviz.files.session import read_session, write_session
+
+    s, lesson = explorer.state, explorer.lesson
+    lesson.start()
+    lesson.next()  # step 2 changes column 0's spectral radius
+    settle(explorer)
+    explorer.set_cursor(17)
+    path = tmp_path / "class.rnnviz"
+    write_session(path, explorer.session_now())
+    lesson.leave()
+    explorer.restore(read_session(path))
+    settle(explorer)
+    assert lesson.active and lesson.index == 1 and s.t == 17
+    assert s.columns[0].config.init.spectral_radius == 2.0  # the columns as they were shown
+    assert lesson.count == 3 and s.highlights == lesson.steps[1].highlight
+    lesson.back()
+    lesson.next()  # entered before: not changed again
+    assert s.columns[0].config.init.spectral_radius == 2.0
