@@ -16,6 +16,8 @@ from ..style.theme import Theme
 from .items import Cursor, finite_positive
 from .layout import PlotGrid
 
+# in words a student knows (the help and the docs give the formulas)
+LEGEND = {"bptt": "whole loss", "flow": "loss at t", "memory": "memory"}
 HELP = ("Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of the whole "
         "loss. Orange: ||d loss_t/dh_k||, the gradient from step t flowing back. Green: "
         "||dh_t/dh_k||_F, how much of step k the state at t still holds.")
@@ -23,7 +25,8 @@ HELP = ("Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of
 
 class GradientRow:
     def __init__(self, grid: PlotGrid, theme: Theme):
-        self.plot = grid.plot(grid.next_row(), 0, "grad", HELP)
+        self.row = grid.next_row()
+        self.plot = grid.plot(self.row, 0, "gradient", HELP)
         self.plot.setLogMode(y=True)
         self.plot.getAxis("bottom").setStyle(showValues=True)
         self.bptt_curve = self.plot.plot(pen=theme.pen(colours.BPTT), name="dL/dh_k")
@@ -33,8 +36,16 @@ class GradientRow:
         self.bad_points = pg.ScatterPlotItem(symbol="x", size=10,
                                              pen=pg.mkPen("#cc0000", width=2))
         self.plot.addItem(self.bad_points)
+        # the legend and the warning sit in the plot's corners, in pixels, whatever the range
+        self.legend = pg.LegendItem(offset=(4, -2), colCount=3, verSpacing=-6,
+                                    horSpacing=4)
+        self.legend.setParentItem(self.plot.getViewBox())
+        self.plot.getViewBox().sigResized.connect(self._fit_legend)
+        for curve, words in zip(self.curves, LEGEND.values(), strict=True):
+            self.legend.addItem(curve, words)
         self.warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
-        self.plot.addItem(self.warning, ignoreBounds=True)
+        self.warning.setParentItem(self.plot.getViewBox())
+        self.warning.setPos(2, 0)
         self.cursor = Cursor(self.plot, theme, shade=False)
         self._shown_rows: dict[str, tuple] = {}  # name: (row object shown, its NaN/Inf steps)
         self._bptt_bad: list[int] = []
@@ -82,7 +93,6 @@ class GradientRow:
             self.bad_points.setData(np.asarray(bad_x, float),
                                     np.full(len(bad_x), np.log10(top) + 0.5))
             self.warning.setText(f"NaN/Inf at {len(set(bad_x))} step(s)")
-            self.warning.setPos(0, np.log10(top) + 1)
         elif len(self.bad_points.data) or self.warning.toPlainText():
             # only when there was something to take away: an empty scatter set again still
             # repaints the gradient plot on every step
@@ -110,6 +120,25 @@ class GradientRow:
         self.bad_points.setData([], [])
         self.warning.setText("")
 
+    def _fit_legend(self, *_) -> None:
+        """Only a plot with room for its curves besides gets the legend (the tooltip and the
+        docs still say what they are)."""
+        box = self.plot.getViewBox()
+        fits = box.height() >= 3 * self.legend.boundingRect().height()
+        fits = fits and box.width() >= self.legend.boundingRect().width() + 8
+        if fits != self.legend.isVisible():
+            self.legend.setVisible(fits)
+
     def apply_theme(self, theme: Theme) -> None:
         self.warning.setFont(theme.font())
+        self.legend.setLabelTextColor(theme.foreground)
+        self.legend.setLabelTextSize(f"{theme.font(0.85).pointSizeF():.1f}pt")
+        backdrop = pg.mkColor(theme.background)
+        backdrop.setAlpha(200)
+        self.legend.setBrush(backdrop)
+        self.plot.setLabel("bottom", "time step")
+        self.plot.getAxis("bottom").label.setFont(theme.font(0.9))
+        # log curves need height to be read; the heatmaps above can give some up
+        self.plot.setMinimumHeight(max(100.0, 10 * theme.font(1.0).pointSizeF()))
+        self._fit_legend()
         self.bad_points.setSize(10 * max(1.0, theme.line_width / 1.5))

@@ -60,6 +60,12 @@ class Cursor(QGraphicsItem):
     def set_visible(self, visible: bool) -> None:
         self.setVisible(visible)
 
+    def set_shade(self, shade: bool) -> None:
+        """Veil the future or not (a bidirectional model has already read it)."""
+        if shade != self.has_shade:
+            self.has_shade = shade
+            self.update()
+
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt's name)
         return QRectF(-1.0, -_FAR, self._steps + 2.0, 2 * _FAR)
 

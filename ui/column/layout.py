@@ -5,10 +5,22 @@ for colour bars. Rows register their plots here for hover, click, highlight and 
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 from ..style.theme import Theme
 
-SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(y)": "p"}
+SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(y)": "p", "gradient": "grad"}
+
+
+def label_forms(text: str) -> list[str]:
+    """A row label from the longest to the shortest: ``"f forget"``, ``"forget"``, ``"f"``."""
+    forms = [text]
+    if text in SHORT_LABELS:
+        forms.append(SHORT_LABELS[text])
+    elif " " in text:
+        letter, word = text.split(" ", 1)
+        forms += [word, letter]
+    return forms
 
 
 class PlotGrid:
@@ -47,14 +59,25 @@ class PlotGrid:
         return plot
 
     def label(self, plot: pg.PlotItem, text: str) -> None:
-        """A row's axis label; presentation mode's large fonts leave room only for the short
-        form (the gate's letter, "mean", "p")."""
+        """A row's axis label, in the longest form that fits the row's height (see
+        ``label_forms``): a short row or presentation mode's large font gets the word or the
+        gate's letter rather than labels running into each other."""
+        if plot not in self.labels:
+            plot.getViewBox().sigResized.connect(lambda *_: self._fit(plot))
         self.labels[plot] = text
-        if self.theme.presentation:
-            text = SHORT_LABELS.get(text, text.split(" ")[0] if " " in text else text)
-        plot.getAxis("left").setLabel(text)
+        self._fit(plot)
+
+    def _fit(self, plot: pg.PlotItem) -> None:
+        forms = label_forms(self.labels[plot])
+        font = self.theme.font()
+        room = plot.getViewBox().height() - 4
+        width = QFontMetricsF(font).horizontalAdvance
+        text = next((form for form in forms if width(form) <= room), forms[-1])
+        axis = plot.getAxis("left")
+        if axis.labelText != text or not axis.label.isVisible():
+            axis.setLabel(text)
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
-        for plot, text in self.labels.items():
-            self.label(plot, text)
+        for plot in self.labels:
+            self._fit(plot)

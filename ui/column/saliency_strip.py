@@ -6,6 +6,8 @@ scale is normalised per row: its top is the row's largest finite value over ``k 
 spans ``DECADES`` decades below it, so "bright" always means "as much as the most influential
 input" and the fading towards the past reads as orders of magnitude. Zeros (the future of a
 unidirectional model) take the bottom colour; NaN/Inf take the top colour and get a red cross.
+A bidirectional model's output at t depends on inputs after t too: its row is scaled over the
+whole sequence and nothing after t is hidden (``sees_future``).
 The image item and the cross item are created once; a new row is one ``setImage``.
 """
 
@@ -20,12 +22,13 @@ from ..style.theme import Theme
 DECADES = 4.0
 
 
-def log_levels(row: np.ndarray, t: int) -> tuple[np.ndarray, tuple[float, float]]:
+def log_levels(row: np.ndarray, t: int, sees_future: bool = False
+               ) -> tuple[np.ndarray, tuple[float, float]]:
     """``(image (1, T) float32, levels)``: ``log10`` of ``row`` clipped to ``DECADES``
-    decades below the largest finite positive value over ``k <= t`` (see the module
-    docstring)."""
+    decades below the largest finite positive value over ``k <= t`` (over every k when the
+    model ``sees_future``; see the module docstring)."""
     values = np.asarray(row, np.float64)
-    seen = values[: t + 1]
+    seen = values if sees_future else values[: t + 1]
     good = seen[np.isfinite(seen) & (seen > 0)]
     top = float(np.log10(good.max())) if good.size else 0.0
     lo = top - DECADES
@@ -49,14 +52,16 @@ class SaliencyStrip:
         self.row: np.ndarray | None = None   # the raw norms shown, (T,)
         self.t: int | None = None             # the step they were computed for
         self.levels: tuple[float, float] | None = None
+        self.sees_future = False
 
-    def set(self, row: np.ndarray, t: int) -> None:
+    def set(self, row: np.ndarray, t: int, sees_future: bool = False) -> None:
         row = np.asarray(row)
-        image, levels = log_levels(row, t)
+        self.sees_future = sees_future
+        image, levels = log_levels(row, t, sees_future)
         self.row, self.t, self.levels = row, t, levels
         self.image.setImage(image, levels=levels, lut=self.theme.sequential, autoLevels=False)
         self.image.setRect(QRectF(-0.5, 0, len(row), 1))
-        bad = np.flatnonzero(~np.isfinite(row[: t + 1]))
+        bad = np.flatnonzero(~np.isfinite(row if sees_future else row[: t + 1]))
         self.bad.setData(bad.astype(float), np.full(len(bad), 0.5))
 
     def clear(self) -> None:
@@ -69,6 +74,6 @@ class SaliencyStrip:
         if self.row is None:
             return None
         k = int(round(x))
-        if 0 <= k < len(self.row) and k <= self.t:
+        if 0 <= k < len(self.row) and (k <= self.t or self.sees_future):
             return k, float(self.row[k])
         return None

@@ -3,13 +3,16 @@
 - ``InputRow``: up to three input channels as curves, or a heatmap of one-hot channels with the
   symbols written above it; under it the saliency strip for the cursor.
 - ``OutputRow``: the target (dashed) and the prediction; for a class task the probability the
-  model gives the right class at each scored step (``rnnviz.analysis`` computes it).
+  model gives the right class at each scored step (``rnnviz.analysis`` computes it). A task
+  scored at one step (the adding problem, temporal order) also writes the answer and the target
+  in words once the cursor reaches that step: one dot is not something a class can read.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 from rnnviz.core.losses import Target
 from rnnviz.core.trace import Trace, class_probability
@@ -21,6 +24,7 @@ from .layout import PlotGrid
 from .saliency_strip import SaliencyStrip
 
 INPUT_COLOURS = (colours.INPUT, "#56B4E9", "#009E73")
+ANSWERED_STEPS = 3  # tasks scored at this many steps or fewer get their answer in words
 MAX_LABELLED_STEPS = 400  # characters stay readable only on short inputs
 HELP = {
     "input": "The input sequence; the orange line is the current step t.",
@@ -57,6 +61,11 @@ class InputRow:
         self.plot.getViewBox().invertY(False)
         self.char_items: list[pg.TextItem] = []
         self.cursor = Cursor(self.plot, theme, shade=False)
+        # symbols wider than a step would smear into one another: write every k-th
+        self.plot.getViewBox().sigResized.connect(self._thin_symbols)
+        self.plot.getViewBox().sigXRangeChanged.connect(self._thin_symbols)
+        self._symbol_every = 1
+        self._one_hot = False
 
         self.saliency_plot = grid.plot(grid.next_row(), 0, "", HELP["saliency"])
         self.saliency_plot.setMaximumHeight(18)
@@ -64,9 +73,6 @@ class InputRow:
         strip_axis = self.saliency_plot.getAxis("left")
         strip_axis.setTicks([[(0.5, "∂y/∂x")]])
         strip_axis.setStyle(tickLength=0, hideOverlappingLabels=False, tickTextOffset=1)
-        font = strip_axis.font()
-        font.setPointSizeF(7)
-        strip_axis.setTickFont(font)
         self.saliency = SaliencyStrip(self.saliency_plot, theme)
         self.saliency_plot.setXLink(self.plot)
         self.saliency_cursor = Cursor(self.saliency_plot, theme)
@@ -90,6 +96,8 @@ class InputRow:
                 curve.setData(x, inputs[:, k])
             else:
                 curve.setData([], [])
+        self._one_hot = not small
+        self._show_channel_numbers()
         if small:
             self.map.clear()
             fit_y(self.plot, self.curves)
@@ -107,10 +115,32 @@ class InputRow:
                 item.setPos(t, inputs.shape[1] if not small else float(np.max(inputs)))
                 self.plot.addItem(item, ignoreBounds=True)
                 self.char_items.append(item)
+            self._symbol_every = 0  # thin them again
+            self._thin_symbols()
             # a band above the data for the characters (they sit on top of it)
             lo, hi = self.plot.viewRange()[1] if small else (0, inputs.shape[1])
             self.plot.setYRange(lo, hi + 0.4 * (hi - lo), padding=0)
         self.plot.setXRange(-0.5, steps - 0.5, padding=0)
+
+    def _show_channel_numbers(self) -> None:
+        """A one-hot input's channel numbers collide at presentation size (the symbols above
+        say the same)."""
+        self.plot.getAxis("left").setStyle(
+            showValues=not (self._one_hot and self.theme.presentation))
+
+    def _thin_symbols(self, *_) -> None:
+        """Show every k-th symbol, k the smallest that leaves each a symbol's width."""
+        if not self.char_items:
+            return
+        box = self.plot.getViewBox()
+        (x0, x1), width = box.viewRange()[0], box.width()
+        pixels_per_step = width / max(x1 - x0, 1e-9)
+        widest = max(QFontMetricsF(self.theme.font()).horizontalAdvance("W"), 1.0)
+        every = max(1, int(np.ceil(1.2 * widest / max(pixels_per_step, 1e-9))))
+        if every != self._symbol_every:
+            self._symbol_every = every
+            for t, item in enumerate(self.char_items):
+                item.setVisible(t % every == 0)
 
     def show_edit(self, inputs: np.ndarray, labels: list[str] | None, k: int) -> None:
         """The input at step ``k`` was edited: redraw the input (not the rest of the row)."""
@@ -128,20 +158,34 @@ class InputRow:
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme
         self.map.apply_theme(theme)
+        # the strip's one label at the axis font: ∂ reads as "a" at small sizes
+        font = theme.font(0.9)
+        self.saliency_plot.getAxis("left").setTickFont(font)
+        self.saliency_plot.setMaximumHeight(max(18, int(font.pointSizeF() * 2.2)))
         for item in self.char_items:
             item.setColor(theme.foreground)
             item.setFont(theme.font())
+        self._symbol_every = 0
+        self._thin_symbols()
+        self._show_channel_numbers()
 
 
 class OutputRow:
     def __init__(self, grid: PlotGrid, theme: Theme):
         self.grid = grid
+        self.classes: tuple[str, ...] | None = None  # the task's class names
         self.plot = grid.plot(grid.next_row(), 0, "output", HELP["output"])
         self.target_curve = self.plot.plot(pen=theme.pen(colours.TARGET, dash=True),
                                            symbolBrush=colours.TARGET, symbolSize=5)
         self.pred_curve = self.plot.plot(pen=theme.pen(colours.PREDICTION),
                                          symbolBrush=colours.PREDICTION, symbolSize=5)
         self.cursor = Cursor(self.plot, theme)
+        # in the plot's top-left corner, in pixels, whatever the data's range
+        self.answer = pg.TextItem("", anchor=(0, 0))
+        self.answer.setParentItem(self.plot.getViewBox())
+        self.answer.setPos(2, 0)
+        self.answer_step: int | None = None  # the step the answer is for, shown from there on
+        self.apply_theme(theme)
 
     @property
     def curve_colours(self) -> list[tuple]:
@@ -174,5 +218,46 @@ class OutputRow:
             fit_y(self.plot, [self.pred_curve, self.target_curve])
             self.grid.label(self.plot, "output")
 
+        self._fill_answer(trace, target)
+
+    def _fill_answer(self, trace: Trace, target: Target | None) -> None:
+        """The answer and the target at the last scored step, when at most
+        ``ANSWERED_STEPS`` steps are scored."""
+        scored = np.flatnonzero(target.mask > 0) if target is not None else np.zeros(0)
+        if target is None or not 0 < len(scored) <= ANSWERED_STEPS:
+            self.answer_step = None
+            self.answer.setText("")
+            return
+        k = int(scored[-1])
+        output = np.asarray(trace["output"][k], np.float64)
+        if target.kind == "xent":
+            p = np.exp(output - output.max())
+            p /= p.sum()
+            names = self.classes or tuple(str(c) for c in range(len(p)))
+            guess, right = int(np.argmax(p)), int(target.values[k])
+            mark = "right" if guess == right else "wrong"
+            text = f"answer {names[guess]} ({p[guess]:.0%}), target {names[right]}: {mark}"
+        else:
+            text = f"answer {output[0]:.2f}, target {float(target.values[k, 0]):.2f}"
+        self.answer_step = k
+        self.answer.setText(text)
+        self.move(self.cursor.t)
+
+    def move(self, t: int) -> None:
+        """Show the answer once the cursor has reached its step (before, it would tell)."""
+        shown = self.answer_step is not None and t >= self.answer_step
+        if shown != self.answer.isVisible():
+            self.answer.setVisible(shown)
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.answer.setColor(theme.foreground)
+        self.answer.setFont(theme.font(1.05))
+        backdrop = pg.mkColor(theme.background)
+        backdrop.setAlpha(210)
+        self.answer.fill = pg.mkBrush(backdrop)
+        self.answer.update()
+
     def clear(self) -> None:
         self.pred_curve.setData([], [])
+        self.answer_step = None
+        self.answer.setText("")

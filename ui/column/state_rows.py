@@ -34,7 +34,7 @@ class StateRow:
     def __init__(self, grid: PlotGrid, theme: Theme, slot: str):
         self.slot, self.grid, self.theme = slot, grid, theme
         help_text = HELP[slot if slot in ("h", "c") else "gate"]
-        row = grid.next_row()
+        self.row = row = grid.next_row()
         self.plot = grid.plot(row, 0, slot if slot in ("h", "c") else "", help_text)
         self.side = grid.plot(row, 1, "", help_text)
         self.heatmap = Heatmap(self.plot, theme)
@@ -121,7 +121,8 @@ class GateMeansRow:
 
     def __init__(self, grid: PlotGrid, theme: Theme, slots: int):
         self.grid, self.theme = grid, theme
-        self.plot = grid.plot(grid.next_row(), 0, "gate mean", HELP["means"])
+        self.row = grid.next_row()
+        self.plot = grid.plot(self.row, 0, "gate mean", HELP["means"])
         self.plot.setYRange(-1, 1, padding=0.05)
         self.plot.getAxis("left").setTicks([[(-1, "-1"), (0, "0"), (1, "1")]])
         self.items = [self.plot.plot() for _ in range(slots)]  # made once

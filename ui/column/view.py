@@ -1,8 +1,8 @@
 """One column of the explorer: a model's input, output, states, gates and gradients over time.
 
-Rows are the same in every column so that columns line up; a cell type without a row's
-quantity (the RNN has no gates, only the LSTM has a cell state) leaves the row empty and says
-why. Plot items are built once; a new trace re-fills them, a time step moves cursors and
+Rows are the same in every column so that columns line up: a row no column's cell has (the
+cell state and the gates when every column is an RNN) collapses, and the rows left grow; a cell
+type without a row another column has leaves it empty and says why. Plot items are built once; a new trace re-fills them, a time step moves cursors and
 re-fills the bars at t. The view reads the ``ExplorerState``, subscribes to its events and
 asks the controller for changes; colour scales and the gradient range shared with the other
 columns come from the window's ``SharedScales``.
@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from rnnviz.core.cells import get_cell
 
 from ..state.controller import Explorer
 from ..state.explorer import Column
@@ -76,6 +78,7 @@ class ColumnView(QWidget):
             (events.t, self._update_cursor),
             (events.selection, self._update_selection),
             (events.highlights, self._update_frames),
+            (events.columns, self._collapse_rows),
             (scales.events.grad_range, self.grad.set_range),
         ]
         for signal, slot in self._subscriptions:
@@ -101,10 +104,10 @@ class ColumnView(QWidget):
 
     def _build_header(self) -> None:
         self.title = QLabel()
-        self.title.setStyleSheet("font-weight: bold;")
+        self.title.setToolTip("The column's model and its hidden size (units per layer)")
         self.unit_box = QComboBox()
         self.unit_box.setToolTip("Which layer and direction to show")
-        self.unit_box.currentTextChanged.connect(self._on_unit_chosen)
+        self.unit_box.currentIndexChanged.connect(self._on_unit_chosen)
         self.status = QLabel()
         self.status.setStyleSheet(f"color: {self.theme.muted};")
         self.edit_button = QToolButton(text="Edit…")
@@ -141,9 +144,44 @@ class ColumnView(QWidget):
         layout.setColumnStretchFactor(0, 8)
         layout.setColumnStretchFactor(1, 1)
         layout.setColumnStretchFactor(2, 0)
-        layout.setRowStretchFactor(self.grid.row - 1, 2)  # the gradient plot gets two shares
+        layout.setRowStretchFactor(self.grad.row, 2)  # the gradient plot gets two shares
+        self._row_stretch = {self.grad.row: 2}
+        self._rows_shown: set[str] | None = None
         self._curve_colours = (self.input.curve_colours + self.output.curve_colours
                                + self.grad.curve_colours)
+
+    def rows_in_use(self) -> set[str]:
+        """The state rows some column's cell has: "h", "c" if any carries a cell state, as many
+        gate slots as the cell with the most gates, and "means" when there are gates."""
+        cells = [get_cell(c.config.cell) for c in self.state.columns]
+        slots = {"h"}
+        if any(cell.has_cell_state for cell in cells):
+            slots.add("c")
+        gates = max((len(cell.gates) for cell in cells), default=0)
+        slots.update(f"gate{k}" for k in range(min(gates, GATE_SLOTS)))
+        if gates:
+            slots.add("means")
+        return slots
+
+    def _collapse_rows(self, *_) -> None:
+        """Collapse the rows no column has (every column does the same, so rows line up)."""
+        shown = self.rows_in_use()
+        if shown == self._rows_shown:
+            return
+        self._rows_shown = shown
+        layout = self.canvas.ci.layout
+        rows = {**{slot: (row.row, [row.plot, row.side, row.colour_bar])
+                   for slot, row in self.states.items()},
+                "means": (self.means.row, [self.means.plot])}
+        for slot, (index, items) in rows.items():
+            visible = slot in shown
+            for item in items:
+                item.setVisible(visible)
+                item.setMaximumHeight(16777215 if visible else 0)
+                item.setMinimumHeight(0)
+            layout.setRowMaximumHeight(index, 16777215 if visible else 0)
+            layout.setRowStretchFactor(index, self._row_stretch.get(index, 1) if visible else 0)
+        layout.invalidate()
 
     def _cache_static_items(self) -> None:
         """Let Qt keep a pixmap of everything that does not move with the cursor (images,
@@ -241,8 +279,10 @@ class ColumnView(QWidget):
         for cursor in self.cursors:
             cursor.apply_theme(theme)
         self.input.apply_theme(theme)
+        self.output.apply_theme(theme)
         self.grad.apply_theme(theme)
-        self.title.setStyleSheet(f"font-weight: bold; {self._font_css()}")
+        self.title.setStyleSheet(f"font-weight: bold; color: {theme.foreground}; "
+                                 f"{self._font_css()}")
         column = self.column
         if column is not None and not column.error:
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
@@ -269,14 +309,13 @@ class ColumnView(QWidget):
         if column is None:
             return
         spec = column.model.spec if column.model else None
-        self.title.setText(column.config.title + (f" {column.config.hidden_size}"
-                                                  if spec is None else
-                                                  f"  {spec.describe().split(' ', 1)[1]}"))
+        self.title.setText(column_title(column))
         units = spec.units if spec else [column.unit]
         self.unit_box.blockSignals(True)
         self.unit_box.clear()
-        self.unit_box.addItems(units)
-        self.unit_box.setCurrentText(column.unit)
+        for unit in units:
+            self.unit_box.addItem(unit_words(unit, any("_" in u for u in units)), unit)
+        self.unit_box.setCurrentIndex(max(self.unit_box.findData(column.unit), 0))
         self.unit_box.setVisible(len(units) > 1)
         self.unit_box.blockSignals(False)
         if column.error:
@@ -285,6 +324,7 @@ class ColumnView(QWidget):
         else:
             self.status.setText("" if column.ready else "computing…")
             self.status.setStyleSheet(f"color: {self.theme.muted}; {self._font_css()}")
+        self._collapse_rows()
         s = self.state
         for cursor in self.cursors:
             cursor.steps = s.steps
@@ -300,6 +340,7 @@ class ColumnView(QWidget):
     def _fill_trace(self, column: Column) -> None:
         trace, spec, unit = column.trace, column.model.spec, column.unit
         cell = spec.cell_type
+        self.output.classes = getattr(self.state.task, "classes", None)
         self.output.fill(trace, self.state.target)
         self.states["h"].fill("h", trace[f"h_{unit}"], self.scales.levels("h"))
         if cell.has_cell_state:
@@ -343,10 +384,12 @@ class ColumnView(QWidget):
     def _fill_saliency(self, column: Column) -> None:
         """The newest saliency row (while playing it may be a step behind the cursor)."""
         entry = column.rows.get("saliency")
+        sees_future = column.model is not None and column.model.spec.bidirectional
+        self.input.saliency_cursor.set_shade(not sees_future)
         if entry is None:
             self.input.saliency.clear()
         else:
-            self.input.saliency.set(entry[1], entry[0])
+            self.input.saliency.set(entry[1], entry[0], sees_future)
 
     # -- reacting to the state ---------------------------------------------------------------
     def _on_column_ready(self, column_id: int) -> None:
@@ -377,13 +420,15 @@ class ColumnView(QWidget):
         else:
             self._fill_rows(column)
 
-    def _on_unit_chosen(self, unit: str) -> None:
+    def _on_unit_chosen(self, index: int) -> None:
+        unit = self.unit_box.itemData(index)
         if unit and self.column is not None:
             self.explorer.show_unit(self.column_id, unit)
 
     def _update_cursor(self, t: int) -> None:
         for cursor in self.cursors:
             cursor.move(t)
+        self.output.move(t)
         column = self.column
         if column is None or not column.ready:
             return
@@ -455,3 +500,22 @@ class ColumnView(QWidget):
                 self.explorer.select(self.column_id, row.name, hit[1])
         else:
             self.explorer.click_step(int(round(point.x())))
+
+
+def column_title(column: Column) -> str:
+    """``"LSTM · 16 units"``, ``"GRU · 2 layers of 32 units"`` (the label says the rest)."""
+    spec = column.model.spec if column.model is not None else None
+    hidden = spec.hidden_size if spec else column.config.hidden_size
+    layers = spec.num_layers if spec else column.config.num_layers
+    size = f"{hidden} units" if layers == 1 else f"{layers} layers of {hidden} units"
+    return f"{column.config.title} · {size}"
+
+
+def unit_words(unit: str, bidirectional: bool) -> str:
+    """A layer and direction for the picker: ``l1`` -> ``"layer 2"``, and with two
+    directions ``l0`` -> ``"layer 1 →"``, ``l0_reverse`` -> ``"layer 1 ←"``."""
+    layer, _, direction = unit.partition("_")
+    words = f"layer {int(layer[1:]) + 1}"
+    if bidirectional:
+        words += " ←" if direction else " →"
+    return words

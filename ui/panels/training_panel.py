@@ -57,7 +57,10 @@ def format_progress(title: str, history: History) -> str:
         return f"{title} · waiting"
     if history.state == COMPILING:
         return f"{title} · compiling…"
-    text = f"{title} · step {history.step}/{history.total}"
+    step = history.step
+    if history.state == DIVERGED and history.diverged_at is not None:
+        step = history.diverged_at - history.offset  # where it broke, as the warning says
+    text = f"{title} · step {step}/{history.total}"
     if history.state == RUNNING and history.eta is not None:
         text += f" · {history.eta:.1f} s left"
     elif history.state != RUNNING:

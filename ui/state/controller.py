@@ -307,8 +307,8 @@ class Explorer:
         if column.unit not in model.spec.units:
             column.unit = model.spec.units[0]
         if trace.nonfinite:
-            s.events.message.emit(f"{column.config.title}: NaN/Inf in "
-                                  f"{', '.join(trace.nonfinite[:4])}", True)
+            s.events.message.emit(f"{column.config.title}: {overflow_words(trace.nonfinite)}",
+                                  True)
         s.events.column_ready.emit(column_id)
         self._submit_rows(column)
         self._memory_timer.start()
@@ -561,3 +561,22 @@ class Explorer:
 
     def redo(self) -> bool:
         return self.undo_stack.redo()
+
+
+_ARRAY_WORDS = (("grad", "the gradient"), ("gate", "the gates"), ("h", "the hidden state"),
+                ("c", "the cell state"), ("output", "the output"), ("loss", "the loss"))
+
+
+def overflow_words(names: list[str]) -> str:
+    """A trace's arrays holding NaN/Inf (``h_l0``, ``grad_loss_h_l0``...), said plainly:
+    "numbers too large to compute (overflow to infinity, NaN) in the hidden state and the
+    loss"."""
+    words: list[str] = []
+    for name in names:
+        word = next((w for prefix, w in _ARRAY_WORDS
+                     if name == prefix or name.startswith(prefix + "_")), name)
+        if word not in words:
+            words.append(word)
+    listed = ", ".join(words[:-1]) + (" and " if len(words) > 1 else "") + words[-1]
+    return f"numbers grew too large to compute (infinite or NaN) in {listed}"
+

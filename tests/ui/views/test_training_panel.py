@@ -206,8 +206,11 @@ def test_a_huge_learning_rate_diverges_with_a_warning_not_a_crash(make_window, t
     assert not np.all(np.isfinite(history.losses))
     assert panel.warning.isVisible() or not window.isVisible()
     assert "diverged" in panel.warning.text() and "NaN/Inf" in panel.warning.text()
-    assert "NaN/Inf" in window.banner.text()  # the divergence, then the NaN trace it gave
+    assert "too large" in window.banner.text()  # the divergence, then the NaN trace it gave
+    # the bar names the step where it broke, as the warning does
     assert "diverged" in panel.bar.format()
+    assert f"step {history.diverged_at - history.offset}/" in panel.bar.format()
+    assert f"step {history.diverged_at} " in panel.warning.text()
     # the app keeps going: the explorer still steps, and training can start again
     window.explorer.set_cursor(20)
     wait_ready(window)
