@@ -18,6 +18,7 @@ from .layout import PlotGrid
 
 # in words a student knows (the help and the docs give the formulas)
 LEGEND = {"bptt": "whole loss", "flow": "loss at t", "memory": "memory"}
+ZOOM_HINT_STEPS = 300  # beyond this, steps are thinner than a pixel on most screens
 HELP = ("Gradient norms (log scale). Blue: ||dL/dh_k||, backprop through time of the whole "
         "loss. Orange: ||d loss_t/dh_k||, the gradient from step t flowing back. Green: "
         "||dh_t/dh_k||_F, how much of step k the state at t still holds.")
@@ -36,19 +37,18 @@ class GradientRow:
         self.bad_points = pg.ScatterPlotItem(symbol="x", size=10,
                                              pen=pg.mkPen("#cc0000", width=2))
         self.plot.addItem(self.bad_points)
-        # the legend and the warning sit in the plot's corners, in pixels, whatever the range
-        self.legend = pg.LegendItem(offset=(4, -2), colCount=3, verSpacing=-6,
-                                    horSpacing=4)
-        self.legend.setParentItem(self.plot.getViewBox())
-        self.plot.getViewBox().sigResized.connect(self._fit_legend)
-        for curve, words in zip(self.curves, LEGEND.values(), strict=True):
-            self.legend.addItem(curve, words)
+        # the legend is a line of its own under the plot: inside, it would hide the curves of
+        # a row that is often short
+        self.legend = pg.LabelItem("", justify="left")
+        grid.layout.addItem(self.legend, row=grid.next_row(), col=0)
+        # the warning sits in the plot's corner, in pixels, whatever the range
         self.warning = pg.TextItem("", color="#cc0000", anchor=(0, 0))
         self.warning.setParentItem(self.plot.getViewBox())
         self.warning.setPos(2, 0)
         self.cursor = Cursor(self.plot, theme, shade=False)
         self._shown_rows: dict[str, tuple] = {}  # name: (row object shown, its NaN/Inf steps)
         self._bptt_bad: list[int] = []
+        self._steps = 0
 
     @property
     def curves(self) -> list[pg.PlotDataItem]:
@@ -120,25 +120,28 @@ class GradientRow:
         self.bad_points.setData([], [])
         self.warning.setText("")
 
-    def _fit_legend(self, *_) -> None:
-        """Only a plot with room for its curves besides gets the legend (the tooltip and the
-        docs still say what they are)."""
-        box = self.plot.getViewBox()
-        fits = box.height() >= 3 * self.legend.boundingRect().height()
-        fits = fits and box.width() >= self.legend.boundingRect().width() + 8
-        if fits != self.legend.isVisible():
-            self.legend.setVisible(fits)
+    def set_time_label(self, steps: int) -> None:
+        """"time step", and on a sequence longer than the plot is wide, how to see more."""
+        self._steps = steps
+        long = steps > ZOOM_HINT_STEPS
+        text = "time step (wheel: zoom, drag: pan)" if long else "time step"
+        if self.plot.getAxis("bottom").labelText != text:
+            self.plot.setLabel("bottom", text)
+
+    @property
+    def legend_words(self) -> list[str]:
+        return list(LEGEND.values())
 
     def apply_theme(self, theme: Theme) -> None:
         self.warning.setFont(theme.font())
-        self.legend.setLabelTextColor(theme.foreground)
-        self.legend.setLabelTextSize(f"{theme.font(0.85).pointSizeF():.1f}pt")
-        backdrop = pg.mkColor(theme.background)
-        backdrop.setAlpha(200)
-        self.legend.setBrush(backdrop)
-        self.plot.setLabel("bottom", "time step")
+        marks = {"bptt": "━", "flow": "━", "memory": "╍"}
+        colour = {"bptt": colours.BPTT, "flow": colours.FLOW, "memory": colours.MEMORY}
+        self.legend.setText(
+            "&nbsp;&nbsp;".join(f"<span style='color:{colour[k]}'>{marks[k]}</span>"
+                                f"&nbsp;{words}" for k, words in LEGEND.items()),
+            color=theme.foreground, size=f"{theme.font(0.9).pointSizeF():.1f}pt")
+        self.set_time_label(self._steps)
         self.plot.getAxis("bottom").label.setFont(theme.font(0.9))
         # log curves need height to be read; the heatmaps above can give some up
         self.plot.setMinimumHeight(max(100.0, 10 * theme.font(1.0).pointSizeF()))
-        self._fit_legend()
         self.bad_points.setSize(10 * max(1.0, theme.line_width / 1.5))

@@ -328,6 +328,7 @@ class ColumnView(QWidget):
         s = self.state
         for cursor in self.cursors:
             cursor.steps = s.steps
+        self.grad.set_time_label(s.steps)
         self.input.fill(s.inputs, s.labels)
         self.output.fill_target(s.target, s.steps)
         if column.ready:

@@ -212,6 +212,18 @@ class Explorer:
     def clear_selection(self) -> None:
         self.state.selection = None
 
+    def move_selection(self, delta: int) -> None:
+        """Select the unit ``delta`` rows below the selected one (above when negative), within
+        its layer: a row of 512 units is too thin to click, the arrow keys reach any."""
+        sel = self.state.selection
+        column = self.state.find(sel.column) if sel is not None else None
+        if sel is None or column is None or not column.ready:
+            return
+        units = column.trace[f"h_{column.unit}"].shape[1]
+        index = min(max(sel.index + delta, 0), units - 1)
+        if index != sel.index:
+            self.select(sel.column, sel.name, index)
+
     # -- columns -----------------------------------------------------------------------------
     def add_column(self, config: ModelConfig | None = None) -> Column | None:
         s = self.state

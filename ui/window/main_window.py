@@ -139,6 +139,11 @@ class MainWindow(QMainWindow):
         self.clear_action.triggered.connect(self._on_escape)
         bar.addAction(self.clear_action)
         self.addAction(self.clear_action)  # Esc works while the toolbar is hidden
+        for key, delta in ((Qt.Key.Key_Up, -1), (Qt.Key.Key_Down, 1)):
+            move = QAction(f"Select the unit {'above' if delta < 0 else 'below'}", self)
+            move.setShortcut(QKeySequence(key))
+            move.triggered.connect(lambda _=False, d=delta: self.explorer.move_selection(d))
+            self.addAction(move)
 
     def _on_escape(self) -> None:
         if not self.view_modes.escape():
