@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from rnnviz.analysis.explain import explain_unit, layer_input, state_before
 
+from ..column.view import unit_words
 from ..state.controller import Explorer
 
 
@@ -64,7 +65,9 @@ class Inspector(QWidget):
         column = self.state.find(sel.column)
         if column is None:
             return
-        self.heading.setText(f"<b>{html.escape(column.config.title)}</b>, {column.unit}, "
+        units = column.model.spec.units if column.model else [column.unit]
+        layer = unit_words(column.unit, any("_" in u for u in units))
+        self.heading.setText(f"<b>{html.escape(column.config.title)}</b>, {layer}, "
                              f"unit {sel.index}, t = {self.state.t}")
         spec = column.model.spec if column.model else None
         rows = []

@@ -362,7 +362,7 @@ def test_a_preset_can_point_out_a_unit_in_a_deeper_layer(make_window, wait_ready
     assert (state.selection.name, state.selection.index) == ("f", 4)
     assert view.heatmaps["gate1"].outline.isVisible()  # f is the LSTM's second gate row
     assert view.heatmaps["gate1"].outline.rect().top() == 4
-    assert "l1" in window.inspector.heading.text()
+    assert "layer 2" in window.inspector.heading.text()
     assert explorer.preset_now().select == (0, "f", 4, "l1")
     explorer.show_unit(column.id, "l0")
     wait_ready(window)
