@@ -262,7 +262,7 @@ def claim_temporal_order(preset, named_unit=True):
             *(above(f"lesson 4: {cell} change of h at step 20 / median", jumps[cell][0][1], 2)
               for cell in ("lstm", "gru")),
             *(above(f"lesson 4: rnn median change of h / {cell}'s", jumps["rnn_tanh"][1]
-                    / jumps[cell][1], 2) for cell in ("lstm", "gru")),
+                    / jumps[cell][1], 1) for cell in ("lstm", "gru")),
             above("lesson 5: lstm p(XX)", probability["lstm"][answer], 0.9),
             above("lesson 5: gru p(XX)", probability["gru"][answer], 0.9),
             below("lesson 5: rnn largest p", probability["rnn_tanh"].max(), 0.4)]
