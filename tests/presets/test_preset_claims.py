@@ -72,6 +72,8 @@ def test_shipped_preset_passes_check_and_names_its_weights_as_train_writes_them(
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and f"{name}.toml: ok: " in out
     preset = load_preset(name)
+    asked = sum(step.question is not None for step in preset.lesson)
+    assert out.endswith(f"; a lesson of {len(preset.lesson)} steps, {asked} question(s)")
     expected = weight_paths(preset, preset.path.parent)
     for k, (config, path) in enumerate(zip(preset.models, expected, strict=True)):
         if config.weights is not None:
