@@ -70,6 +70,10 @@ def check_preset(path_or_name: str | Path) -> str:
         k, row, unit, layer = preset.select
         where = "" if layer == preset.models[k].units[0] else f" of layer {layer}"
         selects = f"; selects unit {unit} of {preset.models[k].title} in row {row}{where}"
+    lesson = ""
+    if preset.lesson:
+        asked = sum(step.question is not None for step in preset.lesson)
+        lesson = f"; a lesson of {len(preset.lesson)} steps, {asked} question(s)"
     return (f"{preset.path}: ok: {preset.title!r}: task {task.name} ({task.length} steps), "
             f"{len(preset.models)} model(s): {models}; start step {preset.start_step}"
-            f"{selects}{trains}")
+            f"{selects}{trains}{lesson}")

@@ -8,6 +8,10 @@ broken). ``named_unit=False`` is for weights retrained with another seed, where 
 unit may do what the description's numbered unit does: the checks then look at the unit that
 does it best.
 
+Each lesson step (``[[lesson]]``) that states a number has checks named ``lesson K: ...``
+(K counted from 1, as the lesson bar counts): what the step says is on screen at its cursor is
+measured on the same models and traces as the description's claims.
+
 ``retrain(preset, out, seed=..., perturb=...)`` trains every model as ``rnnviz train`` does,
 optionally with another training seed or with its initial weights multiplied elementwise by
 ``1 + PERTURBATION * N(0, 1)`` (the closest stand-in for another CPU's rounding), and returns the
@@ -65,6 +69,11 @@ def below(what: str, value, bound: float) -> Check:
 
 def between(what: str, value, lo: float, hi: float) -> list[Check]:
     return [above(what, value, lo), below(what, value, hi)]
+
+
+def holds(what: str, condition) -> Check:
+    """A fact that is true or false (a marker's step, a symbol, a size)."""
+    return Check(what, float(bool(condition)), ">", 0.5)
 
 
 def failures(checks: list[Check]) -> list[str]:
@@ -131,8 +140,13 @@ def claim_sine(preset, named_unit=True):
     assert abs(variance - 0.25) < 0.025, variance
     losses = by_cell(preset, [s["loss"] for s in scores(preset)])
     assert set(losses) == {"rnn_tanh", "lstm", "gru"}
-    return [below(f"{cell} MSE / variance", loss / variance, 1 / 50)
-            for cell, loss in losses.items()]
+    lesson = preset.lesson
+    return [*(below(f"lesson 2: {cell} MSE / variance", loss / variance, 1 / 50)
+              for cell, loss in losses.items()),
+            holds("lesson 1: 16 units each", all(m.hidden_size == 16 for m in preset.models)),
+            holds("lesson 3: plays 40 steps", lesson[2].play[1] - lesson[2].play[0] == 40),
+            holds("lesson 4: unit 0 of the RNN selected", lesson[3].select[:3] == (0, "h", 0)
+                  and preset.models[0].cell == "rnn_tanh")]
 
 
 def claim_vanishing(preset, named_unit=True):
@@ -143,15 +157,35 @@ def claim_vanishing(preset, named_unit=True):
     x, target = task.example(seed=preset.example_seed)
     T = task.length
     assert preset.start_step == T - 1 and preset.highlight == "gradients"
-    falls = {}
+    falls, fall_to = {}, {}  # log10 of the gradient's fall over the sequence, and to step k
     for config, model in zip(preset.models, models, strict=True):
         row = model.gradient_flow(x, target, T - 1)["l0"]
         assert np.all(np.isfinite(row)) and row[0] > 0
         falls[config.cell] = np.log10(row[T - 1] / row[0])
+        fall_to[config.cell] = np.log10(row[T - 1] / row)
+    trace = {c.cell: m.trace(x) for c, m in zip(preset.models, models, strict=True)}
+    rnn = fall_to["rnn_tanh"]
+    lo, hi = preset.lesson[2].question.steps  # "click where it has fallen 10^9-fold"
     return [*between("rnn log10 fall", falls["rnn_tanh"], 15, 19),  # "about 17"
             *between("lstm log10 fall", falls["lstm"], 1, 3),  # "only about 100-fold"
             above("gru log10 fall - lstm's", falls["gru"] - falls["lstm"], 3),
-            below("gru log10 fall - rnn's", falls["gru"] - falls["rnn_tanh"], -3)]
+            below("gru log10 fall - rnn's", falls["gru"] - falls["rnn_tanh"], -3),
+            holds("lesson 1: 60 symbols, the loss at step 59", T == 60),
+            above("lesson 2: rnn log10 fall by step 35", rnn[35], 6),
+            above("lesson 2: rnn log10 fall by step 0", rnn[0], 15),
+            above(f"lesson 3: rnn log10 fall at step {hi} (the right steps' last)", rnn[hi], 9),
+            below(f"lesson 3: rnn log10 fall at step {hi + 1} (the first wrong one)",
+                  rnn[hi + 1], 9),
+            holds("lesson 3: right steps start at 0", lo == 0),
+            *between("lesson 3: rnn log10 fall per step back", rnn[0] / (T - 1), 0.25, 0.35),
+            below("lesson 4: lstm log10 fall", falls["lstm"], 3),
+            above("lesson 4: gru log10 fall", falls["gru"], 9),
+            holds("lesson 4: the answer is the LSTM",
+                  preset.models[preset.lesson[3].question.answer].cell == "lstm"),
+            holds("lesson 5: forget bias 2", preset.models[1].init.forget_bias == 2.0),
+            above("lesson 5: lstm forget gate, mean", trace["lstm"]["gate_f_l0"].mean(), 0.8),
+            *between("lesson 6: gru update gate, mean", trace["gru"]["gate_z_l0"].mean(),
+                     0.4, 0.6)]
 
 
 def claim_exploding(preset, named_unit=True):
@@ -167,12 +201,20 @@ def claim_exploding(preset, named_unit=True):
     row = untrained.gradient_flow(x, target, T - 1)["l0"]
     variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
     nan = np.mean([np.mean(np.isnan(w)) for w in unclipped.numpy_params().values()])
-    return [*between("untrained log10 growth over 100 steps", np.log10(row[0] / row[T - 1]),
-                     3, 4.5),  # "about 5000-fold": 1e3 to 3e4
-            above("untrained gradient norm, batch of 32", gradient_norm(untrained, task),
-                  100),  # "in the hundreds or more"
-            above("unclipped: fraction of weights NaN", nan, 0.5),
-            below("clipped MSE / variance", scores(preset)[2]["loss"] / variance, 1 / 20)]
+    init = preset.models[0].init
+    return [*between("lesson 1: untrained log10 growth over 100 steps",
+                     np.log10(row[0] / row[T - 1]), 3, 4.5),  # "about 5000-fold": 1e3 to 3e4
+            holds("lesson 1: spectral radius 1.8, loss at step 99",
+                  init.spectral_radius == 1.8 and T == 100),
+            above("lesson 2: untrained gradient norm, batch of 32",
+                  gradient_norm(untrained, task), 100),  # "in the hundreds or more"
+            above("lesson 2: unclipped: fraction of weights NaN", nan, 0.5),
+            holds("lesson 2: plain SGD, learning rate 0.15",
+                  preset.training["optimizer"] == "sgd"
+                  and preset.training["learning_rate"] == 0.15),
+            below("lesson 3: clipped MSE / variance", scores(preset)[2]["loss"] / variance,
+                  1 / 20),
+            holds("lesson 4: plays the last 20 steps", preset.lesson[3].play == (80, 99))]
 
 
 def gradient_norm(model, task, n: int = 32) -> float:
@@ -190,9 +232,40 @@ def claim_temporal_order(preset, named_unit=True):
     task = preset.make_task()
     assert task.marker_ranges() == ((4, 8), (20, 24)) and task.alphabet[4:6] == ("X", "Y")
     accuracy = by_cell(preset, [s["accuracy"] for s in scores(preset)])
-    return [above("lstm accuracy", accuracy["lstm"], 0.95),
-            above("gru accuracy", accuracy["gru"], 0.95),
-            below("rnn accuracy", accuracy["rnn_tanh"], 0.35)]
+    task, models = models_of(preset)
+    x, target = task.example(seed=preset.example_seed)
+    symbols = "".join(task.alphabet[i] for i in x.argmax(axis=1))
+    markers = [t for t, c in enumerate(symbols) if c in "XY"]
+    traces = by_cell(preset, [m.trace(x) for m in models])
+    jumps = {}  # ||h_t - h_(t-1)|| at each marker over its median on the other steps
+    for cell, trace in traces.items():
+        change = np.linalg.norm(np.diff(trace["h_l0"], axis=0), axis=1)  # change[t - 1]: at t
+        others = np.delete(change, [t - 1 for t in markers])
+        jumps[cell] = [change[t - 1] / np.median(others) for t in markers], np.median(others)
+    probability = {}
+    for cell, trace in traces.items():
+        out = trace["output"][-1]
+        probability[cell] = np.exp(out - out.max()) / np.exp(out - out.max()).sum()
+    answer = preset.lesson[4].question.answer
+    assert task.classes[answer] == "XX" and target.values[-1] == answer
+    return [above("lesson 6: lstm accuracy", accuracy["lstm"], 0.95),
+            above("lesson 6: gru accuracy", accuracy["gru"], 0.95),
+            below("lesson 6: rnn accuracy", accuracy["rnn_tanh"], 0.35),
+            holds("lesson 6: 14 steps between the markers", markers[1] - markers[0] == 14),
+            holds("lesson 1: X and Y are rows 4 and 5, B and E begin and end",
+                  symbols[0] == "B" and symbols[-1] == "E"),
+            holds("lesson 2: the markers: X at step 6 and X at step 20",
+                  markers == [6, 20] and symbols[6] + symbols[20] == "XX"
+                  and preset.lesson[1].question.steps == (6, 6)),
+            *(above(f"lesson 3: {cell} change of h at step 6 / median", jumps[cell][0][0], 2)
+              for cell in ("lstm", "gru")),
+            *(above(f"lesson 4: {cell} change of h at step 20 / median", jumps[cell][0][1], 2)
+              for cell in ("lstm", "gru")),
+            *(above(f"lesson 4: rnn median change of h / {cell}'s", jumps["rnn_tanh"][1]
+                    / jumps[cell][1], 1) for cell in ("lstm", "gru")),
+            above("lesson 5: lstm p(XX)", probability["lstm"][answer], 0.9),
+            above("lesson 5: gru p(XX)", probability["gru"][answer], 0.9),
+            below("lesson 5: rnn largest p", probability["rnn_tanh"].max(), 0.4)]
 
 
 def claim_adding(preset, named_unit=True):
@@ -205,11 +278,24 @@ def claim_adding(preset, named_unit=True):
     x, _ = task.example(seed=preset.example_seed)
     gate_i = models[1].trace(x)["gate_i_l0"].mean(axis=1)
     marked = x[:, 1] == 1
-    return [*between("MSE of always answering 1", always_one, 0.157, 0.177),  # "0.167"
-            below("lstm MSE", loss["lstm"], 0.01), below("gru MSE", loss["gru"], 0.01),
-            *between("rnn MSE", loss["rnn_tanh"], 0.14, 0.25),
-            above("lstm input gate: each marker - mean elsewhere",
-                  gate_i[marked].min() - gate_i[~marked].mean(), 0.05)]
+    (at_1, at_2), total = np.nonzero(marked)[0], x[marked, 0].sum()
+    answers = by_cell(preset, [m.trace(x)["output"][-1, 0] for m in models])
+    return [*between("lesson 4: MSE of always answering 1", always_one, 0.157, 0.177),
+            below("lesson 5: lstm MSE", loss["lstm"], 0.01),
+            below("lesson 5: gru MSE", loss["gru"], 0.01),
+            *between("lesson 5: rnn MSE", loss["rnn_tanh"], 0.14, 0.25),
+            above("lesson 3: lstm input gate: each marker - mean elsewhere",
+                  gate_i[marked].min() - gate_i[~marked].mean(), 0.05),
+            holds("lesson 1: two input rows, 50 steps", x.shape == (50, 2)),
+            holds("lesson 2: markers at steps 10 and 44", (at_1, at_2) == (10, 44)
+                  and preset.lesson[1].question.steps == (10, 10)),
+            *between("lesson 2: the first marked value", x[at_1, 0], 0.815, 0.825),  # "0.82"
+            *between("lesson 2: the second marked value", x[at_2, 0], 0.385, 0.395),
+            holds("lesson 3: 32 units", preset.models[1].hidden_size == 32),
+            *between("lesson 4: the sum", total, 1.20, 1.22),  # "about 1.21"
+            *(below(f"lesson 5: {cell}'s answer - the sum, absolute",
+                    abs(answers[cell] - total), 0.1) for cell in ("lstm", "gru")),
+            holds("lesson 6: 34 steps between the markers", at_2 - at_1 == 34)]
 
 
 def _counting(model, task, unit):
@@ -246,12 +332,23 @@ def claim_anbn(preset, named_unit=True):
         unit = max(range(model.spec.hidden_size), key=lambda u: _counting(model, task, u)[0])
     corr, rise_lo, rise_hi, fall_lo, fall_hi, lead = _counting(model, task, unit)
     name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
-    return [above("right symbol's lead, n = 1..10 and 13", lead, 0),
+    x, target = task.example(seed=preset.example_seed)
+    codes = "".join("SabE"[i] for i in x[x.sum(axis=1) > 0].argmax(axis=1))
+    out = model.trace(x, target)["output"][18]
+    return [above("lesson 4, 5: right symbol's lead, n = 1..10 and 13", lead, 0),
             above(f"{name}: correlation with the count", corr, 0.95),
-            above(f"{name}: rise per a", rise_lo, 0.5),
-            below(f"{name}: rise per a", rise_hi, 1.0),
-            above(f"{name}: fall per b", fall_lo, -1.0),
-            below(f"{name}: fall per b", fall_hi, -0.5)]
+            above(f"lesson 2: {name}: rise per a", rise_lo, 0.5),
+            below(f"lesson 2: {name}: rise per a", rise_hi, 1.0),
+            above(f"lesson 3: {name}: fall per b", fall_lo, -1.0),
+            below(f"lesson 3: {name}: fall per b", fall_hi, -0.5),
+            holds("lesson 1: n = 9 (S, 9 a, 9 b, E), 8 units",
+                  codes == "S" + "a" * 9 + "b" * 9 + "E" and model.spec.hidden_size == 8),
+            holds("lesson 2: plays the a's, steps 0 to 9", preset.lesson[1].play == (0, 9)),
+            holds("lesson 3: E is the target at step 18",
+                  target.values[18] == 3 and target.mask[18] == 1
+                  and preset.lesson[2].question.steps == (18, 18)),
+            above("lesson 3: E's lead at step 18", out[3] - np.delete(out, 3).max(), 0),
+            holds("lesson 4, 5: trained on n up to 10", task.n_max == 10)]
 
 
 def claim_text(preset, named_unit=True):
@@ -281,6 +378,12 @@ def claim_text(preset, named_unit=True):
     checks = [below("loss - unigram entropy", score["loss"] - unigram, -1.5),
               below("p(right char): at spaces - elsewhere", right[space].mean()
                     - right[~space].mean(), -0.1)]
+    checks[1] = replace(checks[1], what="lesson 2: " + checks[1].what)
+    example, _ = task.example(seed=preset.example_seed)
+    letters = task.decode(example)
+    checks.append(holds("lesson 3: step 32 is the first space after 30, after \"the\"",
+                        "".join(letters[29:33]) == "the " and preset.lesson[2].question.steps
+                        == (32, 32)))
     if not named_unit:
         best = int(np.argmax(forget[~space].mean(axis=0) - forget[space].mean(axis=0)))
         f = forget[:, best]
@@ -290,17 +393,41 @@ def claim_text(preset, named_unit=True):
                       f[space].mean() / f[~space].mean(), 0.5)]
     f = forget[:, unit]
     return [*checks,
-            below(f"unit ({unit}): forget gate at spaces, max", f[space].max(), 0.5),
-            below(f"unit ({unit}): forget gate at spaces, mean", f[space].mean(), 0.1),
-            above(f"unit ({unit}): forget gate elsewhere, mean", f[~space].mean(), 0.3)]
+            below(f"lesson 4: unit ({unit}): forget gate at spaces, max", f[space].max(), 0.5),
+            below(f"lesson 4: unit ({unit}): forget gate at spaces, mean", f[space].mean(),
+                  0.1),
+            above(f"lesson 4: unit ({unit}): forget gate elsewhere, mean", f[~space].mean(),
+                  0.3),
+            below(f"lesson 3: unit ({unit}): forget gate at step 32",
+                  model.trace(example)["gate_f_l0"][32, unit], 0.1),
+            holds("lesson 5: steps 33..37 are \"last \"", "".join(letters[33:38]) == "last "
+                  and preset.lesson[4].play == (33, 37)),
+            below(f"lesson 5: unit ({unit}): forget gate at step 37",
+                  model.trace(example)["gate_f_l0"][37, unit], 0.1),
+            holds(f"lesson 3: unit {unit} is the one the step selects",
+                  preset.lesson[2].select[:3] == (0, "f", unit))]
 
 
 def claim_bidirectional(preset, named_unit=True):
     """The bidirectional LSTM is right almost always; left to right stays at chance (25%)."""
     left, bi = scores(preset)
     assert [m.bidirectional for m in preset.models] == [False, True]
-    return [above("bidirectional accuracy", bi["accuracy"], 0.95),
-            below("left-to-right accuracy", left["accuracy"], 0.3)]
+    task, (one_way, both_ways) = models_of(preset)
+    x, target = task.example(seed=preset.example_seed)
+    ahead = both_ways.saliency(x, 10)
+    shown = both_ways.trace(x)["output"].argmax(axis=1)
+    return [above("lesson 2: bidirectional accuracy", bi["accuracy"], 0.95),
+            below("lesson 2: left-to-right accuracy", left["accuracy"], 0.3),
+            holds("lesson 1, 2: 4 symbols (rows), 3 steps later, guessing 25%",
+                  x.shape[1] == 4 and task.shift == 3),
+            holds("lesson 3: bidirectional saliency at step 10 peaks at step 13",
+                  int(np.argmax(ahead)) == 13),
+            above("lesson 3: its saliency at 13 / the next largest",
+                  ahead[13] / np.delete(ahead, 13).max(), 1.2),
+            below("lesson 4: left-to-right saliency at step 10 after the cursor",
+                  np.abs(one_way.saliency(x, 10)[11:]).max(), 1e-9),
+            holds("lesson 5: bidirectional output = input 3 steps later, steps 4..12",
+                  np.array_equal(shown[4:13], x[7:16].argmax(axis=1)))]
 
 
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

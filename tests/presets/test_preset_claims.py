@@ -14,6 +14,7 @@ found fragile (exploding, temporal_order, adding) and the cheap ones.
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -36,9 +37,33 @@ def test_every_shipped_preset_has_a_claim():
     assert len(names) >= 8
 
 
+def stated(step) -> str:
+    """All a lesson step says: its narration, and its question, answers and why."""
+    q = step.question
+    return " ".join([step.text, *([q.ask, *q.choices, q.why] if q is not None else [])])
+
+
 @pytest.mark.parametrize("name", sorted(CLAIMS))
 def test_shipped_preset_claim(name):
-    assert failures(CLAIMS[name](load_preset(name))) == []
+    preset = load_preset(name)
+    checks = CLAIMS[name](preset)
+    assert failures(checks) == []
+    # every lesson step that states a number has a check of it
+    checked = _steps_checked(checks)
+    assert 5 <= len(preset.lesson) <= 10
+    for k, step in enumerate(preset.lesson, start=1):
+        if re.search(r"\d", stated(step)):
+            assert k in checked, f"lesson step {k} states a number no check measures"
+
+
+def _steps_checked(checks) -> set[int]:
+    """The lesson steps (from 1) named by checks ``lesson 4: ...`` or ``lesson 4, 5: ...``."""
+    found = set()
+    for check in checks:
+        match = re.match(r"lesson ([\d, ]+):", check.what)
+        if match:
+            found |= {int(k) for k in match[1].split(",")}
+    return found
 
 
 @pytest.mark.parametrize("name", sorted(CLAIMS))
@@ -47,6 +72,8 @@ def test_shipped_preset_passes_check_and_names_its_weights_as_train_writes_them(
     out = capsys.readouterr().out.strip()
     assert len(out.splitlines()) == 1 and f"{name}.toml: ok: " in out
     preset = load_preset(name)
+    asked = sum(step.question is not None for step in preset.lesson)
+    assert out.endswith(f"; a lesson of {len(preset.lesson)} steps, {asked} question(s)")
     expected = weight_paths(preset, preset.path.parent)
     for k, (config, path) in enumerate(zip(preset.models, expected, strict=True)):
         if config.weights is not None:
