@@ -92,11 +92,11 @@ def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
     """Train every model of ``preset`` and write its weights (``weight_paths``).
 
     ``steps``, ``seed`` and ``overrides`` (other ``TrainOptions`` fields) replace the
-    preset's values for every model. ``announce(k, options)`` runs before model ``k`` trains, ``callback(k, progress)`` after
-    each chunk; once ``should_stop()`` is true the current model keeps what it reached, is
-    written, and the models after it are not trained. A diverged run (NaN/Inf) is written as
-    reached, never raised. Every destination and every model's batch sizes are checked
-    before the first model trains."""
+    preset's values for every model. ``announce(k, options)`` runs before model ``k``
+    trains, ``callback(k, progress)`` after each chunk; once ``should_stop()`` is true the
+    current model keeps what it reached, is written, and the models after it are not
+    trained. A diverged run (NaN/Inf) is written as reached, never raised. Every
+    destination and every model's batch sizes are checked before the first model trains."""
     from rnnviz.files.preset_check import check_training_sizes
 
     task = preset.make_task()
