@@ -123,7 +123,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     except ValueError:  # not the main thread: no Ctrl-C handling
         previous = None
     try:
+        overrides = {"bptt_window": args.bptt_window, "bptt_carry": args.bptt_carry,
+                     "remat_chunk": args.remat_chunk}
         trained = train_preset(preset, args.out, steps=args.steps, seed=args.seed,
+                               overrides=overrides,
                                callback=bar.update, should_stop=lambda: bool(interrupted),
                                announce=bar.announce)
     finally:
@@ -203,6 +206,15 @@ def build_parser() -> _Parser:
                    "models load the weights just written")
     p.add_argument("--steps", type=int, help="override the preset's number of steps")
     p.add_argument("--seed", type=int, help="override the preset's training seed")
+    p.add_argument("--bptt-window", type=int, metavar="W", help="truncated back-propagation "
+                   "through time: the gradient reaches back at most to the start of its "
+                   "window of W steps")
+    p.add_argument("--bptt-carry", action=argparse.BooleanOptionalAction, default=None,
+                   help="with --bptt-window, whether each window starts from the state the "
+                   "previous one ended with (default) or from zero")
+    p.add_argument("--remat-chunk", type=int, metavar="K", help="rematerialisation: keep "
+                   "only the state entering every K steps and recompute the rest in the "
+                   "backward pass (same gradient, less memory)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check", help="validate a preset file (exit 0, or 2 with the error)")

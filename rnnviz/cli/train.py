@@ -44,14 +44,18 @@ def initial_model(preset: Preset, index: int, task: Task | None = None) -> Model
 
 
 def options_for(preset: Preset, index: int, *, steps: int | None = None,
-                seed: int | None = None) -> TrainOptions:
-    """Model ``index``'s ``TrainOptions``, with ``steps``/``seed`` overriding if given."""
+                seed: int | None = None, **changes) -> TrainOptions:
+    """Model ``index``'s ``TrainOptions``, with ``steps``/``seed`` and any other
+    ``TrainOptions`` field in ``changes`` (``bptt_window``, ``bptt_carry``, ``remat_chunk``)
+    overriding if not None. A value out of range is one line naming its flag."""
     options = preset.train_options(index) or TrainOptions()
-    changes = {k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}
+    changes = {k: v for k, v in (("steps", steps), ("seed", seed), *changes.items())
+               if v is not None}
     try:
         return replace(options, **changes)
     except RnnvizError as exc:
-        raise RnnvizError(f"--{exc}") from None
+        key, _, rest = str(exc).partition(":")
+        raise RnnvizError(f"--{key.replace('_', '-')}:{rest}") from None
 
 
 def weight_paths(preset: Preset, out: str | Path) -> list[Path]:
@@ -80,23 +84,25 @@ class TrainedModel:
 
 
 def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
-                 seed: int | None = None,
+                 seed: int | None = None, overrides: dict | None = None,
                  callback: Callable[[int, Progress], object] | None = None,
                  should_stop: Callable[[], bool] | None = None,
                  announce: Callable[[int, TrainOptions], object] | None = None
                  ) -> list[TrainedModel]:
     """Train every model of ``preset`` and write its weights (``weight_paths``).
 
-    ``announce(k, options)`` runs before model ``k`` trains, ``callback(k, progress)`` after
-    each chunk; once ``should_stop()`` is true the current model keeps what it reached, is
-    written, and the models after it are not trained. A diverged run (NaN/Inf) is written as
-    reached, never raised. Every destination and every model's batch sizes are checked
-    before the first model trains."""
+    ``steps``, ``seed`` and ``overrides`` (other ``TrainOptions`` fields) replace the
+    preset's values for every model. ``announce(k, options)`` runs before model ``k``
+    trains, ``callback(k, progress)`` after each chunk; once ``should_stop()`` is true the
+    current model keeps what it reached, is written, and the models after it are not
+    trained. A diverged run (NaN/Inf) is written as reached, never raised. Every
+    destination and every model's batch sizes are checked before the first model trains."""
     from rnnviz.files.preset_check import check_training_sizes
 
     task = preset.make_task()
     paths = weight_paths(preset, out)
-    options = [options_for(preset, k, steps=steps, seed=seed) for k in range(len(paths))]
+    options = [options_for(preset, k, steps=steps, seed=seed, **(overrides or {}))
+               for k in range(len(paths))]
     for path in paths:
         check_destination(path)
     check_training_sizes(preset, task, options)
@@ -116,6 +122,17 @@ def train_preset(preset: Preset, out: str | Path, *, steps: int | None = None,
         if result.stopped:
             break
     return done
+
+
+def bptt_words(options: TrainOptions) -> str:
+    """``", BPTT window 20 (state carried), remat chunks of 32"`` or ``""`` for plain BPTT."""
+    words = ""
+    if options.bptt_window is not None:
+        carry = "state carried" if options.bptt_carry else "state restarts"
+        words += f", BPTT window {options.bptt_window} ({carry})"
+    if options.remat_chunk is not None:
+        words += f", remat chunks of {options.remat_chunk}"
+    return words
 
 
 # -- the text progress bar ---------------------------------------------------------------------
@@ -149,8 +166,8 @@ class ProgressBar:
         clip = "off" if options.clip_norm is None else f"{options.clip_norm:g}"
         print(f"[{k + 1}/{len(self.preset.models)}] {m.title} (hidden {m.hidden_size}): "
               f"{options.optimizer}, lr {options.learning_rate:g}, clip {clip}, "
-              f"batch {options.batch_size}, {options.steps} steps, seed {options.seed}",
-              file=self.stream, flush=True)
+              f"batch {options.batch_size}, {options.steps} steps, seed {options.seed}"
+              f"{bptt_words(options)}", file=self.stream, flush=True)
         self.last_tenth = -1
 
     def line(self, k: int, p: Progress) -> str:

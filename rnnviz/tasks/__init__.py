@@ -23,13 +23,19 @@ from rnnviz.errors import RnnvizError
 from rnnviz.tasks.base import Batch, Task
 from rnnviz.tasks.numbers import AddingTask, SineTask
 from rnnviz.tasks.series import CsvTask, csv_header, read_csv_column
-from rnnviz.tasks.symbols import AnBnTask, CopyTask, LookaheadTask, TemporalOrderTask
+from rnnviz.tasks.symbols import (
+    AnBnTask,
+    CopyTask,
+    DelayTask,
+    LookaheadTask,
+    TemporalOrderTask,
+)
 from rnnviz.tasks.text import TextTask, sample_text, shipped_corpus
 
 # -- the registry ------------------------------------------------------------------------------
 TASKS: dict[str, type[Task]] = {t.name: t for t in (
     SineTask, AddingTask, CopyTask, TemporalOrderTask, AnBnTask, TextTask, CsvTask,
-    LookaheadTask)}
+    LookaheadTask, DelayTask)}
 
 def task_settings(name: str) -> list[str]:
     """The setting keys task ``name`` accepts (its dataclass fields)."""
@@ -48,6 +54,7 @@ def make_task(name: str, **settings) -> Task:
     return TASKS[name](**settings)
 
 
-__all__ = ["TASKS", "AddingTask", "AnBnTask", "Batch", "CopyTask", "CsvTask", "LookaheadTask",
+__all__ = ["TASKS", "AddingTask", "AnBnTask", "Batch", "CopyTask", "CsvTask", "DelayTask",
+           "LookaheadTask",
            "SineTask", "Task", "TemporalOrderTask", "TextTask", "csv_header", "make_task",
            "read_csv_column", "sample_text", "shipped_corpus", "task_settings"]

@@ -1,4 +1,5 @@
-"""Tasks on symbols, fed one-hot: copy memory, temporal order, a^n b^n counting and look-ahead."""
+"""Tasks on symbols, fed one-hot: copy memory, temporal order, a^n b^n counting, look-ahead
+and delayed recall."""
 
 from __future__ import annotations
 
@@ -281,4 +282,65 @@ class LookaheadTask(Task):
         targets[:, : T - k] = codes[:, k:]
         mask = np.zeros((n, T))
         mask[:, : T - k] = 1.0
+        return one_hot(codes, self.symbols), targets, mask
+
+
+@dataclass(frozen=True)
+class DelayTask(Task):
+    """Delayed recall: output at step t the symbol of step ``t - delay``.
+
+    Symbols are drawn independently and uniformly from ``symbols`` classes at every step, so
+    every scored step depends on exactly one input, ``delay`` steps back, and on nothing
+    nearer: the dependency spans a known number of steps. The first ``delay`` steps have no
+    past symbol and are not scored. Without memory of that step a model is at chance
+    (accuracy ``1/symbols``, loss ``ln(symbols)``). Trained with back-propagation truncated
+    to windows of ``W`` steps (``rnnviz.training.bptt``), a loss at step t reaches back only
+    to the start of its window, so a window of ``W <= delay`` steps never links a target to
+    its input; a longer window links the steps ``delay..W-1`` of each window.
+    """
+
+    name: ClassVar[str] = "delay"
+    title: ClassVar[str] = "Delayed recall"
+    description: ClassVar[str] = ("Output the symbol shown `delay` steps earlier: a "
+                                  "dependency of a known span.")
+    loss: ClassVar[str] = "xent"
+
+    length: int = 40
+    symbols: int = 4
+    delay: int = 5
+
+    def __post_init__(self):
+        integer("length", self.length, 2, MAX_LENGTH, limit="MAX_LENGTH")
+        integer("symbols", self.symbols, 2, 26)
+        integer("delay", self.delay, 1, self.length - 1)
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.alphabet
+
+    def retarget(self, inputs, target, k):
+        """``y_t`` is the symbol of step ``t - delay``."""
+        values = target.values.copy()
+        values[self.delay:] = np.argmax(inputs[: len(inputs) - self.delay], axis=-1)
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        T, k = self.length, self.delay
+        codes = rng.integers(0, self.symbols, (n, T))
+        targets = np.zeros((n, T), np.int32)
+        targets[:, k:] = codes[:, : T - k]
+        mask = np.zeros((n, T))
+        mask[:, k:] = 1.0
         return one_hot(codes, self.symbols), targets, mask

@@ -7,8 +7,9 @@ sequence's loss (``rnnviz.core.losses``: the mean over its scored steps),
 
 with the model run by ``jax.vmap`` of ``rnnviz.core.forward.run`` (one scan with ``(B, H)``
 carries once XLA has batched it), differentiated through ``rnnviz.core.recurrence``'s backward
-pass. The gradient's global norm ``||g|| = sqrt(sum_W ||dL/dW||^2)`` is recorded before
-optional clipping,
+pass (truncated to windows or rematerialised in chunks with ``bptt_window`` and
+``remat_chunk``: ``rnnviz.training.bptt``). The gradient's global norm
+``||g|| = sqrt(sum_W ||dL/dW||^2)`` is recorded before optional clipping,
 ``g <- g * min(1, clip_norm / ||g||)`` (``optax.clip_by_global_norm``).
 
 ``train`` runs ``K`` update steps per call of one jitted ``lax.scan`` (a chunk), then reports a
@@ -38,7 +39,16 @@ from rnnviz.core.losses import sequence_loss, step_losses
 from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.errors import RnnvizError
-from rnnviz.limits import MAX_BATCH, MAX_BATCH_VALUES, MAX_CHUNK_STEPS, MAX_SEED, MAX_STEPS
+from rnnviz.limits import (
+    MAX_BATCH,
+    MAX_BATCH_VALUES,
+    MAX_CHUNK_STEPS,
+    MAX_LENGTH,
+    MAX_SEED,
+    MAX_STEPS,
+)
+from rnnviz.training import bptt as bptt_grad
+from rnnviz.training.bptt import Bptt, check_bptt
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop")
 
@@ -60,7 +70,14 @@ class TrainOptions:
     - ``eval_every``: validate every this many steps (rounded up to whole chunks; also before
       the first step and after the last) on ``eval_batch`` sequences;
     - ``chunk_steps``: update steps per jitted chunk (between callbacks); None picks a number
-      from the model's size so that a chunk takes about ``CHUNK_SECONDS``.
+      from the model's size so that a chunk takes about ``CHUNK_SECONDS``;
+    - ``bptt_window``: truncated back-propagation through time, the gradient cut into
+      windows of this many steps (None: through the whole sequence); ``bptt_carry``: the
+      state crosses from one window to the next (detached) rather than restarting at zero;
+    - ``remat_chunk``: rematerialisation, only the state entering each chunk of this many
+      steps kept and the chunk's activations recomputed in the backward pass (None: every
+      step's kept). ``rnnviz.training.bptt`` defines the three, ``rnnviz.training.memory``
+      what each holds.
 
     Bounded by ``rnnviz.limits``: ``MAX_BATCH``, ``MAX_STEPS``, ``MAX_SEED``,
     ``MAX_CHUNK_STEPS``; ``check_sizes`` bounds what a batch takes with a given model and task.
@@ -76,6 +93,9 @@ class TrainOptions:
     eval_every: int = 50
     eval_batch: int = 128
     chunk_steps: int | None = None
+    bptt_window: int | None = None
+    bptt_carry: bool = True
+    remat_chunk: int | None = None
 
     def __post_init__(self):
         if self.optimizer not in OPTIMIZERS:
@@ -95,6 +115,17 @@ class TrainOptions:
                                     limit="MAX_BATCH"))
         set_("chunk_steps", integer("chunk_steps", self.chunk_steps, 1, MAX_CHUNK_STEPS,
                                      limit="MAX_CHUNK_STEPS", none=True))
+        set_("bptt_window", integer("bptt_window", self.bptt_window, 1, MAX_LENGTH,
+                                     limit="MAX_LENGTH", none=True))
+        if not isinstance(self.bptt_carry, bool):
+            raise RnnvizError(f"bptt_carry: expected true or false, got {self.bptt_carry!r}")
+        set_("remat_chunk", integer("remat_chunk", self.remat_chunk, 1, MAX_LENGTH,
+                                     limit="MAX_LENGTH", none=True))
+
+    @property
+    def bptt(self) -> Bptt:
+        """How the gradient goes back through time (``rnnviz.training.bptt``)."""
+        return Bptt(self.bptt_window, self.bptt_carry, self.remat_chunk)
 
 
 @dataclass(frozen=True)
@@ -155,6 +186,7 @@ class _OptKey(NamedTuple):
     learning_rate: float
     momentum: float
     clip_norm: float | None
+    bptt: Bptt = Bptt()
 
 
 def _optimizer(key: _OptKey) -> optax.GradientTransformation:
@@ -200,8 +232,12 @@ def _train_chunk(spec: ModelSpec, kind: str, opt_key: _OptKey, params, opt_state
     def update(carry, batch):
         params, opt_state = carry
         x, y, m, on = batch
-        (loss, _), grads = jax.value_and_grad(batch_loss, argnums=1, has_aux=True)(
-            spec, params, x, y, m, kind)
+        if opt_key.bptt.whole:
+            (loss, _), grads = jax.value_and_grad(batch_loss, argnums=1, has_aux=True)(
+                spec, params, x, y, m, kind)
+        else:
+            loss, grads, _ = bptt_grad.value_and_grad(spec, params, x, y, m, kind,
+                                                      opt_key.bptt)
         norms = {name: jnp.sqrt(jnp.sum(g * g)) for name, g in grads.items()}
         global_norm = jnp.sqrt(sum(n * n for n in norms.values()))
         updates, new_opt_state = tx.update(grads, opt_state, params)
@@ -242,7 +278,9 @@ def batch_values(spec: ModelSpec, task, n: int) -> int:
 
 def check_sizes(spec: ModelSpec, task, options: TrainOptions) -> None:
     """Refuse, before anything is allocated, a training batch, validation batch or chunk of
-    stacked batches above ``MAX_BATCH_VALUES``; the one-line error names the option."""
+    stacked batches above ``MAX_BATCH_VALUES``, and truncation or rematerialisation of a
+    bidirectional model; the one-line error names the option."""
+    check_bptt(spec, options.bptt)
     k = min(options.chunk_steps or chunk_size(spec, task, options.batch_size),
             max(1, options.steps))
     for key, n, values in (
@@ -317,7 +355,7 @@ def train(spec: ModelSpec, params: dict, task, options: TrainOptions = TrainOpti
     check_sizes(spec, task, options)
     start = time.perf_counter()
     opt_key = _OptKey(options.optimizer, options.learning_rate, options.momentum,
-                      options.clip_norm)
+                      options.clip_norm, options.bptt)
     params = {name: jnp.asarray(params[name], spec.dtype) for name in spec.param_shapes()}
     opt_state = _optimizer(opt_key).init(params)
     total = options.steps

@@ -71,7 +71,7 @@ def test_check_a_good_preset(tmp_path, capsys):
 @pytest.mark.parametrize(("text", "message"), [
     # unknown keys, at every level
     (GOOD.replace('title = "Tiny"', 'title = "Tiny"\ncolour = "red"'),
-     "colour: unknown key; expected one of description, highlight, models, start_step, task, "
+     "colour: unknown key; expected one of description, highlight, lesson, models, start_step, task, "
      "title, training"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nhiden = 3"),
      "models[0].hiden: unknown key; expected one of"),
@@ -194,6 +194,22 @@ def test_train_errors(tmp_path, capsys):
     assert main(["train", str(path), "--out", str(tmp_path), "--steps", "-3"]) == 2
     assert ("--steps: expected an integer in 0..1000000, got -3 (limit MAX_STEPS)"
             in capsys.readouterr().err)
+    assert main(["train", str(path), "--out", str(tmp_path), "--bptt-window", "0"]) == 2
+    assert ("--bptt-window: expected an integer in 1..10000" in capsys.readouterr().err)
+
+
+def test_train_with_truncated_bptt(tmp_path, capsys):
+    path = tiny(tmp_path, extra_training="bptt_window = 4\nbptt_carry = false")
+    out = tmp_path / "w.safetensors"
+    assert main(["train", str(path), "--out", str(out), "--steps", "3"]) == 0
+    assert "BPTT window 4 (state restarts)" in capsys.readouterr().err
+    truncated = Model.load(out).numpy_params()
+    assert main(["train", str(path), "--out", str(out), "--steps", "3", "--bptt-window",
+                 "100", "--bptt-carry", "--remat-chunk", "5"]) == 0
+    assert ("BPTT window 100 (state carried), remat chunks of 5"
+            in capsys.readouterr().err)
+    whole = Model.load(out).numpy_params()  # a window longer than the sequence: plain BPTT
+    assert not np.allclose(whole["weight_hh_l0"], truncated["weight_hh_l0"])
 
 
 def test_ctrl_c_keeps_what_was_reached(tmp_path, capsys, monkeypatch):

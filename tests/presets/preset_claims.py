@@ -430,4 +430,16 @@ def claim_bidirectional(preset, named_unit=True):
                   np.array_equal(shown[4:13], x[7:16].argmax(axis=1)))]
 
 
+def claim_sequence_length(preset, named_unit=True):
+    """Windows of 4 steps, shorter than the 5-step delay: near chance (25%); windows of 10 and
+    the whole sequence: right almost always."""
+    task = preset.make_task()
+    windows = [preset.train_options(k).bptt_window for k in range(3)]
+    assert task.delay == 5 and windows == [4, 10, None], windows
+    short, long, whole = (s["accuracy"] for s in scores(preset))
+    return [below("windows of 4: accuracy", short, 0.4),
+            above("windows of 10: accuracy", long, 0.9),
+            above("whole sequence: accuracy", whole, 0.95)]
+
+
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

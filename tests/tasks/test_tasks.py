@@ -25,6 +25,7 @@ SMALL = {
     "anbn": dict(n_min=1, n_max=5),
     "text": dict(length=16),
     "bidirectional_demo": dict(length=10, symbols=3, shift=2),
+    "delay": dict(length=10, symbols=3, delay=4),
 }
 
 
@@ -175,6 +176,14 @@ def test_lookahead_by_hand():
     np.testing.assert_array_equal(mask, np.tile([1] * 8 + [0] * 2, (20, 1)))
 
 
+def test_delay_by_hand():
+    task = make_task("delay", length=10, symbols=3, delay=4)
+    xs, ys, mask = task.batch(20, seed=0)
+    codes = np.argmax(xs, axis=-1)
+    np.testing.assert_array_equal(ys[:, 4:], codes[:, :6])
+    np.testing.assert_array_equal(mask, np.tile([0] * 4 + [1] * 6, (20, 1)))
+
+
 def test_accuracy_by_hand():
     task = make_task("bidirectional_demo", length=4, symbols=3, shift=1)
     outputs = np.array([[[5, 0, 0], [0, 5, 0], [0, 0, 5], [5, 0, 0]]], float)
@@ -196,6 +205,7 @@ def test_bad_settings_are_one_line_errors():
         (("sine",), {"frequencies": [0.7]}, "frequencies: expected a number in (0, 0.5]"),
         (("sine",), {"noise": True}, "noise: expected a number"),
         (("bidirectional_demo",), {"length": 5, "shift": 5}, "shift: expected an integer in"),
+        (("delay",), {"length": 5, "delay": 0}, "delay: expected an integer in 1..4, got 0"),
     ]
     for args, settings, message in cases:
         with pytest.raises(RnnvizError) as info:

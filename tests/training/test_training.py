@@ -170,3 +170,20 @@ def test_model_that_does_not_fit_the_task():
     del params["bias_hh_l0"]
     with pytest.raises(RnnvizError, match="got none for bias_hh_l0"):
         train(SPEC, params, SINE, quick())
+
+
+def test_truncated_training_takes_the_windowed_gradient():
+    import jax
+
+    from rnnviz.training.bptt import Bptt, value_and_grad
+
+    params = init_params(SPEC, seed=2)
+    options = quick(steps=1, bptt_window=7, bptt_carry=False)
+    result = train(SPEC, params, SINE, options)
+    xs, ys, mask = SINE.batch(options.batch_size, seed=step_seed(options.seed, 0))
+    loss, grads, _ = jax.jit(lambda p: value_and_grad(SPEC, p, xs, ys, mask, "mse",
+                                                      Bptt(7, False)))(params)
+    assert result.losses[0] == pytest.approx(float(loss), rel=1e-5)
+    assert result.grad_norms[0] == pytest.approx(float(optax.tree.norm(grads)), rel=1e-4)
+    whole = train(SPEC, params, SINE, quick(steps=1))
+    assert abs(whole.grad_norms[0] - result.grad_norms[0]) > 1e-3 * whole.grad_norms[0]

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.limits import MAX_BATCH, MAX_STEPS
+from rnnviz.limits import MAX_BATCH, MAX_LENGTH, MAX_STEPS
 from rnnviz.training.history import COMPILING, DIVERGED, QUEUED, RUNNING, History
 from rnnviz.training.loop import OPTIMIZERS
 
@@ -170,6 +170,20 @@ class TrainingPanel(QWidget):
         clip_row = QHBoxLayout()
         clip_row.addWidget(self.clip)
         clip_row.addWidget(self.clip_norm, 1)
+        self.truncate = QCheckBox("windows of")
+        self.truncate.setToolTip("Truncated back-propagation through time: the gradient of a "
+                                 "step's loss reaches back only to the start of its window")
+        self.truncate.toggled.connect(self._on_window)
+        self.window = QSpinBox(minimum=1, maximum=MAX_LENGTH)
+        self.window.setValue(10)  # what ticking "windows of" starts from
+        self.window.valueChanged.connect(self._on_window)
+        self.carry = QCheckBox("carry state")
+        self.carry.setToolTip("Each window starts from the state the previous one ended with "
+                              "(no gradient crosses); unticked, from zero")
+        self.carry.toggled.connect(lambda on: self._set("bptt_carry", bool(on)))
+        window_row = QHBoxLayout()
+        for widget in (self.truncate, self.window, self.carry):
+            window_row.addWidget(widget)
         self.batch_size = self._int(1, MAX_BATCH, "batch_size")
         self.steps = self._int(1, MAX_STEPS, "steps")
         self.steps.setSingleStep(100)
@@ -178,7 +192,8 @@ class TrainingPanel(QWidget):
                              "give the same losses")
         for label, widget in (("optimizer", self.optimizer), ("learning rate",
                               self.learning_rate), ("momentum", self.momentum),
-                              ("gradient", clip_row), ("batch size", self.batch_size),
+                              ("gradient", clip_row), ("back-prop", window_row),
+                              ("batch size", self.batch_size),
                               ("steps", self.steps), ("seed", self.seed)):
             self.form.addRow(label, widget)
 
@@ -292,6 +307,12 @@ class TrainingPanel(QWidget):
             if options.clip_norm is not None:
                 self.clip_norm.setValue(options.clip_norm)
             self.clip_norm.setEnabled(options.clip_norm is not None)
+            self.truncate.setChecked(options.bptt_window is not None)
+            if options.bptt_window is not None:
+                self.window.setValue(options.bptt_window)
+            self.window.setEnabled(options.bptt_window is not None)
+            self.carry.setChecked(options.bptt_carry)
+            self.carry.setEnabled(options.bptt_window is not None)
             self.batch_size.setValue(options.batch_size)
             self.steps.setValue(options.steps)
             self.seed.setValue(options.seed)
@@ -305,6 +326,12 @@ class TrainingPanel(QWidget):
     def _on_clip(self, *_args) -> None:
         self.clip_norm.setEnabled(self.clip.isChecked())
         self._set("clip_norm", self.clip_norm.value() if self.clip.isChecked() else None)
+
+    def _on_window(self, *_args) -> None:
+        on = self.truncate.isChecked()
+        self.window.setEnabled(on)
+        self.carry.setEnabled(on)
+        self._set("bptt_window", self.window.value() if on else None)
 
     def _on_options_changed(self, column_id: int) -> None:
         ids = self._targets()

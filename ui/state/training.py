@@ -46,7 +46,7 @@ from .jobs import InlineJobRunner, Job, JobRunner
 REPORT_INTERVAL = 0.1          # s: the UI gets at most ~10 updates a second
 LIVE_WEIGHTS_INTERVAL = 1.0    # s: how often a running column is re-traced
 OPTION_NAMES = ("optimizer", "learning_rate", "momentum", "clip_norm", "batch_size", "steps",
-                "seed")
+                "seed", "bptt_window", "bptt_carry")
 
 
 class _Started:

@@ -407,3 +407,23 @@ def test_a_run_cancelled_while_compiling_never_speaks_for_the_next(make_window, 
     assert training.histories[column.id].state == DONE
     assert training.current_model(column.id).spec.input_size == 1
     assert not [m for m in window.statusBar().currentMessage().split("\n") if "Error" in m]
+
+
+def test_truncation_is_set_per_column_and_shown_from_the_preset(make_window, tiny, qtbot):
+    window = make_window(tiny(SECOND.replace("seed = 7", "seed = 7, bptt_window = 6, "
+                                             "bptt_carry = false")))
+    panel, training = window.training.panel, window.training.model
+    first, second = (c.id for c in window.state.columns)
+    panel.target.setCurrentIndex(panel.target.findData(second))
+    assert panel.truncate.isChecked() and panel.window.value() == 6
+    assert not panel.carry.isChecked() and panel.carry.isEnabled()
+    panel.target.setCurrentIndex(panel.target.findData(first))
+    assert not panel.truncate.isChecked() and not panel.window.isEnabled()
+    panel.truncate.setChecked(True)
+    panel.window.setValue(12)
+    assert training.options[first].bptt_window == 12 and training.options[first].bptt_carry
+    panel.carry.setChecked(False)
+    assert not training.options[first].bptt_carry
+    panel.truncate.setChecked(False)
+    assert training.options[first].bptt_window is None
+    assert training.options[second].bptt_window == 6  # the other column kept its own
