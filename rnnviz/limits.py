@@ -11,6 +11,8 @@ limit                      value            what it bounds
 ``MAX_LENGTH``             10 000           time steps of a sequence: a task's length, an
                                             input or target array, a session's input
 ``MAX_HIDDEN``             1 024            hidden units of a layer (preset, weights)
+``MAX_STATE``              32 768           values of one per-step record of a layer (Mamba's
+                                            state, ``d_inner * d_state``; an LRU's ``2N``)
 ``MAX_LAYERS``             8                stacked layers (preset, weights: the largest
                                             ``_l{k}`` index of a weight key)
 ``MAX_FEATURES``           4 096            a model's input and output sizes (weights)
@@ -49,6 +51,7 @@ from rnnviz.errors import RnnvizError
 
 MAX_LENGTH = 10_000
 MAX_HIDDEN = 1024
+MAX_STATE = 32 * MAX_HIDDEN
 MAX_LAYERS = 8
 MAX_FEATURES = 4096
 MAX_VOCAB = 256

@@ -2,9 +2,11 @@
 
 State names are flat strings shared by traces, steppers, files and views:
 ``h_l{k}{sfx}`` and ``c_l{k}{sfx}`` (LSTM) for the carry, ``gate_{letter}_l{k}{sfx}`` for each
-gate (``i f g o`` LSTM, ``r z n`` GRU), with ``sfx`` ``""`` or ``"_reverse"``; ``h`` for the top
+gate (``i f g o`` LSTM, ``r z n`` GRU) or other per-step record of a modern cell (Mamba's
+``dt``, ``B``, ``C``, ``y``, ``w``), with ``sfx`` ``""`` or ``"_reverse"``; ``h`` for the top
 layer's output as PyTorch returns it (forward and reverse concatenated, ``(D*H,)`` per step),
-``output`` for the readout.
+``output`` for the readout. Each layer passes on its cell's ``output`` record (h, or the LRU's
+and Mamba's ``y``); records are ``(H,)`` unless the cell says otherwise (``widths``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ import jax
 import jax.numpy as jnp
 
 from rnnviz.core import recurrence
-from rnnviz.core.cells import CellType, project
+from rnnviz.core.cells import CellType
+from rnnviz.core.cells.scan import sequence_scan
 from rnnviz.core.spec import ModelSpec, unit_params
 
 
@@ -29,6 +32,12 @@ def state_keys(spec: ModelSpec) -> list[str]:
     return [state_key(n, u) for u in spec.units for n in spec.cell_type.state_names]
 
 
+def widths(spec: ModelSpec) -> dict[str, int]:
+    """The width of each record of ``spec``'s cell (``h``, ``c``, each gate): ``H`` for the
+    PyTorch cells, the cell's own for the modern ones (an LRU's h is ``2N``)."""
+    return spec.cell_type.record_widths(spec.hidden_size, spec.options)
+
+
 def readout(spec: ModelSpec, params: dict, top: jax.Array) -> jax.Array:
     """``readout.weight @ top + readout.bias``, or ``top`` itself when there is no readout."""
     if spec.output_size is None:
@@ -40,7 +49,7 @@ def zero_carries(spec: ModelSpec, batch_shape: tuple[int, ...] = ()) -> dict:
     """The all-zero initial state of every unit, as PyTorch starts by default; each carry
     ``(*batch_shape, H)``."""
     dtype = jnp.dtype(spec.dtype)
-    return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape)
+    return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape, spec.options)
             for u in spec.units}
 
 
@@ -55,7 +64,8 @@ def carries_from(spec: ModelSpec, state_at: Callable[[str], object] | None) -> d
 
 
 def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool = False,
-              eps: jax.Array | None = None, autodiff: bool = False):
+              eps: jax.Array | None = None, autodiff: bool = False,
+              parallel: bool | None = None):
     """Run one layer and direction over ``xs (T, I)`` (or a batch, ``(T, B, I)`` with
     carries ``(B, H)``) from ``carry0``.
 
@@ -69,21 +79,30 @@ def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool =
     The scan's derivative is ``rnnviz.core.recurrence``'s hand-written backward pass (one
     recurrent matmul per step, the weight gradients as single matmuls afterwards);
     ``autodiff=True`` differentiates the plain ``lax.scan`` instead (the reference in tests).
+    A modern cell (no hand-written backward) runs its own scan, differentiated by JAX
+    (``rnnviz.core.cells.scan.sequence_scan``): its associative scan over all steps at once
+    with ``parallel=True``, a ``lax.scan`` of its step with ``False``, the one the cell
+    prefers (``CellType.prefer_parallel``) with None.
     """
-    xp = project(p, xs)
+    xp = cell.project_input(p, xs)
+    if cell.backward is None:
+        use_parallel = cell.prefer_parallel if parallel is None else parallel
+        return sequence_scan(cell, p, xp, carry0, reverse=reverse, eps=eps,
+                             parallel=use_parallel and cell.parallel is not None)
     scan = recurrence.scan_autodiff if autodiff else recurrence.scan
     return scan(cell, p, xp, carry0, reverse=reverse, eps=eps)
 
 
 def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None,
-        eps: dict | None = None, *, autodiff: bool = False):
+        eps: dict | None = None, *, autodiff: bool = False, parallel: bool | None = None):
     """Run the model over ``xs (T, I)``, or over a batch ``xs (T, B, I)`` in one scan.
 
     Returns ``(final_carries, states, outputs)``: ``final_carries`` maps each unit to its
     carry, ``states`` maps every state name (``h_l0``, ``gate_f_l1_reverse``, ... and ``h``)
     to a ``(T, H)`` (``(T, D*H)`` for ``h``) array, ``outputs`` is ``(T, O)`` (with a batch,
     ``(T, B, H)`` and ``(T, B, O)``). ``eps`` optionally maps units to ``(T, H)`` hidden-state
-    perturbations (see ``scan_unit``); ``autodiff`` as in ``scan_unit``.
+    perturbations (``(T, width of h)``, see ``scan_unit``); ``autodiff`` and ``parallel`` as in
+    ``scan_unit``.
     """
     cell = spec.cell_type
     carry0 = zero_carries(spec, xs.shape[1:-1]) if carry0 is None else carry0
@@ -96,10 +115,11 @@ def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None
             final, rec = scan_unit(
                 cell, unit_params(params, unit), layer_input, carry0[unit],
                 reverse=bool(sfx), eps=None if eps is None else eps[unit], autodiff=autodiff,
+                parallel=parallel,
             )
             finals[unit] = final
             states.update({state_key(name, unit): v for name, v in rec.items()})
-            outs.append(rec["h"])
+            outs.append(rec[cell.output])
         layer_input = outs[0] if len(outs) == 1 else jnp.concatenate(outs, axis=-1)
     states["h"] = layer_input
     return finals, states, readout(spec, params, layer_input)
@@ -121,6 +141,6 @@ def step(spec: ModelSpec, params: dict, carries: dict, x: jax.Array):
         unit = f"l{k}"
         new[unit], rec = cell(unit_params(params, unit), carries[unit], layer_input)
         states.update({state_key(name, unit): v for name, v in rec.items()})
-        layer_input = rec["h"]
+        layer_input = rec[cell.output]
     states["h"] = layer_input
     return new, states, readout(spec, params, layer_input)

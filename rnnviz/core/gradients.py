@@ -25,13 +25,15 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from rnnviz.core.forward import run
+from rnnviz.core.forward import run, widths
 from rnnviz.core.losses import sequence_loss, step_losses
 from rnnviz.core.spec import ModelSpec
 
 
 def _zero_eps(spec: ModelSpec, steps: int) -> dict:
-    return {u: jnp.zeros((steps, spec.hidden_size), spec.dtype) for u in spec.units}
+    """A zero perturbation of every unit's h, ``(T, width of h)`` (``(T, H)`` but for the
+    LRU's ``[Re s; Im s]`` and Mamba's state, see ``rnnviz.core.cells``)."""
+    return {u: jnp.zeros((steps, widths(spec)["h"]), spec.dtype) for u in spec.units}
 
 
 def _norms(tree: dict) -> dict:
@@ -101,7 +103,7 @@ def _unit_h_of_eps(spec, params, xs, unit):
 def _memory_row(spec, params, xs, unit, t):
     f, e0 = _unit_h_of_eps(spec, params, xs, unit)
     _, vjp = jax.vjp(lambda e: f(e)[t], e0)
-    eye = jnp.eye(spec.hidden_size, dtype=spec.dtype)
+    eye = jnp.eye(widths(spec)["h"], dtype=spec.dtype)
     (jac,) = jax.vmap(vjp)(eye)          # (H_out, T, H_in) = dh_t / dh_k for every k
     return jnp.sqrt(jnp.sum(jac * jac, axis=(0, 2)))
 

@@ -29,6 +29,9 @@ class InitOptions:
     - ``forget_bias``: for a cell with a forget gate (the LSTM), sets that gate's ``bias_ih``
       rows to this value and its ``bias_hh`` rows to 0 (Jozefowicz et al. 2015 recommend 1);
       other cells ignore it.
+
+    A cell with parameters of its own (the modern recurrences) draws them by its own rule
+    (``CellType.init``: the LRU's ring, Mamba's S4D-real ``A``) and ignores these options.
     """
 
     recurrent: str = "uniform"
@@ -59,6 +62,8 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
     bound = 1.0 / np.sqrt(h)
     shapes = spec.param_shapes()
     keys = jax.random.split(jax.random.key(seed), len(shapes))
+    if spec.cell_type.init is not None:
+        return _own_init(spec, keys, dtype)
     params = {}
     for key, (name, shape) in zip(keys, shapes.items(), strict=True):
         if name.startswith("readout."):
@@ -87,6 +92,30 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
                 value = options.forget_bias if name.startswith("bias_ih") else 0.0
                 params[name] = params[name].at[block * h:(block + 1) * h].set(value)
     return params
+
+
+def _readout(spec: ModelSpec, key, dtype) -> dict:
+    """``readout.weight``, ``readout.bias`` drawn as PyTorch's ``nn.Linear`` (fan-in
+    ``D*H``)."""
+    b = 1.0 / np.sqrt(spec.top_size)
+    k1, k2 = jax.random.split(key)
+    out = spec.out_size
+    return {"readout.weight": jax.random.uniform(k1, (out, spec.top_size), dtype, -b, b),
+            "readout.bias": jax.random.uniform(k2, (out,), dtype, -b, b)}
+
+
+def _own_init(spec: ModelSpec, keys, dtype) -> dict:
+    """Each layer and direction drawn by its cell's rule, one key each, and the readout."""
+    cell, params = spec.cell_type, {}
+    assert cell.init is not None
+    for key, unit in zip(keys, spec.units, strict=False):
+        layer = int(unit[1:].split("_")[0])
+        drawn = cell.init(key, spec.layer_input_size(layer), spec.hidden_size,
+                          dict(spec.options), dtype)
+        params.update({f"{name}_{unit}": value for name, value in drawn.items()})
+    if spec.output_size is not None:
+        params.update(_readout(spec, keys[-1], dtype))
+    return {name: params[name] for name in spec.param_shapes()}
 
 
 def set_spectral_radius(weight_hh: jax.Array, num_gates: int, radius: float) -> jax.Array:

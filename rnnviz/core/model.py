@@ -34,11 +34,12 @@ class Model:
     @classmethod
     def create(cls, cell: str, input_size: int, hidden_size: int, *, num_layers: int = 1,
                bidirectional: bool = False, output_size: int | None = None,
-               dtype: str = "float32", seed: int = 0, init: InitOptions = InitOptions()
-               ) -> Model:
-        """A freshly initialised model (see ``ModelSpec`` and ``InitOptions``)."""
+               dtype: str = "float32", seed: int = 0, init: InitOptions = InitOptions(),
+               options: dict[str, int] | None = None) -> Model:
+        """A freshly initialised model (see ``ModelSpec`` and ``InitOptions``; ``options``:
+        a cell's sizes beyond ``hidden_size``, such as Mamba's ``d_state``)."""
         spec = ModelSpec(cell, input_size, hidden_size, num_layers, bidirectional,
-                         output_size, dtype)
+                         output_size, dtype, tuple((options or {}).items()))
         return cls(spec, init_params(spec, seed=seed, options=init))
 
     @classmethod

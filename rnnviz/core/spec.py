@@ -49,6 +49,11 @@ class ModelSpec:
     ``dtype="float64"`` needs JAX's 64-bit mode, which is process-wide: call
     ``rnnviz.enable_float64()`` first (rnnviz never switches it on by itself).
     Sizes are bounded by ``rnnviz.limits`` (``MAX_FEATURES``, ``MAX_HIDDEN``, ``MAX_LAYERS``).
+
+    A cell with parameters of its own (the modern recurrences) names them its way, still
+    ``{name}_l{k}{sfx}`` (``A_log_l0``), and may have sizes beyond ``hidden_size``:
+    ``options`` (a mapping, kept as sorted ``(name, value)`` pairs with every default filled
+    in, ``CellType.options``), such as Mamba's ``d_state``.
     """
 
     cell: str
@@ -58,6 +63,7 @@ class ModelSpec:
     bidirectional: bool = False
     output_size: int | None = None
     dtype: str = "float32"
+    options: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "cell", get_cell(self.cell).name)
@@ -75,6 +81,8 @@ class ModelSpec:
             raise RnnvizError("dtype float64: expected JAX's 64-bit mode; call "
                               "rnnviz.enable_float64() first (it applies to the whole "
                               "process)")
+        object.__setattr__(self, "options",
+                           self.cell_type.check_options(self.options, self.hidden_size))
 
     @property
     def cell_type(self) -> CellType:
@@ -117,7 +125,7 @@ class ModelSpec:
         for k in range(self.num_layers):
             for sfx in self.directions:
                 unit = self.cell_type.unit_param_shapes(self.layer_input_size(k),
-                                                        self.hidden_size)
+                                                        self.hidden_size, self.options)
                 shapes.update({f"{name}_l{k}{sfx}": shape for name, shape in unit.items()})
         if self.output_size is not None:
             shapes["readout.weight"] = (self.output_size, self.top_size)

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnviz.core.forward import carries_from, run, state_keys, step
+from rnnviz.core.forward import carries_from, run, state_key, step, widths
 from rnnviz.core.losses import Target, step_losses
 from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
@@ -20,7 +20,9 @@ from rnnviz.core.trace import as_input, check_target
 
 
 def _layout(spec: ModelSpec, with_loss: bool) -> list[tuple[str, int]]:
-    sizes = [(k, spec.hidden_size) for k in state_keys(spec)]
+    width = widths(spec)
+    sizes = [(state_key(name, unit), width[name]) for unit in spec.units
+             for name in spec.cell_type.state_names]
     sizes += [("h", spec.top_size), ("output", spec.out_size)]
     return sizes + [("loss", 1)] if with_loss else sizes
 

@@ -17,7 +17,18 @@ axes on ``x``/``xp`` and the carry (``(B, I)``, ``(B, H)``) are carried through.
 
 Everything about one cell type (equations, gates and their ranges, forward, backward,
 initialisation rules, the inspector's equations with numbers) lives in its own module
-(``rnn``, ``lstm``, ``gru``) as one ``CellType``; ``rnnviz.core.cells`` registers them.
+(``rnn``, ``lstm``, ``gru``, ``mingru``, ``minlstm``, ``lru``, ``mamba``) as one ``CellType``;
+``rnnviz.core.cells`` registers them.
+
+The modern recurrences (``mingru``, ``minlstm``, ``lru``, ``mamba``) bring their own parameters
+(``layout``, ``init``, ``infer``), their own input projection (``project``), records whose
+widths need not be ``H`` (``widths``), sizes of their own beyond ``H`` (``options``, such as
+Mamba's ``d_state``), an output other than h where the layer passes on something else
+(``output``) and a parallel scan over the whole sequence (``parallel``). They have no
+hand-written backward (``backward`` is None): JAX differentiates their scans. Whatever the
+cell, the record ``"h"`` is the state that carries memory from one step to the next (the
+first carry), so that perturbing it gives the total derivatives ``dL/dh_k`` the gradient
+views show.
 """
 
 from __future__ import annotations
@@ -31,19 +42,35 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_STATE
+
 Params = dict[str, jax.Array]
 Carry = tuple[jax.Array, ...]
 Record = dict[str, jax.Array]
+Options = dict[str, int]
 SIGMOID = (0.0, 1.0)
 TANH = (-1.0, 1.0)
 
 
 class Gate(NamedTuple):
-    """One gate: its name for people (``"forget"``) and the range of its activation (the
-    views' fixed colour scale: ``(0, 1)`` for a sigmoid, ``(-1, 1)`` for a tanh)."""
+    """One gate (or, for the modern cells, any per-step quantity shown in a row beside h): its
+    name for people (``"forget"``) and the range of its values (the views' fixed colour scale:
+    ``(0, 1)`` for a sigmoid, ``(-1, 1)`` for a tanh; None: scaled to what it reaches)."""
 
     name: str
-    range: tuple[float, float]
+    range: tuple[float, float] | None
+
+
+class CellOption(NamedTuple):
+    """A size a cell has beyond ``H`` (Mamba's ``d_state``): its name in presets and
+    ``ModelSpec.options``, what it is, its default from the hidden size ``H`` and its bounds."""
+
+    name: str
+    about: str
+    default: Callable[[int], int]
+    lo: int
+    hi: int
 
 
 class Backward(NamedTuple):
@@ -94,21 +121,27 @@ def sigmoid(v: float) -> float:
 class UnitRows:
     """One hidden unit ``j`` of one layer and direction, in float64 numpy, for the inspector:
     ``parts(block)`` gives ``(W_ih[row] x + b_ih[row], W_hh[row] h_prev + b_hh[row])`` for the
-    row of gate block ``block``; ``h_prev``/``c_prev`` are the unit's state before the step."""
+    row of gate block ``block``; ``h_prev``/``c_prev`` are the unit's state before the step.
 
-    def __init__(self, params: dict, j: int, hidden: int, x, h_prev, c_prev=None):
-        self.j, self.hidden = j, hidden
-        self.w_ih, self.w_hh, self.b_ih, self.b_hh = (
-            np.asarray(params[k], np.float64)
-            for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
+    For cells with their own parameters: ``params`` (every tensor of the layer, float64),
+    ``row`` the record the unit belongs to (``"h"``, a gate's letter; units of records of
+    other widths are numbered within that record), ``before`` and ``now`` every record of the
+    layer at the step before (zeros before the first) and at this step."""
+
+    def __init__(self, params: dict, j: int, hidden: int, x, h_prev, c_prev=None, *,
+                 row: str = "h", before: dict | None = None, now: dict | None = None):
+        self.j, self.hidden, self.row = j, hidden, row
+        self.params = {k: np.asarray(v, np.float64) for k, v in params.items()}
         self.x = np.asarray(x, np.float64)
         self.h_prev = np.asarray(h_prev, np.float64)
         self.c_prev = None if c_prev is None else np.asarray(c_prev, np.float64)
+        self.before = {k: np.asarray(v, np.float64) for k, v in (before or {}).items()}
+        self.now = {k: np.asarray(v, np.float64) for k, v in (now or {}).items()}
 
     def parts(self, block: int) -> tuple[float, float]:
-        row = block * self.hidden + self.j
-        return (float(self.w_ih[row] @ self.x + self.b_ih[row]),
-                float(self.w_hh[row] @ self.h_prev + self.b_hh[row]))
+        p, row = self.params, block * self.hidden + self.j
+        return (float(p["weight_ih"][row] @ self.x + p["bias_ih"][row]),
+                float(p["weight_hh"][row] @ self.h_prev + p["bias_hh"][row]))
 
     def gate(self, letter: str, block: int, act: str) -> tuple[str, float]:
         """The line of a gate computed as ``act(W_i. x + b_i. + W_h. h + b_h.)``."""
@@ -136,22 +169,46 @@ class CellType:
     - ``name`` (as in files and presets), ``label`` (for people: ``"RNN (relu)"``), ``kind``
       (the family, in sentences: ``"RNN"``), ``aliases`` (other names ``get_cell`` accepts);
     - ``num_gates``: ``G``, the number of ``(H, ...)`` row blocks of ``weight_ih``/``weight_hh``
-      (PyTorch's layout), and ``gates``: each gate's letter, in block order, with its name and
-      range (none for the vanilla RNN);
-    - ``carry_names``: ``("h",)`` or ``("h", "c")``;
+      (PyTorch's layout; 0 for a cell with a ``layout`` of its own), and ``gates``: each
+      gate's letter, in block order, with its name and range (none for the vanilla RNN); a
+      modern cell lists there every per-step quantity shown in a row beside h;
+    - ``carry_names``: ``("h",)`` or ``("h", "c")``; the first is always h;
     - ``recur``: one step from the projected input; ``recur_saving`` also returns the
       residuals its backward pass needs beyond the record (default: none);
     - ``backward``: its hand-written backward scan (``rnnviz.core.recurrence`` documents the
-      contract); ``saves_raw_h``: its backward reads h before a perturbation (the RNN's
-      activation derivative), which the scan then keeps;
+      contract); None: JAX differentiates the cell's scans; ``saves_raw_h``: its backward
+      reads h before a perturbation (the RNN's activation derivative), which the scan then
+      keeps;
     - ``forget_block``: the block whose bias ``InitOptions.forget_bias`` sets (None: no
       forget gate);
     - ``bounded``: the carries whose values stay in [-1, 1] whatever the weights (the views'
       fixed colour scale; the others are scaled to what they reach);
-    - ``layout``: the parameters of one layer and direction, ``(cell, input_size, hidden_size)
-      -> {short name: shape}``; None is PyTorch's four tensors of ``G`` gate blocks;
+    - ``layout``: the parameters of one layer and direction, ``(cell, input_size, hidden_size,
+      options) -> {short name: shape}``; None is PyTorch's four tensors of ``G`` gate blocks;
     - ``explain``: the inspector's equations of one unit with its numbers, ``(line, value)``
       pairs; ``equations`` the same in symbols, ``note`` a remark shown beside them.
+
+    What a modern recurrence adds (all optional; the defaults describe the PyTorch cells):
+
+    - ``project``: the part of a step that does not read the carry, for one step ``(I,)`` or
+      a whole sequence ``(T, I)`` at once (default ``W_ih x + b_ih``);
+    - ``parallel``: ``(params, xp (T, ..., P), carry0, eps) -> (final, records)``, the same
+      as a sequential scan of ``recur`` (with the hidden state perturbed by ``eps``, see
+      ``rnnviz.core.forward.scan_unit``) computed for all steps at once by an associative
+      scan; ``prefer_parallel``: the trace uses it (measured faster,
+      ``benchmarks/bench_parallel.py``);
+    - ``output``: the record the layer passes on (to the layer above and the readout),
+      ``(H,)``; default h;
+    - ``options``: sizes beyond ``H`` (``ModelSpec.options``); ``widths``: ``(H, options) ->
+      {record: width}`` for records that are not ``(H,)``;
+    - ``init``: ``(key, input_size, hidden_size, options, dtype) -> params`` of one layer
+      and direction (default: every tensor ``U(-1/sqrt(H), 1/sqrt(H))``, as PyTorch);
+      ``infer``: ``(arrays) -> (input_size, hidden_size, options, arrays)`` read off one
+      layer's tensors by their short names (the weight reader's; the arrays come back as the
+      layout wants them, the LRU turning a vector ``D`` into a matrix), None where they do
+      not fit;
+    - ``transition``: ``(params, record) -> eigenvalues`` of the diagonal map from
+      ``h_{t-1}`` to ``h_t`` at one step (numpy, complex), for the Weights tab.
     """
 
     name: str
@@ -160,8 +217,8 @@ class CellType:
     num_gates: int
     gates: dict[str, Gate]
     carry_names: tuple[str, ...]
-    recur: Callable[[Params, Carry, jax.Array], tuple[Carry, Record]]
-    backward: Callable[..., Backward]
+    recur: Callable[[Params, Carry, Any], tuple[Carry, Record]]
+    backward: Callable[..., Backward] | None
     explain: Callable[[UnitRows], Lines]
     equations: str
     aliases: tuple[str, ...] = ()
@@ -169,8 +226,19 @@ class CellType:
     saves_raw_h: bool = False
     forget_block: int | None = None
     bounded: tuple[str, ...] = ("h",)
-    layout: Callable[[CellType, int, int], dict[str, tuple[int, ...]]] | None = None
+    layout: Callable[[CellType, int, int, Options], dict[str, tuple[int, ...]]] | None = None
     note: str = ""
+    project: Callable[[Params, jax.Array], Any] | None = None
+    parallel: Callable[..., tuple[Carry, Record]] | None = None
+    prefer_parallel: bool = False
+    output: str = "h"
+    options: tuple[CellOption, ...] = ()
+    widths: Callable[[int, Options], dict[str, int]] | None = None
+    init: Callable[..., dict[str, jax.Array]] | None = None
+    infer: Callable[[dict[str, np.ndarray]], tuple[int, int, Options, dict] | None] | None \
+        = None
+    transition: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray] | None \
+        = None
 
     def __post_init__(self):
         if self.recur_saving is None:
@@ -178,7 +246,11 @@ class CellType:
 
     def __call__(self, params: Params, carry: Carry, x: jax.Array) -> tuple[Carry, Record]:
         """One time step from the raw input ``x`` of shape ``(I,)``."""
-        return self.recur(params, carry, project(params, x))
+        return self.recur(params, carry, self.project_input(params, x))
+
+    def project_input(self, params: Params, x: jax.Array):
+        """The input projection of one step ``(I,)`` or a sequence ``(T, ..., I)``."""
+        return project(params, x) if self.project is None else self.project(params, x)
 
     @property
     def has_cell_state(self) -> bool:
@@ -187,18 +259,54 @@ class CellType:
     @property
     def state_names(self) -> tuple[str, ...]:
         """Names of everything a record holds, in a fixed order: the carry, then the gates."""
-        return self.carry_names + tuple(self.gates)
+        return self.carry_names + tuple(g for g in self.gates if g not in self.carry_names)
 
-    def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = ()) -> Carry:
-        """All-zero carry, each ``(*batch_shape, H)``."""
-        return tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in self.carry_names)
+    def check_options(self, options, hidden_size: int, source: str = "options"
+                      ) -> tuple[tuple[str, int], ...]:
+        """``options`` (a mapping or pairs) checked against the cell's ``CellOption`` s, with
+        every default filled in from ``hidden_size``: sorted ``(name, value)`` pairs. One-line
+        ``RnnvizError`` naming the option otherwise."""
+        given = dict(options or {})
+        known = {o.name: o for o in self.options}
+        for name in given:
+            if name not in known:
+                expected = f"one of {', '.join(known)}" if known else "none"
+                raise RnnvizError(f"{source}: {name}: unknown option of a {self.label} cell; "
+                                  f"expected {expected}")
+        out = {}
+        for name, option in known.items():
+            value = given.get(name, option.default(hidden_size))
+            if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
+                    or not option.lo <= value <= option.hi):
+                raise RnnvizError(f"{source}: {name} ({option.about}): expected an integer "
+                                  f"in {option.lo}..{option.hi}, got {value!r}")
+            out[name] = int(value)
+        if self.widths is not None:
+            wide = max(self.widths(hidden_size, out).values(), default=0)
+            if wide > MAX_STATE:
+                raise RnnvizError(f"{source}: a {self.label} layer of {hidden_size} units with "
+                                  f"{out} keeps {wide} values per step; at most {MAX_STATE} "
+                                  f"(limit MAX_STATE)")
+        return tuple(sorted(out.items()))
 
-    def unit_param_shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple]:
+    def record_widths(self, hidden_size: int, options=()) -> dict[str, int]:
+        """The width of every record (``state_names``): ``H`` unless ``widths`` says else."""
+        own = {} if self.widths is None else self.widths(hidden_size, dict(options))
+        return {name: own.get(name, hidden_size) for name in self.state_names}
+
+    def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = (),
+                   options=()) -> Carry:
+        """All-zero carry, each ``(*batch_shape, width)`` (``(H,)`` for the PyTorch cells)."""
+        widths = self.record_widths(hidden_size, options)
+        return tuple(jnp.zeros((*batch_shape, widths[n]), dtype) for n in self.carry_names)
+
+    def unit_param_shapes(self, input_size: int, hidden_size: int, options=()
+                          ) -> dict[str, tuple]:
         """The tensors of one layer and direction, by their short names: PyTorch's four
         (``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``)
         unless the cell has a ``layout`` of its own."""
         if self.layout is not None:
-            return self.layout(self, input_size, hidden_size)
+            return self.layout(self, input_size, hidden_size, dict(options))
         gh = self.num_gates * hidden_size
         return {"weight_ih": (gh, input_size), "weight_hh": (gh, hidden_size),
                 "bias_ih": (gh,), "bias_hh": (gh,)}
