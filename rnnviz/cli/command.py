@@ -76,11 +76,11 @@ def cmd_trace(args: argparse.Namespace) -> int:
                           f"loss against a target)")
     model = Model.load(args.weights, cell=args.nonlinearity)
     xs = real_array(_load_array(args.input, "the input"), args.input)
-    if xs.ndim == 1 and model.spec.input_size == 1:
+    if xs.ndim == 1 and model.spec.in_size == 1:
         xs = xs[:, None]
-    if xs.ndim != 2 or xs.shape[1] != model.spec.input_size:
+    if xs.ndim != 2 or xs.shape[1] != model.spec.in_size:
         raise RnnvizError(f"{args.input}: input is {xs.shape}, expected (T, "
-                          f"{model.spec.input_size}) for the model in {args.weights}")
+                          f"{model.spec.in_size}) for the model in {args.weights}")
     xs = _prefixed(args.input, lambda: as_input(model.spec, xs))
     target = None
     if args.target:

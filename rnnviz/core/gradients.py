@@ -31,7 +31,7 @@ from rnnviz.core.spec import ModelSpec
 
 
 def _zero_eps(spec: ModelSpec, steps: int) -> dict:
-    return {u: jnp.zeros((steps, spec.hidden_size), spec.dtype) for u in spec.units}
+    return {u: jnp.zeros((steps, spec.h_size), spec.dtype) for u in spec.units}
 
 
 def _norms(tree: dict) -> dict:
@@ -101,7 +101,7 @@ def _unit_h_of_eps(spec, params, xs, unit):
 def _memory_row(spec, params, xs, unit, t):
     f, e0 = _unit_h_of_eps(spec, params, xs, unit)
     _, vjp = jax.vjp(lambda e: f(e)[t], e0)
-    eye = jnp.eye(spec.hidden_size, dtype=spec.dtype)
+    eye = jnp.eye(spec.h_size, dtype=spec.dtype)
     (jac,) = jax.vmap(vjp)(eye)          # (H_out, T, H_in) = dh_t / dh_k for every k
     return jnp.sqrt(jnp.sum(jac * jac, axis=(0, 2)))
 

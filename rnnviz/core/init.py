@@ -29,6 +29,9 @@ class InitOptions:
     - ``forget_bias``: for a cell with a forget gate (the LSTM), sets that gate's ``bias_ih``
       rows to this value and its ``bias_hh`` rows to 0 (Jozefowicz et al. 2015 recommend 1);
       other cells ignore it.
+
+    As in PyTorch, an embedding (``embedding.weight``) is drawn from ``N(0, 1)`` and an
+    LSTM's projection ``weight_hr`` like the other weights.
     """
 
     recurrent: str = "uniform"
@@ -65,9 +68,11 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
             fan_in = spec.top_size
             b = 1.0 / np.sqrt(fan_in)
             params[name] = jax.random.uniform(key, shape, dtype, -b, b)
+        elif name == "embedding.weight":
+            params[name] = jax.random.normal(key, shape, dtype)
         elif name.startswith("weight_hh") and options.recurrent == "orthogonal":
             ortho = jax.nn.initializers.orthogonal()
-            blocks = [ortho(k, (h, h), dtype) for k in jax.random.split(key, gates)]
+            blocks = [ortho(k, (h, shape[1]), dtype) for k in jax.random.split(key, gates)]
             params[name] = jnp.concatenate(blocks, axis=0)
         else:
             params[name] = jax.random.uniform(key, shape, dtype, -bound, bound)
@@ -76,6 +81,9 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
         if not name.startswith("weight_hh"):
             continue
         if options.spectral_radius is not None:
+            if shapes[name][1] != h:
+                raise RnnvizError(f"spectral_radius: expected square (H, H) recurrent blocks, "
+                                  f"got {name} {shapes[name]} (a projected LSTM)")
             params[name] = set_spectral_radius(params[name], gates, options.spectral_radius)
         elif options.recurrent_gain != 1.0:
             params[name] = params[name] * options.recurrent_gain

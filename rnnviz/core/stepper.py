@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnviz.core.forward import carries_from, run, state_keys, step
+from rnnviz.core.forward import carries_from, run, state_key, step
 from rnnviz.core.losses import Target, step_losses
 from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
@@ -20,7 +20,8 @@ from rnnviz.core.trace import as_input, check_target
 
 
 def _layout(spec: ModelSpec, with_loss: bool) -> list[tuple[str, int]]:
-    sizes = [(k, spec.hidden_size) for k in state_keys(spec)]
+    sizes = [(state_key(n, u), spec.state_size(n)) for u in spec.units
+             for n in spec.cell_type.state_names]
     sizes += [("h", spec.top_size), ("output", spec.out_size)]
     return sizes + [("loss", 1)] if with_loss else sizes
 
@@ -107,9 +108,10 @@ class Stepper:
 
     def set_input(self, t: int, x) -> None:
         """Replace the input at step ``t``; steps from ``t`` on are dropped from the cache."""
-        x = np.asarray(x, dtype=self._inputs.dtype).reshape(self.spec.input_size)
+        x = np.asarray(x, dtype=self._inputs.dtype).reshape(self.spec.in_size)
         if not np.all(np.isfinite(x)):
             raise ValueError(f"input at step {t} holds NaN or Inf")
+        as_input(self.spec, x[None], f"input at step {t}")  # a token id: whole, in range
         self._inputs[t] = x
         self._invalidate(t)
 

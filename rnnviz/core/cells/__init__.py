@@ -18,10 +18,13 @@ from rnnviz.core.cells.base import (
     recurrent_matmul,
 )
 from rnnviz.core.cells.gru import GRU
+from rnnviz.core.cells.gru_cho import GRU_CHO
 from rnnviz.core.cells.lstm import LSTM, lstm_gates
+from rnnviz.core.cells.lstm_proj import LSTM_PROJ
 from rnnviz.core.cells.rnn import RNN_RELU, RNN_TANH
 
-CELLS: dict[str, CellType] = {c.name: c for c in (RNN_TANH, RNN_RELU, LSTM, GRU)}
+CELLS: dict[str, CellType] = {c.name: c for c in (RNN_TANH, RNN_RELU, LSTM, GRU, LSTM_PROJ,
+                                                  GRU_CHO)}
 _NAMES = {alias: c.name for c in CELLS.values() for alias in (c.name, *c.aliases)}
 
 
@@ -51,6 +54,6 @@ def cell_with_gate_blocks(num_gates: int, hints=()) -> CellType | None:
     return matches[0] if matches else None
 
 
-__all__ = ["CELLS", "GRU", "LSTM", "RNN_RELU", "RNN_TANH", "Carry", "CellType", "Gate", "Params",
+__all__ = ["CELLS", "GRU", "GRU_CHO", "LSTM", "LSTM_PROJ", "RNN_RELU", "RNN_TANH", "Carry", "CellType", "Gate", "Params",
            "Record", "UnitRows", "cell_names", "cell_with_gate_blocks", "get_cell", "lstm_gates",
            "project", "recurrent_matmul"]

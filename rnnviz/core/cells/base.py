@@ -142,14 +142,19 @@ class CellType:
     - ``recur``: one step from the projected input; ``recur_saving`` also returns the
       residuals its backward pass needs beyond the record (default: none);
     - ``backward``: its hand-written backward scan (``rnnviz.core.recurrence`` documents the
-      contract); ``saves_raw_h``: its backward reads h before a perturbation (the RNN's
-      activation derivative), which the scan then keeps;
+      contract), or None: the scan is differentiated by JAX's autodiff (for a cell whose
+      recurrent matmul does not read h itself, or that has weights beyond ``weight_hh`` and
+      ``bias_hh`` in its recurrence); ``saves_raw_h``: its backward reads h before a
+      perturbation (the RNN's activation derivative), which the scan then keeps;
     - ``forget_block``: the block whose bias ``InitOptions.forget_bias`` sets (None: no
       forget gate);
     - ``bounded``: the carries whose values stay in [-1, 1] whatever the weights (the views'
       fixed colour scale; the others are scaled to what they reach);
     - ``layout``: the parameters of one layer and direction, ``(cell, input_size, hidden_size)
       -> {short name: shape}``; None is PyTorch's four tensors of ``G`` gate blocks;
+    - ``projected``: h is projected to ``proj_size`` features by ``weight_hr (P, H)``
+      (PyTorch's ``nn.LSTM(proj_size=P)``): the default layout then adds ``weight_hr`` and
+      ``weight_hh`` reads ``P`` features;
     - ``explain``: the inspector's equations of one unit with its numbers, ``(line, value)``
       pairs; ``equations`` the same in symbols, ``note`` a remark shown beside them.
     """
@@ -161,7 +166,7 @@ class CellType:
     gates: dict[str, Gate]
     carry_names: tuple[str, ...]
     recur: Callable[[Params, Carry, jax.Array], tuple[Carry, Record]]
-    backward: Callable[..., Backward]
+    backward: Callable[..., Backward] | None
     explain: Callable[[UnitRows], Lines]
     equations: str
     aliases: tuple[str, ...] = ()
@@ -171,6 +176,7 @@ class CellType:
     bounded: tuple[str, ...] = ("h",)
     layout: Callable[[CellType, int, int], dict[str, tuple[int, ...]]] | None = None
     note: str = ""
+    projected: bool = False
 
     def __post_init__(self):
         if self.recur_saving is None:
@@ -193,12 +199,18 @@ class CellType:
         """All-zero carry, each ``(*batch_shape, H)``."""
         return tuple(jnp.zeros((*batch_shape, hidden_size), dtype) for _ in self.carry_names)
 
-    def unit_param_shapes(self, input_size: int, hidden_size: int) -> dict[str, tuple]:
+    def unit_param_shapes(self, input_size: int, hidden_size: int,
+                          proj_size: int | None = None) -> dict[str, tuple]:
         """The tensors of one layer and direction, by their short names: PyTorch's four
-        (``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``)
-        unless the cell has a ``layout`` of its own."""
+        (``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``;
+        with a projection ``weight_hh (G*H, P)`` and ``weight_hr (P, H)``) unless the cell
+        has a ``layout`` of its own."""
         if self.layout is not None:
             return self.layout(self, input_size, hidden_size)
         gh = self.num_gates * hidden_size
-        return {"weight_ih": (gh, input_size), "weight_hh": (gh, hidden_size),
-                "bias_ih": (gh,), "bias_hh": (gh,)}
+        reads = proj_size if self.projected and proj_size is not None else hidden_size
+        shapes = {"weight_ih": (gh, input_size), "weight_hh": (gh, reads),
+                  "bias_ih": (gh,), "bias_hh": (gh,)}
+        if self.projected:
+            shapes["weight_hr"] = (reads, hidden_size)
+        return shapes
