@@ -41,12 +41,15 @@ def get_cell(name: str) -> CellType:
     return CELLS[key]
 
 
-def cell_with_gate_blocks(num_gates: int, hints=()) -> CellType | None:
-    """The cell whose PyTorch layout has ``num_gates`` row blocks: where several have (the
-    tanh and relu RNNs share their weights' layout), the first of ``hints`` (cell names; None
+def cell_with_gate_blocks(num_gates: int, hints=(), *, projected: bool = False
+                          ) -> CellType | None:
+    """The cell whose PyTorch layout has ``num_gates`` row blocks (and a projection
+    ``weight_hr`` when ``projected``): where several have (the tanh and relu RNNs share their
+    weights' layout, so do the GRU and Cho's GRU), the first of ``hints`` (cell names; None
     and unknown names are skipped) that is one of them, else the first registered. None when
     no cell has that many blocks."""
-    matches = [c for c in CELLS.values() if c.num_gates == num_gates]
+    matches = [c for c in CELLS.values() if c.num_gates == num_gates and c.layout is None
+               and c.projected == projected]
     for hint in hints:
         named = CELLS.get(_NAMES.get(hint.lower(), "")) if isinstance(hint, str) else None
         if named in matches:
@@ -54,6 +57,6 @@ def cell_with_gate_blocks(num_gates: int, hints=()) -> CellType | None:
     return matches[0] if matches else None
 
 
-__all__ = ["CELLS", "GRU", "GRU_CHO", "LSTM", "LSTM_PROJ", "RNN_RELU", "RNN_TANH", "Carry", "CellType", "Gate", "Params",
-           "Record", "UnitRows", "cell_names", "cell_with_gate_blocks", "get_cell", "lstm_gates",
-           "project", "recurrent_matmul"]
+__all__ = ["CELLS", "GRU", "GRU_CHO", "LSTM", "LSTM_PROJ", "RNN_RELU", "RNN_TANH", "Carry",
+           "CellType", "Gate", "Params", "Record", "UnitRows", "cell_names",
+           "cell_with_gate_blocks", "get_cell", "lstm_gates", "project", "recurrent_matmul"]
