@@ -7,6 +7,7 @@ suffix                                 read by
 ``.pt``, ``.pth``                      ``rnnviz.files.weights`` through
                                        ``torch.load(weights_only=True)``, when PyTorch is
                                        installed
+``.keras``, ``.weights.h5``            ``rnnviz.files.keras_files`` (h5py)
 =====================================  =====================================================
 
 Every reader reads the file's arrays and structure without running any code from it, and
@@ -25,8 +26,9 @@ from rnnviz.core.spec import ModelSpec
 from rnnviz.errors import RnnvizError
 from rnnviz.paths import existing_file
 
-MODEL_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth")
-FILE_FILTER = "Models (*.safetensors *.npz *.pt *.pth)"
+STATE_DICT_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth")
+MODEL_SUFFIXES = (*STATE_DICT_SUFFIXES, ".keras", ".h5")
+FILE_FILTER = "Models (*.safetensors *.npz *.pt *.pth *.keras *.h5)"
 
 
 def read_model(path: str | os.PathLike, *, cell: str | None = None
@@ -35,7 +37,11 @@ def read_model(path: str | os.PathLike, *, cell: str | None = None
     dtype; ``cell`` picks the cell where a file fits several (``rnn_relu``, ``gru_cho``)."""
     path = existing_file(path, "the model")
     suffix = path.suffix.lower()
-    if suffix in MODEL_SUFFIXES:
+    if suffix in (".keras", ".h5"):
+        from rnnviz.files.keras_files import read_keras
+
+        return read_keras(path, cell=cell)
+    if suffix in STATE_DICT_SUFFIXES:
         from rnnviz.files.weights import infer_spec, read_arrays
 
         arrays, meta = read_arrays(path)
