@@ -8,6 +8,7 @@ suffix                                 read by
                                        ``torch.load(weights_only=True)``, when PyTorch is
                                        installed
 ``.keras``, ``.weights.h5``            ``rnnviz.files.keras_files`` (h5py)
+``.onnx``                              ``rnnviz.files.onnx_files`` (onnx)
 =====================================  =====================================================
 
 Every reader reads the file's arrays and structure without running any code from it, and
@@ -27,8 +28,8 @@ from rnnviz.errors import RnnvizError
 from rnnviz.paths import existing_file
 
 STATE_DICT_SUFFIXES = (".safetensors", ".npz", ".pt", ".pth")
-MODEL_SUFFIXES = (*STATE_DICT_SUFFIXES, ".keras", ".h5")
-FILE_FILTER = "Models (*.safetensors *.npz *.pt *.pth *.keras *.h5)"
+MODEL_SUFFIXES = (*STATE_DICT_SUFFIXES, ".keras", ".h5", ".onnx")
+FILE_FILTER = "Models (*.safetensors *.npz *.pt *.pth *.keras *.h5 *.onnx)"
 
 
 def read_model(path: str | os.PathLike, *, cell: str | None = None
@@ -41,6 +42,10 @@ def read_model(path: str | os.PathLike, *, cell: str | None = None
         from rnnviz.files.keras_files import read_keras
 
         return read_keras(path, cell=cell)
+    if suffix == ".onnx":
+        from rnnviz.files.onnx_files import read_onnx
+
+        return read_onnx(path, cell=cell)
     if suffix in STATE_DICT_SUFFIXES:
         from rnnviz.files.weights import infer_spec, read_arrays
 
