@@ -74,8 +74,16 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.mask and not args.target:
         raise RnnvizError(f"--mask {args.mask}: expected --target too (a mask weights the "
                           f"loss against a target)")
-    model = Model.load(args.weights, cell=args.nonlinearity)
-    xs = real_array(_load_array(args.input, "the input"), args.input)
+    cell = "rnn_relu" if args.nonlinearity == "relu" else args.nonlinearity
+    model = Model.load(args.weights, cell=cell)
+    if args.column or model.spec.vocab_size is not None:
+        from rnnviz.files.model_data import read_inputs, vocabulary_beside
+
+        columns = [int(c) if c.isdigit() else c for c in args.column or []] or None
+        xs = read_inputs(args.input, model.spec, columns=columns,
+                         vocab=args.vocab or vocabulary_beside(args.weights))
+    else:
+        xs = real_array(_load_array(args.input, "the input"), args.input)
     if xs.ndim == 1 and model.spec.in_size == 1:
         xs = xs[:, None]
     if xs.ndim != 2 or xs.shape[1] != model.spec.in_size:
@@ -182,8 +190,16 @@ def build_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("trace", help="run a model headless and write every state to .npz")
-    p.add_argument("--weights", required=True, help=".safetensors or .npz (PyTorch names)")
-    p.add_argument("--input", required=True, help="(T, input_size) .npy or .csv")
+    p.add_argument("--weights", "--model", dest="weights", required=True,
+                   help="the model: a PyTorch state_dict (.safetensors, .npz, .pt, .pth), "
+                   "Keras 3 (.keras, .weights.h5) or ONNX (.onnx) file")
+    p.add_argument("--input", required=True, help="(T, input_size) .npy or .csv; token ids "
+                   "(.npy) or text (.txt) for a model with an embedding")
+    p.add_argument("--column", action="append", metavar="NAME",
+                   help="a CSV column (name or number) for the next model input; repeat it, "
+                   "one per input, in order")
+    p.add_argument("--vocab", help="vocab.json or vocab.txt mapping a .txt input to token ids "
+                   "(default: one beside the model file)")
     p.add_argument("--out", required=True, help="the .npz to write")
     p.add_argument("--target", help="(T, O) .npy/.csv for mse, (T,) class indices for xent; "
                    "adds the loss and gradient arrays")
