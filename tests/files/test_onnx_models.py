@@ -162,3 +162,23 @@ def test_clip_is_refused(tmp_path):
     path = tmp_path / "m.onnx"
     onnx.save(build("LSTM", attrs={"clip": 3.0}), str(path))
     _one_line(path, r"'lstm0' clips its pre-activations")
+
+
+def test_a_preset_column_can_load_an_onnx_model(tmp_path):
+    """The window's columns come from presets: ``weights`` may name any model format."""
+    from rnnviz.files.preset_check import check_weights
+    from rnnviz.files.presets import load_preset
+
+    onnx.save(build("GRU", inputs=1, hidden=8, head="matmul", outputs=1), str(tmp_path / "m.onnx"))
+    preset = tmp_path / "mine.toml"
+    preset.write_text('title = "mine"\n[task]\nname = "sine"\nlength = 50\n'
+                      '[[models]]\ncell = "gru_cho"\nhidden_size = 8\nweights = "m.onnx"\n')
+    loaded = load_preset(preset)
+    check_weights(loaded)
+    model = loaded.models[0].build(1, 1)
+    assert model.spec.cell == "gru_cho"
+    np.testing.assert_array_equal(model.params["weight_ih_l0"].shape, (24, 1))
+    preset.write_text(preset.read_text().replace('"gru_cho"', '"gru"'))
+    with pytest.raises(RnnvizError, match=r"models\[0\]\.weights: expected gru, .* got "
+                                          r"gru_cho, hidden 8"):
+        check_weights(load_preset(preset))
