@@ -111,9 +111,11 @@ def read_torch_state_dict(path: Path) -> dict[str, np.ndarray]:
     try:
         loaded = torch.load(str(path), map_location="cpu", weights_only=True)
     except Exception as exc:  # UnpicklingError for a pickled module, RuntimeError, EOFError...
+        # torch's own message runs to paragraphs (with terminal colours): its kind is enough
         raise RnnvizError(f"{path}: not a PyTorch state_dict that loads with "
-                          f"weights_only=True ({first_line(exc)}); save "
-                          f"model.state_dict(), not the model") from None
+                          f"weights_only=True ({type(exc).__name__}: a pickled object other "
+                          f"than tensors, or not a PyTorch file); save model.state_dict(), "
+                          f"not the model") from None
     if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
         loaded = loaded["state_dict"]  # a checkpoint that wraps it
     if not isinstance(loaded, dict):

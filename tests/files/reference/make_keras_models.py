@@ -41,6 +41,8 @@ CONFIGS = {
     "gru_after_1": (None, 3, "GRU", {"reset_after": True}, 5, 1, False, 1),
     "gru_before_2": (None, 2, "GRU", {"reset_after": False}, 4, 2, False, 3),
     "gru_before_emb_bi": (9, 3, "GRU", {"reset_after": False}, 3, 1, True, None),
+    # one input, one output: fits the window's sine task (tests/ui/views/test_open_model.py)
+    "lstm_sine": (None, 1, "LSTM", {}, 6, 1, False, 1),
 }
 
 
