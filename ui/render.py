@@ -10,6 +10,7 @@ import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError, one_line
+from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
@@ -51,11 +52,15 @@ def close_window(window) -> None:
 
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
-                   theme: str = "light", presentation: bool = False) -> None:
-    """Draw the window on ``preset_arg`` at ``step`` and write it to ``out`` as PNG. The
+                   theme: str = "light", presentation: bool = False,
+                   model: str | None = None) -> None:
+    """Draw the window on ``preset_arg`` at ``step`` and write it to ``out`` as PNG; ``model``
+    (a model file) is shown as a column, in place of the last one if there are three. The
     destination is checked before anything is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
+    if model is not None:
+        preset = with_model_column(preset, model)
     step = check_step(preset, step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     compile_cache.enable()
@@ -83,6 +88,6 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
 def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
-                   presentation=args.presentation)
+                   presentation=args.presentation, model=args.model)
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0

@@ -225,6 +225,15 @@ def build_parser() -> _Parser:
     p.add_argument("file", help="a .toml preset (or a shipped preset's name)")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("open", help="open the window with your PyTorch, Keras or ONNX model "
+                       "as a column")
+    p.add_argument("model", help="a model file: .safetensors, .npz, .pt, .pth, .keras, "
+                   ".weights.h5 or .onnx")
+    p.add_argument("--preset", help="the preset whose task and columns it joins (default: "
+                   "the last one used, or the default preset); the model must read its "
+                   "task's inputs and write its outputs")
+    p.set_defaults(func=lambda args: _front_end("rnnviz.ui.app").open_main(args))
+
     p = sub.add_parser("render", help="draw the window offscreen at one step to a PNG")
     p.add_argument("preset", nargs="?", default=DEFAULT_PRESET,
                    help="a shipped preset's name or a .toml file (default: %(default)s)")
@@ -236,6 +245,8 @@ def build_parser() -> _Parser:
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     p.add_argument("--presentation", action="store_true",
                    help="presentation mode: only plots and time controls, large fonts")
+    p.add_argument("--model", help="also show this model file as a column (in place of the "
+                   "last when there are three)")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

@@ -121,3 +121,21 @@ def _has_torch() -> bool:
     except ImportError:
         return False
     return True
+
+
+def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, capsys):
+    """``rnnviz render --model`` draws the model's column; ``rnnviz open`` refuses a model that
+    does not fit the preset's task in one line, before any window opens."""
+    pytest.importorskip("h5py")
+    from PySide6.QtGui import QImage
+
+    from rnnviz.cli import main
+
+    out = tmp_path / "shot.png"
+    assert main(["render", "sine", "--model", str(KERAS / "lstm_sine.keras"), "--out",
+                 str(out)]) == 0
+    assert QImage(str(out)).width() == 1600
+    capsys.readouterr()
+    assert main(["open", str(KERAS / "gru_after_1.keras"), "--preset", "sine"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the model reads 3 and writes 1 features" in err
