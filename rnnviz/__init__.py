@@ -1,7 +1,8 @@
 """rnnviz: watch recurrent neural networks think.
 
 The engine: JAX cells with PyTorch's parameter layout, full traces, a stepper, gradients
-through time, tasks, training, presets and weight files. Never imports Qt.
+through time, tasks, training, presets and weight files. Never imports Qt. ``open_model`` and
+``trace`` open a user's PyTorch, Keras or ONNX model and trace it (``rnnviz.files.notebook``).
 """
 
 from rnnviz import xla_options
@@ -17,7 +18,9 @@ from rnnviz.core.spec import ModelSpec, enable_float64
 from rnnviz.core.stepper import Stepper
 from rnnviz.core.trace import Trace, compute_trace
 from rnnviz.errors import RnnvizError
+from rnnviz.files.notebook import open_model, trace
 
 __all__ = ["CELLS", "InitOptions", "Model", "ModelSpec", "RnnvizError", "Stepper", "Target",
-           "Trace", "compute_trace", "enable_float64", "get_cell", "init_params"]
+           "Trace", "compute_trace", "enable_float64", "get_cell", "init_params", "open_model",
+           "trace"]
 __version__ = "0.1.0"

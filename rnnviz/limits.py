@@ -17,6 +17,9 @@ limit                      value            what it bounds
                                             ``_l{k}`` index of a weight key)
 ``MAX_FEATURES``           4 096            a model's input and output sizes (weights)
 ``MAX_VOCAB``              256              distinct characters of a text task
+``MAX_TOKENS``             2**20            token ids of a model's embedding (its
+                                            ``vocab_size``) and entries of a vocabulary file;
+                                            ids stay exact in float32 (below 2**24)
 ``MAX_BATCH``              4 096            ``batch_size`` and ``eval_batch`` of training
 ``MAX_BATCH_VALUES``       2**28            values of one training or validation batch with
                                             what its backward pass keeps, ``B T (I + O +
@@ -55,6 +58,7 @@ MAX_STATE = 32 * MAX_HIDDEN
 MAX_LAYERS = 8
 MAX_FEATURES = 4096
 MAX_VOCAB = 256
+MAX_TOKENS = 1 << 20
 MAX_BATCH = 4096
 MAX_BATCH_VALUES = 2**28
 MAX_STEPS = 1_000_000

@@ -1,5 +1,6 @@
 """Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
-used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session."""
+used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session; ``rnnviz open
+MODEL [--preset PRESET]`` shows a model file as a column beside the preset's."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sys
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
+from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import DEFAULT_PRESET, load_preset
 from rnnviz.files.session import SUFFIX as SESSION_SUFFIX
 from rnnviz.files.session import read_session
@@ -19,7 +21,12 @@ def _has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def main(argv: list[str] | None = None) -> int:
+def open_main(args) -> int:
+    """``rnnviz open MODEL [--preset PRESET]``."""
+    return main([args.preset] if args.preset else [], model=args.model)
+
+
+def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     preset_arg = argv[0] if argv else None
     if not _has_display():
@@ -29,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
         from .render import render_to_file
 
         try:
-            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000))
+            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model)
         except RnnvizError as exc:
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
@@ -60,6 +67,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
         preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
+    if model is not None:
+        try:
+            preset = with_model_column(preset, model)
+        except RnnvizError as exc:
+            print(f"rnnviz: error: {exc}", file=sys.stderr)
+            return 2
     window = MainWindow(settings=settings)
     if session is None:
         window.load(preset)

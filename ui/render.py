@@ -10,6 +10,7 @@ import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError, one_line
+from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
@@ -77,12 +78,15 @@ def close_window(window) -> None:
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
                    theme: str = "light", presentation: bool = False,
-                   lesson_step: int | None = None) -> None:
+                   lesson_step: int | None = None, model: str | None = None) -> None:
     """Draw the window on ``preset_arg`` at ``step`` (or at step ``lesson_step`` of its
-    lesson, from 1) and write it to ``out`` as PNG. The destination is checked before anything
-    is drawn."""
+    lesson, from 1) and write it to ``out`` as PNG; ``model`` (a model file) is shown as a
+    column, in place of the last one if there are three. The destination is checked before
+    anything is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
+    if model is not None:
+        preset = with_model_column(preset, model)
     step = check_step(preset, step)
     check_lesson_step(preset, lesson_step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -114,6 +118,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
 def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
-                   presentation=args.presentation, lesson_step=args.lesson_step)
+                   presentation=args.presentation, lesson_step=args.lesson_step,
+                   model=args.model)
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0

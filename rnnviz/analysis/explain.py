@@ -26,11 +26,16 @@ def explain_unit(spec: ModelSpec, params: dict, unit: str, j: int, x, h_prev, c_
     return spec.cell_type.explain(rows)
 
 
-def layer_input(spec: ModelSpec, trace_arrays: dict, inputs, unit: str, t: int) -> np.ndarray:
-    """What ``unit`` reads at step ``t``: the input, or the layer below's ``[fwd, rev]`` h."""
+def layer_input(spec: ModelSpec, trace_arrays: dict, inputs, unit: str, t: int,
+                params: dict | None = None) -> np.ndarray:
+    """What ``unit`` reads at step ``t``: the input (a token's embedding vector with an
+    embedding), or the layer below's ``[fwd, rev]`` h."""
     layer = int(unit[1:].split("_")[0])
     if layer == 0:
-        return np.asarray(inputs)[t]
+        x = np.asarray(inputs)[t]
+        if spec.vocab_size is None or params is None:
+            return x
+        return np.asarray(params["embedding.weight"])[int(x[0])]
     below = [trace_arrays[f"h_l{layer - 1}{sfx}"][t] for sfx in spec.directions]
     return np.concatenate(below)
 
@@ -40,5 +45,5 @@ def state_before(spec: ModelSpec, trace_arrays: dict, unit: str, t: int, name: s
     the last for a reverse direction)."""
     prev = t + 1 if unit.endswith("_reverse") else t - 1
     if not 0 <= prev < len(trace_arrays[f"{name}_{unit}"]):
-        return np.zeros(spec.hidden_size)
+        return np.zeros(spec.state_size(name))
     return trace_arrays[f"{name}_{unit}"][prev]

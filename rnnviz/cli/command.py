@@ -74,13 +74,21 @@ def cmd_trace(args: argparse.Namespace) -> int:
     if args.mask and not args.target:
         raise RnnvizError(f"--mask {args.mask}: expected --target too (a mask weights the "
                           f"loss against a target)")
-    model = Model.load(args.weights, cell=args.nonlinearity)
-    xs = real_array(_load_array(args.input, "the input"), args.input)
-    if xs.ndim == 1 and model.spec.input_size == 1:
+    cell = "rnn_relu" if args.nonlinearity == "relu" else args.nonlinearity
+    model = Model.load(args.weights, cell=cell)
+    if args.column or model.spec.vocab_size is not None:
+        from rnnviz.files.model_data import read_inputs, vocabulary_beside
+
+        columns = [int(c) if c.isdigit() else c for c in args.column or []] or None
+        xs = read_inputs(args.input, model.spec, columns=columns,
+                         vocab=args.vocab or vocabulary_beside(args.weights))
+    else:
+        xs = real_array(_load_array(args.input, "the input"), args.input)
+    if xs.ndim == 1 and model.spec.in_size == 1:
         xs = xs[:, None]
-    if xs.ndim != 2 or xs.shape[1] != model.spec.input_size:
+    if xs.ndim != 2 or xs.shape[1] != model.spec.in_size:
         raise RnnvizError(f"{args.input}: input is {xs.shape}, expected (T, "
-                          f"{model.spec.input_size}) for the model in {args.weights}")
+                          f"{model.spec.in_size}) for the model in {args.weights}")
     xs = _prefixed(args.input, lambda: as_input(model.spec, xs))
     target = None
     if args.target:
@@ -185,8 +193,16 @@ def build_parser() -> _Parser:
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("trace", help="run a model headless and write every state to .npz")
-    p.add_argument("--weights", required=True, help=".safetensors or .npz (PyTorch names)")
-    p.add_argument("--input", required=True, help="(T, input_size) .npy or .csv")
+    p.add_argument("--weights", "--model", dest="weights", required=True,
+                   help="the model: a PyTorch state_dict (.safetensors, .npz, .pt, .pth), "
+                   "Keras 3 (.keras, .weights.h5) or ONNX (.onnx) file")
+    p.add_argument("--input", required=True, help="(T, input_size) .npy or .csv; token ids "
+                   "(.npy) or text (.txt) for a model with an embedding")
+    p.add_argument("--column", action="append", metavar="NAME",
+                   help="a CSV column (name or number) for the next model input; repeat it, "
+                   "one per input, in order")
+    p.add_argument("--vocab", help="vocab.json or vocab.txt mapping a .txt input to token ids "
+                   "(default: one beside the model file)")
     p.add_argument("--out", required=True, help="the .npz to write")
     p.add_argument("--target", help="(T, O) .npy/.csv for mse, (T,) class indices for xent; "
                    "adds the loss and gradient arrays")
@@ -221,6 +237,15 @@ def build_parser() -> _Parser:
     p.add_argument("file", help="a .toml preset (or a shipped preset's name)")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("open", help="open the window with your PyTorch, Keras or ONNX model "
+                       "as a column")
+    p.add_argument("model", help="a model file: .safetensors, .npz, .pt, .pth, .keras, "
+                   ".weights.h5 or .onnx")
+    p.add_argument("--preset", help="the preset whose task and columns it joins (default: "
+                   "the last one used, or the default preset); the model must read its "
+                   "task's inputs and write its outputs")
+    p.set_defaults(func=lambda args: _front_end("rnnviz.ui.app").open_main(args))
+
     p = sub.add_parser("render", help="draw the window offscreen at one step to a PNG")
     p.add_argument("preset", nargs="?", default=DEFAULT_PRESET,
                    help="a shipped preset's name or a .toml file (default: %(default)s)")
@@ -235,6 +260,8 @@ def build_parser() -> _Parser:
     p.add_argument("--lesson-step", type=int, default=None, metavar="N",
                    help="draw step N of the preset's lesson (from 1, as the lesson bar "
                    "counts), every step before it done in turn")
+    p.add_argument("--model", help="also show this model file as a column (in place of the "
+                   "last when there are three)")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

@@ -6,7 +6,12 @@ gate (``i f g o`` LSTM, ``r z n`` GRU) or other per-step record of a modern cell
 ``dt``, ``B``, ``C``, ``y``, ``w``), with ``sfx`` ``""`` or ``"_reverse"``; ``h`` for the top
 layer's output as PyTorch returns it (forward and reverse concatenated, ``(D*H,)`` per step),
 ``output`` for the readout. Each layer passes on its cell's ``output`` record (h, or the LRU's
-and Mamba's ``y``); records are ``(H,)`` unless the cell says otherwise (``widths``).
+and Mamba's ``y``); records are ``(H,)`` unless the cell says otherwise (``widths``: the
+projected LSTM's h is ``(P,)``).
+
+A model with an embedding (``spec.vocab_size``) reads token ids, ``(T, 1)`` (whole numbers
+stored in the model's dtype); ``embed`` turns them into the ``(T, input_size)`` vectors its
+first layer reads. Every other model reads its input as it is.
 """
 
 from __future__ import annotations
@@ -45,9 +50,19 @@ def readout(spec: ModelSpec, params: dict, top: jax.Array) -> jax.Array:
     return top @ params["readout.weight"].T + params["readout.bias"]
 
 
+def embed(spec: ModelSpec, params: dict, xs: jax.Array) -> jax.Array:
+    """What the first layer reads: ``embedding.weight[id]`` for each token id of
+    ``xs (..., 1)`` (``(..., input_size)``), or ``xs`` itself when the model has no
+    embedding."""
+    if spec.vocab_size is None:
+        return xs
+    return jnp.take(params["embedding.weight"], xs[..., 0].astype(jnp.int32), axis=0)
+
+
 def zero_carries(spec: ModelSpec, batch_shape: tuple[int, ...] = ()) -> dict:
     """The all-zero initial state of every unit, as PyTorch starts by default; each carry
-    ``(*batch_shape, H)``."""
+    ``(*batch_shape, spec.state_size(name))`` (``(..., H)`` but where the cell says otherwise,
+    ``widths``: h ``(..., P)`` with a projection)."""
     dtype = jnp.dtype(spec.dtype)
     return {u: spec.cell_type.zero_carry(spec.hidden_size, dtype, batch_shape, spec.options)
             for u in spec.units}
@@ -94,8 +109,11 @@ def scan_unit(cell: CellType, p: dict, xs: jax.Array, carry0, *, reverse: bool =
 
 
 def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None,
-        eps: dict | None = None, *, autodiff: bool = False, parallel: bool | None = None):
-    """Run the model over ``xs (T, I)``, or over a batch ``xs (T, B, I)`` in one scan.
+        eps: dict | None = None, *, autodiff: bool = False, parallel: bool | None = None,
+        embedded: bool = False):
+    """Run the model over ``xs (T, I)``, or over a batch ``xs (T, B, I)`` in one scan
+    (token ids ``(T, 1)`` with an embedding; ``embedded=True``: ``xs`` are already the
+    embedded vectors ``(T, input_size)``, as ``embed`` gives them).
 
     Returns ``(final_carries, states, outputs)``: ``final_carries`` maps each unit to its
     carry, ``states`` maps every state name (``h_l0``, ``gate_f_l1_reverse``, ... and ``h``)
@@ -107,7 +125,7 @@ def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None
     cell = spec.cell_type
     carry0 = zero_carries(spec, xs.shape[1:-1]) if carry0 is None else carry0
     states, finals = {}, {}
-    layer_input = xs
+    layer_input = xs if embedded else embed(spec, params, xs)
     for k in range(spec.num_layers):
         outs = []
         for sfx in spec.directions:
@@ -126,7 +144,8 @@ def run(spec: ModelSpec, params: dict, xs: jax.Array, carry0: dict | None = None
 
 
 def step(spec: ModelSpec, params: dict, carries: dict, x: jax.Array):
-    """One time step of a unidirectional model from ``x (I,)``.
+    """One time step of a unidirectional model from ``x (I,)`` (a token id ``(1,)`` with an
+    embedding).
 
     Returns ``(carries, states, output)`` with ``states`` as in ``run`` but one step each,
     ``(H,)``. Uses the same cell functions as ``run``, so stepping T times equals one scan.
@@ -136,7 +155,7 @@ def step(spec: ModelSpec, params: dict, carries: dict, x: jax.Array):
                          "needs the whole sequence; run it instead")
     cell = spec.cell_type
     states, new = {}, {}
-    layer_input = x
+    layer_input = embed(spec, params, x)
     for k in range(spec.num_layers):
         unit = f"l{k}"
         new[unit], rec = cell(unit_params(params, unit), carries[unit], layer_input)

@@ -32,7 +32,8 @@ from rnnviz.core.spec import ModelSpec
 
 def _zero_eps(spec: ModelSpec, steps: int) -> dict:
     """A zero perturbation of every unit's h, ``(T, width of h)`` (``(T, H)`` but for the
-    LRU's ``[Re s; Im s]`` and Mamba's state, see ``rnnviz.core.cells``)."""
+    LRU's ``[Re s; Im s]``, Mamba's state and the projected LSTM's ``(P,)`` h, see
+    ``rnnviz.core.cells``)."""
     return {u: jnp.zeros((steps, widths(spec)["h"]), spec.dtype) for u in spec.units}
 
 

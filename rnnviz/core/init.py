@@ -32,6 +32,9 @@ class InitOptions:
 
     A cell with parameters of its own (the modern recurrences) draws them by its own rule
     (``CellType.init``: the LRU's ring, Mamba's S4D-real ``A``) and ignores these options.
+
+    As in PyTorch, an embedding (``embedding.weight``) is drawn from ``N(0, 1)`` and an
+    LSTM's projection ``weight_hr`` like the other weights.
     """
 
     recurrent: str = "uniform"
@@ -70,9 +73,11 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
             fan_in = spec.top_size
             b = 1.0 / np.sqrt(fan_in)
             params[name] = jax.random.uniform(key, shape, dtype, -b, b)
+        elif name == "embedding.weight":
+            params[name] = jax.random.normal(key, shape, dtype)
         elif name.startswith("weight_hh") and options.recurrent == "orthogonal":
             ortho = jax.nn.initializers.orthogonal()
-            blocks = [ortho(k, (h, h), dtype) for k in jax.random.split(key, gates)]
+            blocks = [ortho(k, (h, shape[1]), dtype) for k in jax.random.split(key, gates)]
             params[name] = jnp.concatenate(blocks, axis=0)
         else:
             params[name] = jax.random.uniform(key, shape, dtype, -bound, bound)
@@ -81,6 +86,9 @@ def init_params(spec: ModelSpec, *, seed: int = 0, options: InitOptions = InitOp
         if not name.startswith("weight_hh"):
             continue
         if options.spectral_radius is not None:
+            if shapes[name][1] != h:
+                raise RnnvizError(f"spectral_radius: expected square (H, H) recurrent blocks, "
+                                  f"got {name} {shapes[name]} (a projected LSTM)")
             params[name] = set_spectral_radius(params[name], gates, options.spectral_radius)
         elif options.recurrent_gain != 1.0:
             params[name] = params[name] * options.recurrent_gain
@@ -105,7 +113,8 @@ def _readout(spec: ModelSpec, key, dtype) -> dict:
 
 
 def _own_init(spec: ModelSpec, keys, dtype) -> dict:
-    """Each layer and direction drawn by its cell's rule, one key each, and the readout."""
+    """Each layer and direction drawn by its cell's rule, one key each, the readout and the
+    embedding."""
     cell, params = spec.cell_type, {}
     assert cell.init is not None
     for key, unit in zip(keys, spec.units, strict=False):
@@ -115,6 +124,9 @@ def _own_init(spec: ModelSpec, keys, dtype) -> dict:
         params.update({f"{name}_{unit}": value for name, value in drawn.items()})
     if spec.output_size is not None:
         params.update(_readout(spec, keys[-1], dtype))
+    if spec.vocab_size is not None:  # N(0, 1) as PyTorch's nn.Embedding, a key of its own
+        params["embedding.weight"] = jax.random.normal(
+            jax.random.fold_in(keys[0], len(keys)), (spec.vocab_size, spec.input_size), dtype)
     return {name: params[name] for name in spec.param_shapes()}
 
 

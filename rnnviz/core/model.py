@@ -44,12 +44,13 @@ class Model:
 
     @classmethod
     def load(cls, path: str | os.PathLike, *, cell: str | None = None) -> Model:
-        """Read weights from ``.safetensors`` or ``.npz`` (see ``rnnviz.files.weights``); ``cell``
-        picks the cell where the weights fit several (``"rnn_relu"`` for a ReLU RNN saved by
-        PyTorch, which does not record it)."""
-        from rnnviz.files.weights import load_weights
+        """Read a model from any format rnnviz opens (see ``rnnviz.files.models``): a PyTorch
+        state_dict in ``.safetensors``, ``.npz``, ``.pt`` or ``.pth``; ``cell`` picks the
+        cell where the weights fit several (``"rnn_relu"`` for a ReLU RNN saved by PyTorch,
+        which does not record it; ``"gru_cho"``)."""
+        from rnnviz.files.models import load_model
 
-        spec, params = load_weights(path, cell=cell)
+        spec, params = load_model(path, cell=cell)
         return cls(spec, params)
 
     def save(self, path: str | os.PathLike) -> None:

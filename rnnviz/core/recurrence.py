@@ -45,7 +45,10 @@ def scan(cell: CellType, params: Params, xp: jax.Array, carry0: Carry, *,
          reverse: bool = False, eps: jax.Array | None = None):
     """``lax.scan`` of ``cell.recur`` over ``xp (T, ..., G*H)`` from ``carry0``, with the
     backward pass above. ``params`` needs ``weight_hh (G*H, H)`` and ``bias_hh (G*H,)``.
-    Returns ``(final_carry, records)``."""
+    Returns ``(final_carry, records)``. A cell without a hand-written backward pass
+    (``cell.backward`` None) is differentiated by autodiff (``scan_autodiff``)."""
+    if cell.backward is None:
+        return scan_autodiff(cell, params, xp, carry0, reverse=reverse, eps=eps)
     fn = _recurrence(cell.name, reverse, eps is not None)
     args = (params["weight_hh"], params["bias_hh"], xp, tuple(carry0))
     return fn(*args, eps) if eps is not None else fn(*args)
@@ -96,6 +99,8 @@ def _recurrence(cell_name: str, reverse: bool, perturbed: bool):
     ``memory_row``) are computed and dropped, and XLA removes that dead code.
     """
     cell = get_cell(cell_name)
+    backward = cell.backward
+    assert backward is not None  # scan() sends the cells without one to scan_autodiff
 
     def forward(w, b, xp, carry0, *eps):
         params = {"weight_hh": w, "bias_hh": b}
@@ -117,8 +122,8 @@ def _recurrence(cell_name: str, reverse: bool, perturbed: bool):
         d_final = tuple(jnp.zeros(c.shape, c.dtype) if _is_zero(ct) else ct
                         for ct, c in zip(cts_final, carry0, strict=True))
         cts_rec = {k: None if _is_zero(ct) else ct for k, ct in cts_rec.items()}
-        d_carry0, dz_hh, dxp, dh = cell.backward(w, records, extra, carry0, d_final, cts_rec,
-                                                 reverse, perturbed)
+        d_carry0, dz_hh, dxp, dh = backward(w, records, extra, carry0, d_final, cts_rec,
+                                            reverse, perturbed)
         h_prev = previous(records["h"], carry0[0], reverse)
         dw, db = _weight_grads(dz_hh, h_prev)
         grads = (dw, db, dxp, tuple(d_carry0))

@@ -9,12 +9,14 @@ import numpy as np
 
 from rnnviz.core.cells import CellType, get_cell
 from rnnviz.errors import RnnvizError
-from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS
+from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_TOKENS
 
 DTYPES = ("float32", "float64")
-# each size's bound in rnnviz.limits, and that constant's name
+# each size's bound in rnnviz.limits, and that constant's name (None allowed where optional)
 _BOUNDS = {"input_size": (MAX_FEATURES, "MAX_FEATURES"), "hidden_size": (MAX_HIDDEN, "MAX_HIDDEN"),
-           "num_layers": (MAX_LAYERS, "MAX_LAYERS"), "output_size": (MAX_FEATURES, "MAX_FEATURES")}
+           "num_layers": (MAX_LAYERS, "MAX_LAYERS"), "output_size": (MAX_FEATURES, "MAX_FEATURES"),
+           "vocab_size": (MAX_TOKENS, "MAX_TOKENS")}
+_OPTIONAL = ("output_size", "vocab_size")
 
 
 def float64_enabled() -> bool:
@@ -46,9 +48,20 @@ class ModelSpec:
     ``readout.weight (O, D*H)``, ``readout.bias (O,)``; with ``output_size=None`` there is no
     readout and the output is the top layer's hidden state.
 
+    Token inputs: with ``vocab_size`` ``V`` an embedding comes first, as PyTorch's
+    ``nn.Embedding(V, input_size)`` does: the model reads one token id per step (``(T, 1)``,
+    whole numbers in ``0..V-1``) and its first layer reads row ``id`` of
+    ``embedding.weight (V, input_size)``.
+
+    The LSTM with PyTorch's ``proj_size`` is the cell ``lstm_proj`` with the option
+    ``proj_size`` ``P`` (``options={"proj_size": P}``): its h is ``(P,)`` (``weight_hr (P, H)``
+    maps the ``(H,)`` cell to it), ``weight_hh`` is ``(4H, P)`` and the layer above reads
+    ``D*P`` features.
+
     ``dtype="float64"`` needs JAX's 64-bit mode, which is process-wide: call
     ``rnnviz.enable_float64()`` first (rnnviz never switches it on by itself).
-    Sizes are bounded by ``rnnviz.limits`` (``MAX_FEATURES``, ``MAX_HIDDEN``, ``MAX_LAYERS``).
+    Sizes are bounded by ``rnnviz.limits`` (``MAX_FEATURES``, ``MAX_HIDDEN``, ``MAX_LAYERS``,
+    ``MAX_TOKENS``).
 
     A cell with parameters of its own (the modern recurrences) names them its way, still
     ``{name}_l{k}{sfx}`` (``A_log_l0``), and may have sizes beyond ``hidden_size``:
@@ -64,12 +77,13 @@ class ModelSpec:
     output_size: int | None = None
     dtype: str = "float32"
     options: tuple[tuple[str, int], ...] = ()
+    vocab_size: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "cell", get_cell(self.cell).name)
         for name, (most, limit) in _BOUNDS.items():
             value = getattr(self, name)
-            if value is None and name == "output_size":
+            if value is None and name in _OPTIONAL:
                 continue
             if (not isinstance(value, (int, np.integer)) or isinstance(value, bool)
                     or not 1 <= value <= most):
@@ -107,9 +121,32 @@ class ModelSpec:
         return [f"l{self.num_layers - 1}{sfx}" for sfx in self.directions]
 
     @property
+    def record_widths(self) -> dict[str, int]:
+        """Width of each record of one unit (``h``, ``c``, each gate): ``hidden_size`` unless
+        the cell says otherwise (``CellType.widths``: the projected LSTM's h is ``proj_size``,
+        an LRU's h ``2N``)."""
+        return self.cell_type.record_widths(self.hidden_size, self.options)
+
+    @property
+    def h_size(self) -> int:
+        """Width of each unit's h, the state the gradient views perturb."""
+        return self.record_widths["h"]
+
+    def state_size(self, name: str) -> int:
+        """Width of state ``name`` (``h``, ``c`` or a gate letter) of one unit."""
+        return self.record_widths[name]
+
+    @property
     def top_size(self) -> int:
-        """Size of the top layer's output ``(D*H,)``, what the readout reads."""
-        return self.num_directions * self.hidden_size
+        """Size of the top layer's output ``(D*H,)`` (the width of the cell's ``output``
+        record times ``D``: ``D*P`` with a projection), what the readout reads."""
+        return self.num_directions * self.record_widths[self.cell_type.output]
+
+    @property
+    def in_size(self) -> int:
+        """Values per step of the sequence the model reads: 1 (a token id) with an
+        embedding, else ``input_size``."""
+        return 1 if self.vocab_size is not None else self.input_size
 
     @property
     def out_size(self) -> int:
@@ -120,8 +157,11 @@ class ModelSpec:
         return self.input_size if layer == 0 else self.top_size
 
     def param_shapes(self) -> dict[str, tuple[int, ...]]:
-        """Every parameter's PyTorch name and shape, in PyTorch's order."""
+        """Every parameter's PyTorch name and shape, in PyTorch's order (the embedding,
+        when there is one, first)."""
         shapes: dict[str, tuple[int, ...]] = {}
+        if self.vocab_size is not None:
+            shapes["embedding.weight"] = (self.vocab_size, self.input_size)
         for k in range(self.num_layers):
             for sfx in self.directions:
                 unit = self.cell_type.unit_param_shapes(self.layer_input_size(k),
@@ -138,6 +178,8 @@ class ModelSpec:
         text += f"{self.num_layers}x{self.hidden_size}" if self.num_layers > 1 else str(
             self.hidden_size
         )
+        if self.options:  # the cell's own sizes: "proj_size 2", Mamba's d_state...
+            text += " (" + ", ".join(f"{k} {v}" for k, v in self.options) + ")"
         if self.bidirectional:
             text += " bi"
         return text

@@ -109,9 +109,10 @@ class Stepper:
 
     def set_input(self, t: int, x) -> None:
         """Replace the input at step ``t``; steps from ``t`` on are dropped from the cache."""
-        x = np.asarray(x, dtype=self._inputs.dtype).reshape(self.spec.input_size)
+        x = np.asarray(x, dtype=self._inputs.dtype).reshape(self.spec.in_size)
         if not np.all(np.isfinite(x)):
             raise ValueError(f"input at step {t} holds NaN or Inf")
+        as_input(self.spec, x[None], f"input at step {t}")  # a token id: whole, in range
         self._inputs[t] = x
         self._invalidate(t)
 

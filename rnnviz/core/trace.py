@@ -77,18 +77,34 @@ class Trace:
 def as_input(spec: ModelSpec, xs, source: str = "input") -> jax.Array:
     """Check ``xs`` is ``(T, input_size)`` real numbers, finite in the model's dtype, with
     ``1 <= T <= MAX_LENGTH``, and cast it to that dtype; one-line ``RnnvizError`` (starting
-    with ``source``) otherwise."""
+    with ``source``) otherwise. A model with an embedding reads token ids: ``(T,)`` or
+    ``(T, 1)`` whole numbers in ``0..vocab_size-1``, kept as ``(T, 1)`` in the model's dtype
+    (exact: ids stay below ``MAX_TOKENS``)."""
     xs = real_array(xs, source)
-    if xs.ndim == 1 and spec.input_size == 1:
+    width = spec.in_size
+    if xs.ndim == 1 and width == 1:
         xs = xs[:, None]
-    if xs.ndim != 2 or xs.shape[1] != spec.input_size:
-        raise RnnvizError(f"{source} must be (T, {spec.input_size}), got shape {xs.shape}")
+    if xs.ndim != 2 or xs.shape[1] != width:
+        what = "token ids" if spec.vocab_size is not None else "values"
+        raise RnnvizError(f"{source} must be (T, {width}) {what}, got shape {xs.shape}")
     if len(xs) == 0:
         raise RnnvizError(f"{source} has no time steps")
     if len(xs) > MAX_LENGTH:
         raise RnnvizError(f"{source} has {len(xs)} time steps; at most {MAX_LENGTH} "
                           f"(limit MAX_LENGTH)")
+    if spec.vocab_size is not None:
+        check_token_ids(xs[:, 0], spec.vocab_size, source)
     return jax.numpy.asarray(finite_as(xs, spec.dtype, source))
+
+
+def check_token_ids(ids: np.ndarray, vocab_size: int, source: str) -> None:
+    """One line naming the first step whose id is not a whole number in ``0..V-1``."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(ids) & (ids == np.round(ids)) & (ids >= 0) & (ids < vocab_size))
+    if np.any(bad):
+        t = int(np.flatnonzero(bad)[0])
+        raise RnnvizError(f"{source}: token ids must be whole numbers in 0..{vocab_size - 1} "
+                          f"(the embedding's rows), got {ids[t]:g} at step {t}")
 
 
 def check_matrices(spec: ModelSpec, steps: int, *, flow: bool, memory: bool) -> None:

@@ -13,8 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnviz.errors import RnnvizError
+from rnnviz.files.models import read_model
 from rnnviz.files.presets import Preset, load_preset
-from rnnviz.files.weights import load_weights
 
 
 def check_weights(preset: Preset) -> None:
@@ -24,7 +24,7 @@ def check_weights(preset: Preset) -> None:
     for k, m in enumerate(preset.models):
         if m.weights is None:
             continue
-        spec, _ = load_weights(m.weights, cell=m.cell)
+        spec, _ = read_model(m.weights, cell=m.cell)
         want = (m.cell, m.hidden_size, m.num_layers, m.bidirectional, task.input_size,
                 task.output_size)
         got = (spec.cell, spec.hidden_size, spec.num_layers, spec.bidirectional,

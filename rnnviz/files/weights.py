@@ -10,9 +10,15 @@ The cell type, sizes, layer count and direction are read off the keys and shapes
   twin means bidirectional; missing biases (``bias=False``) load as zeros.
 
 Keys may carry a module prefix (``rnn.weight_ih_l0`` in a whole model's state_dict). A linear
-layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout.
+layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout;
+an ``nn.Embedding`` before it (``embed.weight (V, I)`` without a bias, any name, its width the
+RNN's input size) makes a model of token inputs; an LSTM with ``proj_size`` (``weight_hr_l*
+(P, H)``) is the ``lstm_proj`` cell with the option ``proj_size`` ``P`` (read by that cell's
+``infer``). Anything else is refused in one line that names it.
 A vanilla RNN's nonlinearity is not visible in its weights: files written here record the cell
 (``rnnviz.cell``); otherwise the cell named by the caller's hint is taken, else ``rnn_tanh``.
+So is a GRU's placement of the reset gate: ``gru`` (PyTorch's) unless the hint or the file
+says ``gru_cho``.
 """
 
 from __future__ import annotations
@@ -26,10 +32,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnviz.arrays import first_line, read_npz
-from rnnviz.core.cells import cell_with_gate_blocks
+from rnnviz.core.cells import cell_with_gate_blocks, cell_with_layout
 from rnnviz.core.spec import ModelSpec, float64_enabled
 from rnnviz.errors import RnnvizError
-from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_MEMBERS, MAX_WEIGHTS_BYTES
+from rnnviz.limits import (
+    MAX_FEATURES,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MAX_MEMBERS,
+    MAX_TOKENS,
+    MAX_WEIGHTS_BYTES,
+)
 from rnnviz.paths import atomic_file, check_destination, existing_file, write_bytes_atomic
 
 _CELL_KEY = "rnnviz.cell"  # npz only: safetensors keeps it in the header metadata
@@ -37,19 +50,28 @@ _UNIT_KEY = re.compile(r"^(?P<prefix>.*?)(?P<kind>weight|bias)_(?P<mat>ih|hh|hr)
                        r"_l(?P<layer>[0-9]+)(?P<rev>_reverse)?$")
 
 
+TORCH_SUFFIXES = (".pt", ".pth")
+SUFFIXES = (".safetensors", ".npz", *TORCH_SUFFIXES)
+SHOWN = ("an optional embedding, one stack of RNN/LSTM/GRU layers (bidirectional or not) and "
+         "an optional linear head")
+
+
 def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[str, str]]:
-    """All arrays in a ``.safetensors`` or ``.npz`` file, and its text metadata. The file
-    holds at most ``MAX_WEIGHTS_BYTES`` and ``MAX_MEMBERS`` arrays; an ``.npz``'s headers are
-    checked before its arrays are read (``rnnviz.arrays``)."""
+    """All arrays in a ``.safetensors``, ``.npz`` or PyTorch ``.pt``/``.pth`` file (a
+    state_dict, read by ``torch.load(weights_only=True)``: never a pickled module), and its
+    text metadata. The file holds at most ``MAX_WEIGHTS_BYTES`` and ``MAX_MEMBERS`` arrays;
+    an ``.npz``'s headers are checked before its arrays are read (``rnnviz.arrays``)."""
     path = existing_file(path)
     suffix = path.suffix.lower()
-    if suffix not in (".safetensors", ".npz"):
+    if suffix not in SUFFIXES:
         raise RnnvizError(f"{path}: unknown weight format {suffix or '(none)'}: "
-                          "expected .safetensors or .npz")
+                          "expected .safetensors, .npz, .pt or .pth")
     size = path.stat().st_size
     if size > MAX_WEIGHTS_BYTES:
         raise RnnvizError(f"{path}: {size} bytes; at most {MAX_WEIGHTS_BYTES} "
                           f"(limit MAX_WEIGHTS_BYTES)")
+    if suffix in TORCH_SUFFIXES:
+        return read_torch_state_dict(path), {}
     if suffix == ".npz":
         arrays = read_npz(path, str(path), max_values=MAX_WEIGHTS_BYTES,
                           max_bytes=MAX_WEIGHTS_BYTES, limit_name="MAX_WEIGHTS_BYTES")
@@ -75,6 +97,45 @@ def read_arrays(path: str | os.PathLike) -> tuple[dict[str, np.ndarray], dict[st
                           f"({first_line(exc)})") from None
 
 
+def read_torch_state_dict(path: Path) -> dict[str, np.ndarray]:
+    """A state_dict saved by ``torch.save(module.state_dict(), path)``, as numpy arrays.
+
+    ``torch.load(weights_only=True)`` unpickles only tensors and plain containers (never a
+    class of the file's choosing); PyTorch is optional, so without it this is one line
+    saying how to install it or convert the file."""
+    try:
+        import torch
+    except ImportError:
+        raise RnnvizError(f"{path}: reading a PyTorch .pt/.pth file needs PyTorch (pip install "
+                          f"torch); or save the state_dict with safetensors.torch.save_file "
+                          f"and open the .safetensors") from None
+    try:
+        loaded = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as exc:  # UnpicklingError for a pickled module, RuntimeError, EOFError...
+        # torch's own message runs to paragraphs (with terminal colours): its kind is enough
+        raise RnnvizError(f"{path}: not a PyTorch state_dict that loads with "
+                          f"weights_only=True ({type(exc).__name__}: a pickled object other "
+                          f"than tensors, or not a PyTorch file); save model.state_dict(), "
+                          f"not the model") from None
+    if isinstance(loaded, dict) and isinstance(loaded.get("state_dict"), dict):
+        loaded = loaded["state_dict"]  # a checkpoint that wraps it
+    if not isinstance(loaded, dict):
+        raise RnnvizError(f"{path}: holds a {type(loaded).__name__}, expected a state_dict "
+                          f"(a dict of tensors: torch.save(model.state_dict(), path))")
+    if len(loaded) > MAX_MEMBERS:
+        raise RnnvizError(f"{path}: holds {len(loaded)} entries; at most {MAX_MEMBERS} "
+                          f"(limit MAX_MEMBERS)")
+    arrays = {}
+    for key, value in loaded.items():
+        if not isinstance(value, torch.Tensor):
+            raise RnnvizError(f"{path}: {key} is a {type(value).__name__}, expected a tensor "
+                              f"(a state_dict holds only tensors)")
+        if value.dtype == torch.bfloat16:
+            value = value.float()
+        arrays[str(key)] = value.detach().cpu().numpy()
+    return arrays
+
+
 def _listing(arrays: dict) -> str:
     """What a file holds, for an error message: names and shapes, at most 12 of them."""
     items = [f"{k} {tuple(np.shape(v))}" for k, v in sorted(arrays.items())]
@@ -95,7 +156,7 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     def fail(why: str) -> NoReturn:
         raise RnnvizError(f"{source}: {why}; found {found}; expected PyTorch nn.RNN/LSTM/GRU keys "
                           "weight_ih_l0 (G*H, I), weight_hh_l0 (G*H, H), bias_ih_l0, bias_hh_l0, "
-                          "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM)")
+                          "... with G = 1 (RNN), 3 (GRU) or 4 (LSTM); rnnviz shows " + SHOWN)
 
     not_arrays = sorted(k for k, v in arrays.items() if not isinstance(v, np.ndarray))
     if not_arrays:
@@ -108,8 +169,8 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
         names = ", ".join(p.rstrip(".") or "(root)" for p in prefixes)
         fail(f"several recurrent modules ({names})")
     prefix = prefixes[0]
-    if any(m and m["mat"] == "hr" for m in matches.values()):
-        fail("an LSTM with proj_size (weight_hr_l*) is not supported")
+    w_hr = arrays.get(f"{prefix}weight_hr_l0")
+    projected = w_hr is not None
     deepest = max(int(m["layer"]) if len(m["layer"]) < 6 else 10**6  # int() of a long
                   for m in matches.values() if m and m["prefix"] == prefix)  # number is slow
     if deepest >= MAX_LAYERS:
@@ -119,26 +180,44 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     w_ih, w_hh = arrays.get(f"{prefix}weight_ih_l0"), arrays.get(f"{prefix}weight_hh_l0")
     if w_ih is None or w_hh is None:
         fail(f"missing {prefix}weight_ih_l0 or {prefix}weight_hh_l0")
-    if w_ih.ndim != 2 or w_hh.ndim != 2:
-        fail("weight_ih_l0 and weight_hh_l0 must both be 2-D")
-    hidden = w_hh.shape[1]
-    if not 1 <= hidden <= MAX_HIDDEN:
+    if w_ih.ndim != 2 or w_hh.ndim != 2 or (w_hr is not None and w_hr.ndim != 2):
+        fail("weight_ih_l0, weight_hh_l0 (and weight_hr_l0) must be 2-D")
+    # with proj_size P: weight_hh (G*H, P) and weight_hr (P, H)
+    hidden = w_hr.shape[1] if w_hr is not None else w_hh.shape[1]
+    proj = int(w_hr.shape[0]) if w_hr is not None else None
+    if not 1 <= hidden <= MAX_HIDDEN or (proj is not None and not 1 <= proj <= MAX_HIDDEN):
         fail(f"weight_hh_l0 {w_hh.shape} has {hidden} hidden units; expected 1..{MAX_HIDDEN} "
              f"(limit MAX_HIDDEN)")
     if not 1 <= w_ih.shape[1] <= MAX_FEATURES:
         fail(f"weight_ih_l0 {w_ih.shape} reads {w_ih.shape[1]} inputs; expected "
              f"1..{MAX_FEATURES} (limit MAX_FEATURES)")
     gates, rest = divmod(w_hh.shape[0], hidden)
-    cell_type = None if rest else cell_with_gate_blocks(gates, cell_hints)
+    options: dict[str, int] = {}
+    if projected:  # a cell of PyTorch's tensors and weight_hr: its infer reads P (proj_size)
+        layer0 = {m["kind"] + "_" + m["mat"]: arrays[k] for k, m in matches.items()
+                  if m and m["prefix"] == prefix and m["layer"] == "0" and not m["rev"]}
+        read = cell_with_layout(layer0, cell_hints)
+        cell_type = None if read is None else read[0]
+        options = {} if read is None else read[1][2]
+    else:
+        cell_type = None if rest else cell_with_gate_blocks(gates, cell_hints)
     if cell_type is None:
-        fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks")
+        fail(f"weight_hh_l0 {w_hh.shape} has {w_hh.shape[0] / hidden:g} gate blocks"
+             + (" and a projection weight_hr_l0" if projected else ""))
     cell = cell_type.name
     layers = 1 + deepest
     bidirectional = f"{prefix}weight_ih_l0_reverse" in arrays
 
     ours = {k for k, m in matches.items() if m and m["prefix"] == prefix}
     others = {k: v for k, v in arrays.items() if k not in ours}
-    readout = _find_readout(others, hidden * (2 if bidirectional else 1), fail)
+    embedding = _find_embedding(others, int(w_ih.shape[1]), fail)
+    if embedding is not None:
+        others.pop(embedding)
+        vocab = int(arrays[embedding].shape[0])
+        if not 1 <= vocab <= MAX_TOKENS:
+            fail(f"{embedding} {arrays[embedding].shape} has {vocab} tokens; expected "
+                 f"1..{MAX_TOKENS} (limit MAX_TOKENS)")
+    readout = _find_readout(others, (proj or hidden) * (2 if bidirectional else 1), fail)
     # float64 weights stay float64 only where the process computes in 64 bits
     dtype = ("float64" if float64_enabled() and all(v.dtype == np.float64
                                                     for v in arrays.values()) else "float32")
@@ -147,11 +226,15 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
         fail(f"{readout}weight has {outputs} outputs; expected 1..{MAX_FEATURES} "
              f"(limit MAX_FEATURES)")
     spec = ModelSpec(cell, int(w_ih.shape[1]), int(hidden), layers, bidirectional, outputs,
-                     dtype)
+                     dtype, options=tuple(options.items()),
+                     vocab_size=None if embedding is None else vocab)
 
     params: dict[str, np.ndarray] = {}
     for name, shape in spec.param_shapes().items():
-        if name.startswith("readout."):
+        if name == "embedding.weight":
+            assert embedding is not None  # the spec has one only when one was found
+            value = arrays[embedding]
+        elif name.startswith("readout."):
             assert readout is not None  # the spec has a readout only when one was found
             value = others[readout + name.split(".")[1]]
         elif f"{prefix}{name}" in arrays:
@@ -169,6 +252,17 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     return spec, params
 
 
+def _find_embedding(others: dict[str, np.ndarray], width: int, fail) -> str | None:
+    """The key of the one ``nn.Embedding`` table (``*weight (V, width)`` with no bias beside
+    it) whose rows the RNN reads, if any."""
+    tables = [k for k, v in others.items()
+              if k.endswith("weight") and np.ndim(v) == 2 and v.shape[1] == width
+              and k[: -len("weight")] + "bias" not in others]
+    if len(tables) > 1:
+        fail(f"several embedding tables ({', '.join(sorted(tables))})")
+    return tables[0] if tables else None
+
+
 def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:
     """The prefix (``"fc."``, ``"readout."``) of the one linear layer reading ``top`` features."""
     linear = [k[: -len("weight")] for k, v in others.items()
@@ -177,7 +271,7 @@ def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:
     used = {p + s for p in linear for s in ("weight", "bias")}
     unknown = sorted(set(others) - used)
     if unknown:
-        fail(f"unexpected key(s) {', '.join(unknown)}")
+        fail(f"unexpected key(s) {', '.join(unknown)} (layers rnnviz does not show)")
     if len(linear) > 1:
         fail(f"several linear layers read the RNN's output ({', '.join(linear)})")
     return linear[0] if linear else None

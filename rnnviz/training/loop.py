@@ -256,9 +256,9 @@ def _eval_batch(spec: ModelSpec, kind: str, params, xs, ys, mask):
 
 
 def _check(spec: ModelSpec, params: dict, task) -> None:
-    if spec.input_size != task.input_size:
+    if spec.in_size != task.input_size:
         raise RnnvizError(f"input_size: expected {task.input_size} for task {task.name}, "
-                          f"got {spec.input_size}")
+                          f"got {spec.in_size}")
     if spec.out_size != task.output_size:
         raise RnnvizError(f"output_size: expected {task.output_size} for task {task.name}, "
                           f"got {spec.out_size}")

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -82,4 +83,24 @@ def test_no_traceback_from_the_real_command(files):
         capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
-        f"rnnviz: error: {path / 'nope.npz'}: no such file"]
+        f"rnnviz: error: {path / 'nope.npz'}: no such file (the model)"]
+
+
+def test_trace_a_keras_model_on_chosen_csv_columns(tmp_path, capsys):
+    """Any model format, inputs picked from a CSV by name: the same arrays as the API."""
+    pytest.importorskip("h5py")
+    import rnnviz
+
+    model = Path(__file__).parents[1] / "files" / "reference" / "keras" / "gru_before_2.keras"
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(5, 2))
+    data = tmp_path / "d.csv"
+    data.write_text("b,junk,a\n" + "".join(f"{r[1]},9,{r[0]}\n" for r in x))
+    out = tmp_path / "t.npz"
+    assert main(["trace", "--model", str(model), "--input", str(data), "--column", "a",
+                 "--column", "b", "--out", str(out), "--no-memory"]) == 0
+    with np.load(out) as z:
+        np.testing.assert_array_equal(z["gate_r_l1"], rnnviz.trace(model, x)["gate_r_l1"])
+    assert main(["trace", "--model", str(model), "--input", str(data), "--column", "a",
+                 "--out", str(out)]) == 2
+    assert "1 column(s) chosen; the model reads 2 input(s)" in capsys.readouterr().err

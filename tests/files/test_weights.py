@@ -68,7 +68,7 @@ def test_gru_and_rnn_are_told_apart_by_gate_count():
     (lambda a: a.pop("weight_hh_l1"), "missing weight_hh_l1"),
     (lambda a: a.update(weight_hh_l0=np.zeros((12, 5))), "gate blocks"),
     (lambda a: a.update(weight_ih_l1=np.zeros((12, 4))), r"weight_ih_l1 is \(12, 4\)"),
-    (lambda a: a.update(weight_hr_l0=np.zeros((2, 3))), "proj_size"),
+    (lambda a: a.update(weight_hr_l0=np.zeros((2, 3))), r"hh_l0 is \(12, 3\), expected \(12, 2\)"),
     (lambda a: a.update(embedding=np.zeros((2, 3))), "unexpected key"),
     (lambda a: [a.pop(k) for k in list(a)], "no weight_ih_l0"),
 ])

@@ -51,7 +51,8 @@ class Inspector(QWidget):
         c_prev = state_before(spec, arrays, unit, t, "c") if spec.cell_type.has_cell_state \
             else None
         return explain_unit(spec, column.model.params, unit, sel.index,
-                            layer_input(spec, arrays, self.state.inputs, unit, t),
+                            layer_input(spec, arrays, self.state.inputs, unit, t,
+                                        column.model.params),
                             state_before(spec, arrays, unit, t, "h"), c_prev)
 
     def _update(self, *_) -> None:
@@ -74,8 +75,9 @@ class Inspector(QWidget):
         if column.ready:
             arrays = column.trace.arrays
             names = ["h", "c"] if spec.cell_type.has_cell_state else ["h"]
+            # a projected LSTM's h is narrower than its cell: unit j may have no h of its own
             values = [f"{n} = {arrays[f'{n}_{column.unit}'][self.state.t, sel.index]:.4f}"
-                      for n in names]
+                      for n in names if sel.index < spec.state_size(n)]
             values += [f"{g} ({name}) = "
                        f"{arrays[f'gate_{g}_{column.unit}'][self.state.t, sel.index]:.4f}"
                        for g, (name, _) in spec.cell_type.gates.items()]

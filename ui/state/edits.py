@@ -131,4 +131,4 @@ def first_change(before: np.ndarray, after: np.ndarray) -> int:
 
 def fits(model, task) -> bool:
     """Whether ``model`` reads and writes as many features as ``task`` has."""
-    return (model.spec.input_size, model.spec.out_size) == (task.input_size, task.output_size)
+    return (model.spec.in_size, model.spec.out_size) == (task.input_size, task.output_size)

@@ -1,9 +1,9 @@
 """Recurrent cells as pure functions, with PyTorch's parameter names, layouts and gate order.
 
-Each cell type is one module (``rnn``, ``lstm``, ``gru``; the modern recurrences ``mingru``,
-``minlstm``, ``lru``, ``mamba``) holding its ``CellType`` (see ``rnnviz.core.cells.base``);
-this registry is the only place that lists them. Adding a cell type is a module and one line in
-``CELLS``.
+Each cell type is one module (``rnn``, ``lstm``, ``gru``, ``lstm_proj``, ``gru_cho``; the
+modern recurrences ``mingru``, ``minlstm``, ``lru``, ``mamba``) holding its ``CellType`` (see
+``rnnviz.core.cells.base``); this registry is the only place that lists them. Adding a cell
+type is a module and one line in ``CELLS``.
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ from rnnviz.core.cells.base import (
     recurrent_matmul,
 )
 from rnnviz.core.cells.gru import GRU
+from rnnviz.core.cells.gru_cho import GRU_CHO
 from rnnviz.core.cells.lru import LRU
 from rnnviz.core.cells.lstm import LSTM, lstm_gates
+from rnnviz.core.cells.lstm_proj import LSTM_PROJ
 from rnnviz.core.cells.mamba import MAMBA, MAMBA_SIGNED
 from rnnviz.core.cells.mingru import MINGRU
 from rnnviz.core.cells.minlstm import MINLSTM
 from rnnviz.core.cells.rnn import RNN_RELU, RNN_TANH
 
-CELLS: dict[str, CellType] = {c.name: c for c in (RNN_TANH, RNN_RELU, LSTM, GRU, MINGRU, MINLSTM,
-                                                  LRU, MAMBA, MAMBA_SIGNED)}
+CELLS: dict[str, CellType] = {c.name: c for c in (RNN_TANH, RNN_RELU, LSTM, GRU, LSTM_PROJ,
+                                                  GRU_CHO, MINGRU, MINLSTM, LRU, MAMBA,
+                                                  MAMBA_SIGNED)}
 _NAMES = {alias: c.name for c in CELLS.values() for alias in (c.name, *c.aliases)}
 
 
@@ -46,8 +49,9 @@ def get_cell(name: str) -> CellType:
 
 
 def cell_with_gate_blocks(num_gates: int, hints=()) -> CellType | None:
-    """The cell whose PyTorch layout has ``num_gates`` row blocks: where several have (the
-    tanh and relu RNNs share their weights' layout), the first of ``hints`` (cell names; None
+    """The cell whose PyTorch layout (the four tensors, no layout of its own) has
+    ``num_gates`` row blocks: where several have (the tanh and relu RNNs share their
+    weights' layout, so do the GRU and Cho's GRU), the first of ``hints`` (cell names; None
     and unknown names are skipped) that is one of them, else the first registered. None when
     no cell has that many blocks."""
     matches = [c for c in CELLS.values() if c.layout is None and c.num_gates == num_gates]
@@ -77,7 +81,9 @@ def cell_with_layout(arrays: dict, hints=()):
     """The cell with a layout of its own whose ``infer`` reads one layer's ``arrays`` (short
     names), and what it read ``(cell, (input_size, hidden_size, options, arrays))``: where
     several do (Mamba and Mamba [-1,1] share their parameters), the first of ``hints``
-    that does, else the first registered. None when none does."""
+    that does, else the first registered. None when none does. (PyTorch's LSTM with
+    ``proj_size`` is read here: its ``weight_hr`` is beyond the four tensors of
+    ``cell_with_gate_blocks``.)"""
     found = {c: c.infer(arrays) for c in CELLS.values()
              if c.layout is not None and c.infer is not None}
     found = {c: read for c, read in found.items() if read is not None}
@@ -85,7 +91,8 @@ def cell_with_layout(arrays: dict, hints=()):
     return None if cell is None else (cell, found[cell])
 
 
-__all__ = ["CELLS", "GRU", "LRU", "LSTM", "MAMBA", "MAMBA_SIGNED", "MINGRU", "MINLSTM", "RNN_RELU",
-           "RNN_TANH", "Carry", "CellOption", "CellType", "Gate", "Params", "Record", "UnitRows",
-           "cell_names", "cell_with_gate_blocks", "cell_with_layout", "get_cell", "lstm_gates",
-           "own_parameter_names", "project", "recurrent_matmul"]
+__all__ = ["CELLS", "GRU", "GRU_CHO", "LRU", "LSTM", "LSTM_PROJ", "MAMBA", "MAMBA_SIGNED",
+           "MINGRU", "MINLSTM", "RNN_RELU", "RNN_TANH", "Carry", "CellOption", "CellType", "Gate",
+           "Params", "Record", "UnitRows", "cell_names", "cell_with_gate_blocks",
+           "cell_with_layout", "get_cell", "lstm_gates", "own_parameter_names", "project",
+           "recurrent_matmul"]

@@ -17,8 +17,8 @@ axes on ``x``/``xp`` and the carry (``(B, I)``, ``(B, H)``) are carried through.
 
 Everything about one cell type (equations, gates and their ranges, forward, backward,
 initialisation rules, the inspector's equations with numbers) lives in its own module
-(``rnn``, ``lstm``, ``gru``, ``mingru``, ``minlstm``, ``lru``, ``mamba``) as one ``CellType``;
-``rnnviz.core.cells`` registers them.
+(``rnn``, ``lstm``, ``gru``, ``lstm_proj``, ``gru_cho``, ``mingru``, ``minlstm``, ``lru``,
+``mamba``) as one ``CellType``; ``rnnviz.core.cells`` registers them.
 
 The modern recurrences (``mingru``, ``minlstm``, ``lru``, ``mamba``) bring their own parameters
 (``layout``, ``init``, ``infer``), their own input projection (``project``), records whose
@@ -29,6 +29,11 @@ hand-written backward (``backward`` is None): JAX differentiates their scans. Wh
 cell, the record ``"h"`` is the state that carries memory from one step to the next (the
 first carry), so that perturbing it gives the total derivatives ``dL/dh_k`` the gradient
 views show.
+
+Two PyTorch-family cells use the same mechanisms: the LSTM with a projection (``lstm_proj``)
+has a size beyond ``H``, ``options`` ``proj_size`` ``P``, an h of width ``P`` (``widths``) and
+PyTorch's tensors plus ``weight_hr`` (``layout``, ``infer``); it and Cho's GRU (``gru_cho``)
+have no hand-written backward either.
 """
 
 from __future__ import annotations
@@ -169,16 +174,20 @@ class CellType:
     - ``name`` (as in files and presets), ``label`` (for people: ``"RNN (relu)"``), ``kind``
       (the family, in sentences: ``"RNN"``), ``aliases`` (other names ``get_cell`` accepts);
     - ``num_gates``: ``G``, the number of ``(H, ...)`` row blocks of ``weight_ih``/``weight_hh``
-      (PyTorch's layout; 0 for a cell with a ``layout`` of its own), and ``gates``: each
-      gate's letter, in block order, with its name and range (none for the vanilla RNN); a
-      modern cell lists there every per-step quantity shown in a row beside h;
+      (PyTorch's layout, kept by the projected LSTM's own; 0 for a modern cell's ``layout``),
+      and ``gates``: each gate's letter, in block order, with its name and range (none for
+      the vanilla RNN); a modern cell lists there every per-step quantity shown in a row
+      beside h;
     - ``carry_names``: ``("h",)`` or ``("h", "c")``; the first is always h;
     - ``recur``: one step from the projected input; ``recur_saving`` also returns the
       residuals its backward pass needs beyond the record (default: none);
     - ``backward``: its hand-written backward scan (``rnnviz.core.recurrence`` documents the
-      contract); None: JAX differentiates the cell's scans; ``saves_raw_h``: its backward
-      reads h before a perturbation (the RNN's activation derivative), which the scan then
-      keeps;
+      contract), or None: JAX differentiates the cell's scans (the modern recurrences, and a
+      cell whose recurrent matmul does not read h itself or that has weights beyond
+      ``weight_hh`` and ``bias_hh`` in its recurrence: Cho's GRU, the projected LSTM); such a
+      cell's ``recur`` takes a fourth argument, the perturbation ``eps`` of h (see
+      ``rnnviz.core.cells.scan.sequence_scan``); ``saves_raw_h``: its backward reads h before
+      a perturbation (the RNN's activation derivative), which the scan then keeps;
     - ``forget_block``: the block whose bias ``InitOptions.forget_bias`` sets (None: no
       forget gate);
     - ``bounded``: the carries whose values stay in [-1, 1] whatever the weights (the views'
@@ -197,8 +206,8 @@ class CellType:
       ``rnnviz.core.forward.scan_unit``) computed for all steps at once by an associative
       scan; ``prefer_parallel``: the trace uses it (measured faster,
       ``benchmarks/bench_parallel.py``);
-    - ``output``: the record the layer passes on (to the layer above and the readout),
-      ``(H,)``; default h;
+    - ``output``: the record the layer passes on (to the layer above and the readout), of its
+      width in ``widths`` (``(H,)`` but for the projected LSTM's ``(P,)`` h); default h;
     - ``options``: sizes beyond ``H`` (``ModelSpec.options``); ``widths``: ``(H, options) ->
       {record: width}`` for records that are not ``(H,)``;
     - ``init``: ``(key, input_size, hidden_size, options, dtype) -> params`` of one layer
@@ -304,7 +313,8 @@ class CellType:
                           ) -> dict[str, tuple]:
         """The tensors of one layer and direction, by their short names: PyTorch's four
         (``weight_ih (G*H, I)``, ``weight_hh (G*H, H)``, ``bias_ih``, ``bias_hh (G*H,)``)
-        unless the cell has a ``layout`` of its own."""
+        unless the cell has a ``layout`` of its own (the projected LSTM's adds ``weight_hr``,
+        the modern cells' are their own)."""
         if self.layout is not None:
             return self.layout(self, input_size, hidden_size, dict(options))
         gh = self.num_gates * hidden_size

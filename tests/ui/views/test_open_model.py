@@ -1,0 +1,141 @@
+"""File > Open model… and dropping a model file: a PyTorch, Keras or ONNX model becomes a
+column (in place of the last one, the sine preset having three), traced, stepped, its gradient
+rows computed and its trace exported; a bad or unfitting file is one line and the columns stay.
+The file dialog is answered by the test."""
+
+import pickle
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QFileDialog
+
+import rnnviz
+
+KERAS = Path(__file__).parents[2] / "files" / "reference" / "keras"
+
+
+def _onnx_lstm(path):
+    """A one-input, one-output ONNX LSTM with a MatMul+Add head (fits the sine task)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    h = 5
+    inits = [numpy_helper.from_array((0.5 * rng.normal(size=s)).astype(np.float32), n)
+             for n, s in [("W", (1, 4 * h, 1)), ("R", (1, 4 * h, h)), ("B", (1, 8 * h)),
+                          ("Wo", (h, 1)), ("bo", (1,))]]
+    inits.append(numpy_helper.from_array(np.array([-1, h], np.int64), "shape"))
+    nodes = [helper.make_node("LSTM", ["x", "W", "R", "B"], ["Y"], hidden_size=h, name="lstm"),
+             helper.make_node("Reshape", ["Y", "shape"], ["flat"]),
+             helper.make_node("MatMul", ["flat", "Wo"], ["mm"]),
+             helper.make_node("Add", ["mm", "bo"], ["out"])]
+    graph = helper.make_graph(
+        nodes, "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["T", 1, 1])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, ["T", 1])], inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def _check_column(window, wait_ready, tmp_path, name, cell):
+    state = window.state
+    column = state.columns[-1]
+    assert column.config.label == name and column.model.spec.cell == cell
+    path = column.config.weights
+    np.testing.assert_allclose(column.trace["output"],
+                               rnnviz.trace(path, state.inputs)["output"], atol=1e-6)
+    window.explorer.step(3)  # stepping: the gradient rows follow the cursor
+    wait_ready(window)
+    assert column.row("flow", state.t) is not None and column.row("memory", state.t) is not None
+    out = tmp_path / f"{name}.npz"
+    assert window.share.trace_to(column.id, out)
+    with np.load(out) as z:
+        assert f"gate_{next(iter(column.model.spec.cell_type.gates))}_l0" in z.files
+
+
+def test_open_each_format_through_the_menu(make_window, wait_ready, tmp_path, monkeypatch):
+    pytest.importorskip("h5py")
+    window = make_window("sine")
+    first_ids = [c.id for c in window.state.columns[:2]]
+    files = [(_onnx_lstm(tmp_path / "mine.onnx"), "lstm"),
+             (shutil.copy(KERAS / "lstm_sine.keras", tmp_path), "lstm"),
+             (shutil.copy(KERAS / "lstm_sine.weights.h5", tmp_path), "lstm")]
+    for path, cell in files:
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
+        window.open_model_action.trigger()
+        wait_ready(window)
+        assert not window.banner.isVisible(), window.banner.text()
+        _check_column(window, wait_ready, tmp_path, Path(path).name, cell)
+        assert [c.id for c in window.state.columns[:2]] == first_ids  # the others stay
+
+
+def test_open_a_pytorch_file_by_dropping_it(make_window, wait_ready, tmp_path):
+    torch = pytest.importorskip("torch")  # a .pt file is read by torch.load(weights_only)
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = torch.nn.GRU(1, 4)
+            self.fc = torch.nn.Linear(4, 1)
+
+    path = tmp_path / "mine.pt"
+    torch.save(Net().state_dict(), path)
+    window = make_window("sine")
+    data = QMimeData()
+    data.setUrls([QUrl.fromLocalFile(str(path))])
+    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data,
+                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    wait_ready(window)
+    _check_column(window, wait_ready, tmp_path, "mine.pt", "gru")
+
+
+def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path, monkeypatch):
+    pytest.importorskip("h5py")
+    window = make_window("sine")
+    before = [(c.id, c.config) for c in window.state.columns]
+    cut = tmp_path / "cut.keras"
+    cut.write_bytes((KERAS / "lstm_sine.keras").read_bytes()[:2000])
+    pickled = tmp_path / "model.pth"
+    pickled.write_bytes(pickle.dumps(object(), protocol=2))
+    bad = {cut: "not a .keras archive",
+           pickled: "not a PyTorch state_dict" if _has_torch() else "needs PyTorch",
+           KERAS / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
+                                        "gives 1 and needs 1",
+           KERAS / "lstm_emb_bi_2.keras": "reads token ids through an embedding"}
+    for path, message in bad.items():
+        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
+        window.open_model_action.trigger()
+        assert message in window.banner.text() and "\n" not in window.banner.text()
+        assert [(c.id, c.config) for c in window.state.columns] == before
+
+
+def _has_torch() -> bool:
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, capsys):
+    """``rnnviz render --model`` draws the model's column; ``rnnviz open`` refuses a model that
+    does not fit the preset's task in one line, before any window opens."""
+    pytest.importorskip("h5py")
+    from PySide6.QtGui import QImage
+
+    from rnnviz.cli import main
+
+    out = tmp_path / "shot.png"
+    assert main(["render", "sine", "--model", str(KERAS / "lstm_sine.keras"), "--out",
+                 str(out)]) == 0
+    assert QImage(str(out)).width() == 1600
+    capsys.readouterr()
+    assert main(["open", str(KERAS / "gru_after_1.keras"), "--preset", "sine"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the model reads 3 and writes 1 features" in err
