@@ -6,8 +6,8 @@ the panel's colour: resting the pointer on them frames the panel in every column
 keeps the frame. A question's choices are buttons; a question answered by a step waits for a
 click on any time plot. Next on an unanswered question reveals the answer, so that a clicker's
 two keys run a whole lesson: PageDown and PageUp move through the steps while a lesson runs and
-through time otherwise (the arrow keys always move in time); F5 starts the lesson, or starts it
-over. Presentation mode keeps the bar, in large type.
+through time otherwise (the arrow keys always move in time); on a preset whose lesson was not
+started or left yet, the first PageDown starts it; F5 starts the lesson, or starts it over. Presentation mode keeps the bar, in large type.
 """
 
 from __future__ import annotations
@@ -132,6 +132,8 @@ class LessonBar(QFrame):
     def clicker_next(self) -> None:
         if self.lesson.active:
             self.lesson.next()
+        elif self.lesson.waiting:
+            self.lesson.start()
         else:
             self.window.time_controls.step_action.trigger()
 
@@ -153,8 +155,8 @@ class LessonBar(QFrame):
         step = lesson.step
         if step is None:
             self.narration.setText(f"This preset is a guided lesson of {lesson.count} steps. "
-                                   f"Start it here or with F5; PageDown and PageUp (a "
-                                   f"clicker's keys) then move through it.")
+                                   f"Start it here, with F5 or a clicker's PageDown; PageDown "
+                                   f"and PageUp then move through it.")
             self._show_question(None)
             return
         self.counter.setText(f"{lesson.index + 1} of {lesson.count}")
