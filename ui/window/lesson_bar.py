@@ -69,6 +69,9 @@ class LessonBar(QFrame):
         self.leave_button = QPushButton("Leave")
         self.leave_button.setToolTip("Stop the lesson and explore freely from here")
         self.leave_button.clicked.connect(self.lesson.leave)
+        for button in (self.back_button, self.next_button, self.start_button,
+                       self.leave_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the window
         self.narration = QLabel()
         self.narration.setWordWrap(True)
         self.narration.setTextFormat(Qt.TextFormat.RichText)
@@ -123,7 +126,8 @@ class LessonBar(QFrame):
     def _key_action(self, text: str, key: Qt.Key, slot) -> QAction:
         action = QAction(text, self.window)
         action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # any window of the app: a clicker must keep working whatever holds the focus
+        action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         action.triggered.connect(slot)
         self.window.addAction(action)  # the keys work while menus and toolbars are hidden
         return action
@@ -185,6 +189,9 @@ class LessonBar(QFrame):
             self.ask.setText(f"<b>{escape(question.ask)}</b>")
             for k, choice in enumerate(question.choices):
                 button = QPushButton(choice)
+                # a clicked choice must not take the focus: it is deleted on the next step,
+                # and the clicker's keys would go nowhere
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 button.setFont(self.back_button.font())
                 button.setEnabled(not revealed)
                 button.clicked.connect(lambda _=False, k=k: self.lesson.answer(k))
