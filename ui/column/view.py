@@ -2,10 +2,11 @@
 
 Rows are the same in every column so that columns line up: a row no column's cell has (the
 cell state and the gates when every column is an RNN) collapses, and the rows left grow; a cell
-type without a row another column has leaves it empty and says why. Plot items are built once; a new trace re-fills them, a time step moves cursors and
-re-fills the bars at t. The view reads the ``ExplorerState``, subscribes to its events and
-asks the controller for changes; colour scales and the gradient range shared with the other
-columns come from the window's ``SharedScales``.
+type without a row another column has leaves it empty and says why. Plot items are built
+once; a new trace re-fills them, a time step moves cursors and re-fills the bars at t. The
+view reads the ``ExplorerState``, subscribes to its events and asks the controller for
+changes; colour scales and the gradient range shared with the other columns come from the
+window's ``SharedScales``.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ keeps the frame. A question's choices are buttons; a question answered by a step
 click on any time plot. Next on an unanswered question reveals the answer, so that a clicker's
 two keys run a whole lesson: PageDown and PageUp move through the steps while a lesson runs and
 through time otherwise (the arrow keys always move in time); on a preset whose lesson was not
-started or left yet, the first PageDown starts it; F5 starts the lesson, or starts it over. Presentation mode keeps the bar, in large type.
+started or left yet, the first PageDown starts it; F5 starts the lesson, or starts it over.
+Presentation mode keeps the bar, in large type.
 """
 
 from __future__ import annotations

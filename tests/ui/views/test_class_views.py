@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
-
 from rnnviz.ui.column.layout import label_forms
 from rnnviz.ui.column.view import unit_words
 from rnnviz.ui.state.controller import overflow_words
