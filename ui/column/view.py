@@ -2,10 +2,11 @@
 
 Rows are the same in every column so that columns line up: a row no column's cell has (the
 cell state and the gates when every column is an RNN) collapses, and the rows left grow; a cell
-type without a row another column has leaves it empty and says why. Plot items are built once; a new trace re-fills them, a time step moves cursors and
-re-fills the bars at t. The view reads the ``ExplorerState``, subscribes to its events and
-asks the controller for changes; colour scales and the gradient range shared with the other
-columns come from the window's ``SharedScales``.
+type without a row another column has leaves it empty and says why. Plot items are built
+once; a new trace re-fills them, a time step moves cursors and re-fills the bars at t. The
+view reads the ``ExplorerState``, subscribes to its events and asks the controller for
+changes; colour scales and the gradient range shared with the other columns come from the
+window's ``SharedScales``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from .sequence_rows import InputRow, OutputRow
 from .state_rows import GateMeansRow, StateRow
 
 GATE_SLOTS = 4
+MIN_ROW_LINES = 3.2  # a heatmap row stays at least this many lines of text high
 
 
 class ColumnView(QWidget):
@@ -182,6 +184,14 @@ class ColumnView(QWidget):
             layout.setRowMaximumHeight(index, 16777215 if visible else 0)
             layout.setRowStretchFactor(index, self._row_stretch.get(index, 1) if visible else 0)
         layout.invalidate()
+        self._set_minimum_height()
+
+    def _set_minimum_height(self) -> None:
+        """Tall enough for every row shown to stay readable; a shorter window scrolls."""
+        line = self.theme.font(1.0).pointSizeF() * 96 / 72
+        rows = len(self._rows_shown or ()) + 2          # the states, the input and the output
+        fixed = self.grad.plot.minimumHeight() + 5 * line  # the strip, legend, axis, header
+        self.setMinimumHeight(int(rows * MIN_ROW_LINES * line + fixed))
 
     def _cache_static_items(self) -> None:
         """Let Qt keep a pixmap of everything that does not move with the cursor (images,
@@ -288,6 +298,8 @@ class ColumnView(QWidget):
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
         self._show_edit_buttons()
         self._update_frames()
+        if self._rows_shown is not None:
+            self._set_minimum_height()
 
     def set_editable(self, editable: bool) -> None:
         """Show or hide Edit… and ✕ (the student view hides them)."""

@@ -47,6 +47,7 @@ class LessonPlayer:
         self._entered: set[int] = set()  # steps whose changes and training were done
         self.tab = "unit"              # the side tab the window shows (set by the window)
         self.base: list = []           # the columns' configs the lesson starts from
+        self._left = False             # the lesson was left: the clicker moves in time
         self.state.events.sequence.connect(self._on_sequence)
 
     # -- what is shown -----------------------------------------------------------------------
@@ -84,8 +85,15 @@ class LessonPlayer:
                 and step.question.steps is not None and not self.revealed())
 
     # -- moving ------------------------------------------------------------------------------
+    @property
+    def waiting(self) -> bool:
+        """The preset has a lesson nobody has started or left yet: a clicker's first press
+        starts it (a teacher opens the preset and clicks, with no preparation)."""
+        return bool(self.steps) and not self.active and not self._left
+
     def start(self) -> bool:
         """Play the lesson from its first step; False if there is none."""
+        self._left = False
         if not self.steps:
             return False
         self.replies.clear()
@@ -101,12 +109,14 @@ class LessonPlayer:
         """Stop the lesson; the explorer stays as it is."""
         if self.active:
             self.index = -1
+            self._left = True
             self.events.changed.emit()
 
     def resume(self, index: int) -> None:
         """Be at step ``index`` as a saved session left it: the cursor and selection are the
         session's, and the changes and training of the steps up to it are in its models."""
         if 0 <= index < len(self.steps):
+            self._left = False
             self._entered = set(range(index + 1))
             self.index = index
             self.explorer.set_highlights(self.steps[index].highlight)
@@ -192,6 +202,7 @@ class LessonPlayer:
         self.replies.clear()
         self._entered.clear()
         self.index = -1
+        self._left = False
         self.events.changed.emit()
 
     # -- authoring ---------------------------------------------------------------------------

@@ -6,8 +6,9 @@ the panel's colour: resting the pointer on them frames the panel in every column
 keeps the frame. A question's choices are buttons; a question answered by a step waits for a
 click on any time plot. Next on an unanswered question reveals the answer, so that a clicker's
 two keys run a whole lesson: PageDown and PageUp move through the steps while a lesson runs and
-through time otherwise (the arrow keys always move in time); F5 starts the lesson, or starts it
-over. Presentation mode keeps the bar, in large type.
+through time otherwise (the arrow keys always move in time); on a preset whose lesson was not
+started or left yet, the first PageDown starts it; F5 starts the lesson, or starts it over.
+Presentation mode keeps the bar, in large type.
 """
 
 from __future__ import annotations
@@ -69,6 +70,9 @@ class LessonBar(QFrame):
         self.leave_button = QPushButton("Leave")
         self.leave_button.setToolTip("Stop the lesson and explore freely from here")
         self.leave_button.clicked.connect(self.lesson.leave)
+        for button in (self.back_button, self.next_button, self.start_button,
+                       self.leave_button):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the keys stay with the window
         self.narration = QLabel()
         self.narration.setWordWrap(True)
         self.narration.setTextFormat(Qt.TextFormat.RichText)
@@ -123,7 +127,8 @@ class LessonBar(QFrame):
     def _key_action(self, text: str, key: Qt.Key, slot) -> QAction:
         action = QAction(text, self.window)
         action.setShortcut(QKeySequence(key))
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        # any window of the app: a clicker must keep working whatever holds the focus
+        action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
         action.triggered.connect(slot)
         self.window.addAction(action)  # the keys work while menus and toolbars are hidden
         return action
@@ -132,6 +137,8 @@ class LessonBar(QFrame):
     def clicker_next(self) -> None:
         if self.lesson.active:
             self.lesson.next()
+        elif self.lesson.waiting:
+            self.lesson.start()
         else:
             self.window.time_controls.step_action.trigger()
 
@@ -153,8 +160,8 @@ class LessonBar(QFrame):
         step = lesson.step
         if step is None:
             self.narration.setText(f"This preset is a guided lesson of {lesson.count} steps. "
-                                   f"Start it here or with F5; PageDown and PageUp (a "
-                                   f"clicker's keys) then move through it.")
+                                   f"Start it here, with F5 or a clicker's PageDown; PageDown "
+                                   f"and PageUp then move through it.")
             self._show_question(None)
             return
         self.counter.setText(f"{lesson.index + 1} of {lesson.count}")
@@ -183,6 +190,9 @@ class LessonBar(QFrame):
             self.ask.setText(f"<b>{escape(question.ask)}</b>")
             for k, choice in enumerate(question.choices):
                 button = QPushButton(choice)
+                # a clicked choice must not take the focus: it is deleted on the next step,
+                # and the clicker's keys would go nowhere
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
                 button.setFont(self.back_button.font())
                 button.setEnabled(not revealed)
                 button.clicked.connect(lambda _=False, k=k: self.lesson.answer(k))

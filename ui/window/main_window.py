@@ -10,8 +10,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QFrame,
     QLabel,
     QMainWindow,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -72,7 +74,14 @@ class MainWindow(QMainWindow):
         self.columns_area.setChildrenCollapsible(False)
         self.side = SideTabs(self.explorer, theme)  # Unit (inspector), Trajectory, Weights
         self.inspector = self.side.inspector
-        self.splitter.addWidget(self.columns_area)
+        # a window too short for every row at a readable height (1280x720 with the Training
+        # panel open) scrolls the columns, all together, rather than squashing them
+        self.columns_scroll = ColumnsScroll()
+        self.columns_scroll.setWidgetResizable(True)
+        self.columns_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.columns_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.columns_scroll.setWidget(self.columns_area)
+        self.splitter.addWidget(self.columns_scroll)
         self.splitter.addWidget(self.side)
         self.splitter.setStretchFactor(0, 5)
         self.splitter.setStretchFactor(1, 1)
@@ -277,3 +286,17 @@ class MainWindow(QMainWindow):
         self.training.shutdown()
         self.explorer.shutdown()
         super().closeEvent(event)
+
+
+class ColumnsScroll(QScrollArea):
+    """The scroll area around the columns: as wide as the columns want (a plain scroll area
+    asks for little, and the splitter would give the side panel most of the window)."""
+
+    def sizeHint(self):  # noqa: N802 (Qt's name)
+        widget = self.widget()
+        hint = super().sizeHint()
+        if widget is not None:
+            hint.setWidth(max(hint.width(), widget.sizeHint().width()
+                              + self.verticalScrollBar().sizeHint().width()))
+        return hint
+

@@ -6,7 +6,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
-
 from rnnviz.ui.column.layout import label_forms
 from rnnviz.ui.column.view import unit_words
 from rnnviz.ui.state.controller import overflow_words
@@ -118,3 +117,15 @@ def test_overflow_and_layers_in_words():
                     "the gradient, the output and the loss")
     assert unit_words("l1", False) == "layer 2"
     assert unit_words("l0_reverse", True) == "layer 1 ←"
+
+
+def test_a_short_window_scrolls_the_columns_instead_of_squashing_them(make_window, qtbot):
+    window = make_window("adding")
+    window.resize(1280, 720)
+    window.training.dock.show()  # the Training panel takes the bottom of the window
+    QApplication.processEvents()
+    view = next(v for v in window.views.values() if "LSTM" in v.title.text())
+    line = window.theme.font(1.0).pointSizeF() * 96 / 72
+    qtbot.waitUntil(lambda: window.columns_scroll.verticalScrollBar().maximum() > 0,
+                    timeout=5_000)
+    assert view.states["gate3"].plot.geometry().height() >= 2 * line
