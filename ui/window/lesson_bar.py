@@ -16,7 +16,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -153,7 +153,9 @@ class LessonBar(QFrame):
         lesson = self.lesson
         has_lesson = lesson.count > 0
         self.setVisible(has_lesson)
-        self.window.description.setVisible(not lesson.active)
+        # the narration takes the description's place; presentation mode hides it anyway
+        self.window.description.setVisible(not lesson.active
+                                           and not self.window.theme.presentation)
         for widget in (self.back_button, self.next_button, self.counter, self.leave_button):
             widget.setVisible(lesson.active)
         self.start_button.setText("Start over" if lesson.active else "Start the lesson")
@@ -251,8 +253,12 @@ class LessonBar(QFrame):
         sets the bar apart from the plots."""
         size = 22 if theme.presentation else 12
         tint = "#2b2a22" if theme.dark else "#fbf6e6"
-        self.setStyleSheet(f"QFrame#lesson-bar {{ background: {tint}; "
-                           f"border-bottom: 1px solid {theme.muted}; }}")
+        # the tint as the palette's window colour, not a style sheet: it then shows in the
+        # window's SVG export too
+        palette = self.palette()
+        palette.setColor(QPalette.ColorRole.Window, QColor(tint))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
         for widget in self.findChildren(QWidget):
             font = widget.font()
             font.setPointSize(size if widget in (self.narration, self.ask, self.feedback)
