@@ -221,6 +221,9 @@ def _arrays(group, where: str, path: Path) -> list[np.ndarray]:
     vars_group = group.get("vars")
     if vars_group is None:
         raise RnnvizError(f"{path}: {where} has no vars; expected Keras 3 weights")
+    if len(vars_group) > MAX_MEMBERS:
+        raise RnnvizError(f"{path}: {where} holds {len(vars_group)} arrays; at most "
+                          f"{MAX_MEMBERS} (limit MAX_MEMBERS)")
     out = []
     for i in range(len(vars_group)):
         data = vars_group.get(str(i))
