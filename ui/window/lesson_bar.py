@@ -153,9 +153,9 @@ class LessonBar(QFrame):
         lesson = self.lesson
         has_lesson = lesson.count > 0
         self.setVisible(has_lesson)
-        # the narration takes the description's place; presentation mode hides it anyway
-        self.window.description.setVisible(not lesson.active
-                                           and not self.window.theme.presentation)
+        # the narration takes the description's place (presentation mode keeps either: they
+        # say what to look at)
+        self.window.description.setVisible(not lesson.active)
         for widget in (self.back_button, self.next_button, self.counter, self.leave_button):
             widget.setVisible(lesson.active)
         self.start_button.setText("Start over" if lesson.active else "Start the lesson")
