@@ -58,6 +58,26 @@ class Backward(NamedTuple):
     dh: jax.Array | None
 
 
+class LinearStep(NamedTuple):
+    """A cell's backward step written as a linear map of the carry's cotangent, for sweeping
+    many cotangents back at once (``rnnviz.core.gradient_maps``: every row of the
+    gradient-flow and memory maps).
+
+    - ``coefficients(params, records, carry_prev) -> K``: from one layer and direction's
+      params, its records ``(S, H)`` each and the carry entering each step ``(S, H)`` each,
+      what each step's map needs, every leaf with leading axis ``S``; the diagonal factors of
+      the gate derivatives are folded into copies of ``W_hh`` here, once per step, so that the
+      sweep's work per step is one matrix-matrix product for the whole batch;
+    - ``apply(K_t, d) -> d_prev``: ``d`` the carry's cotangent at step t, ``(B, H)`` each, h's
+      being the total derivative ``dL/dh_t``; returns the cotangent of the carry entering the
+      step (h's before anything step t-1 adds to it). Equal to one step of the cell's
+      ``backward`` with zero gate cotangents.
+    """
+
+    coefficients: Callable[[Params, Record, Carry], Any]
+    apply: Callable[[Any, Carry], Carry]
+
+
 def project(params: Params, x: jax.Array) -> jax.Array:
     """Input projection ``W_ih x + b_ih`` for one step ``(I,)`` or a sequence ``(T, I)``
     (or ``(T, B, I)``): ``(..., G*H)``."""
@@ -151,7 +171,10 @@ class CellType:
     - ``layout``: the parameters of one layer and direction, ``(cell, input_size, hidden_size)
       -> {short name: shape}``; None is PyTorch's four tensors of ``G`` gate blocks;
     - ``explain``: the inspector's equations of one unit with its numbers, ``(line, value)``
-      pairs; ``equations`` the same in symbols, ``note`` a remark shown beside them.
+      pairs; ``equations`` the same in symbols, ``note`` a remark shown beside them;
+    - ``linear_step``: its backward step as a linear map (``LinearStep``), which the
+      gradient maps sweep many rows at a time with; None: they use its ``backward`` through
+      autodiff instead (correct, slower).
     """
 
     name: str
@@ -171,6 +194,7 @@ class CellType:
     bounded: tuple[str, ...] = ("h",)
     layout: Callable[[CellType, int, int], dict[str, tuple[int, ...]]] | None = None
     note: str = ""
+    linear_step: LinearStep | None = None
 
     def __post_init__(self):
         if self.recur_saving is None:
