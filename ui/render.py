@@ -41,6 +41,16 @@ def check_step(preset: Preset, step: int | None) -> int:
     return step
 
 
+def show_tab(window, name: str) -> None:
+    """Bring the side tab called ``name`` (any case) to the front."""
+    tabs = window.side
+    names = [tabs.tabText(i) for i in range(tabs.count())]
+    lowered = [n.lower() for n in names]
+    if name.lower() not in lowered:
+        raise RnnvizError(f"--tab {name!r}: the side tabs are {', '.join(names)}")
+    tabs.setCurrentIndex(lowered.index(name.lower()))
+
+
 def close_window(window) -> None:
     """Close ``window`` and wait for its worker threads to end (closing sends the close event
     that stops them; stopping again is harmless and covers a window never shown), so that no
@@ -51,9 +61,10 @@ def close_window(window) -> None:
 
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
-                   theme: str = "light", presentation: bool = False) -> None:
-    """Draw the window on ``preset_arg`` at ``step`` and write it to ``out`` as PNG. The
-    destination is checked before anything is drawn."""
+                   theme: str = "light", presentation: bool = False,
+                   tab: str | None = None) -> None:
+    """Draw the window on ``preset_arg`` at ``step`` (with the side tab named ``tab``) and
+    write it to ``out`` as PNG. The destination is checked before anything is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
     step = check_step(preset, step)
@@ -71,6 +82,8 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
         window.resize(*size)
         window.load(preset)
         window.show()
+        if tab is not None:
+            show_tab(window, tab)
         wait_until_ready(app, window)
         window.explorer.set_cursor(step)
         wait_until_ready(app, window)
@@ -83,6 +96,6 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
 def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
-                   presentation=args.presentation)
+                   presentation=args.presentation, tab=args.tab)
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0

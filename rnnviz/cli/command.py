@@ -220,6 +220,8 @@ def build_parser() -> _Parser:
     p.add_argument("--theme", choices=("light", "dark"), default="light")
     p.add_argument("--presentation", action="store_true",
                    help="presentation mode: only plots and time controls, large fonts")
+    p.add_argument("--tab", default=None, help="the side tab to show: Unit, Trajectory, "
+                   "Weights or 'Flow map' (default: Unit)")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")
