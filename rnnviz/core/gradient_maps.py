@@ -114,16 +114,16 @@ def map_cost(spec: ModelSpec, steps: int, kind: str, rows: int | None = None) ->
     return MapCost(flops, int(out), int(work), method)
 
 
-def matmul_rate() -> float:
-    """Flop/s of a float32 ``(512, 512) @ (512, 512)`` product in this process (best of a
-    few; about 30 ms), the rate the maps' estimates are scaled by."""
+def matmul_rate(repeats: int = 5) -> float:
+    """Flop/s of a float32 ``(512, 512) @ (512, 512)`` product in this process (the best of
+    ``repeats``, about 3 ms each), the rate the maps' estimates are scaled by."""
     import time
 
     a = jnp.ones((512, 512), jnp.float32)
     f = jax.jit(lambda a: a @ a)
     f(a).block_until_ready()
     best = float("inf")
-    for _ in range(5):
+    for _ in range(repeats):
         t0 = time.perf_counter()
         f(a).block_until_ready()
         best = min(best, time.perf_counter() - t0)
