@@ -113,3 +113,13 @@ def test_cost_counts_the_issue_floor():
     assert cost.flops == pytest.approx(2 * 4 * 128 * 128 * 1000 * 1001 / 2)
     assert cost.out_bytes == 1000 * 1000 * 4
     assert gradient_maps.map_cost(spec, 1000, "flow", rows=3).out_bytes == 3 * 1000 * 4
+
+
+def test_the_windows_memory_row_is_the_swept_one():
+    from rnnviz.core.model import Model
+
+    spec, params, xs, _, _ = _case("lstm", "blocks")
+    model = Model(spec, params)
+    for unit, t in (("l1", 36), ("l0", 20)):
+        expected = np.asarray(gradients.memory_row(spec, params, xs, unit, t))
+        _close(model.memory(xs, t, unit), expected)
