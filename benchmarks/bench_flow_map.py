@@ -14,7 +14,11 @@ length T prints, alternating the contenders and repeating (``--repeats``; the me
   for ``T <= --before-max``;
 - ``floor``: ``4 T^2 H^2`` flops (per row t and step k <= t, the ``(1, 4H) @ (4H, H)`` product
   ``W_hh^T dz`` of the backward pass) at the float32 matmul rate measured in this process
-  (``gradient_maps.matmul_rate``, a ``(512, 512)`` product);
+  (``gradient_maps.matmul_rate``, a ``(512, 512)`` product, the best of 50: the rate of an
+  idle moment); ``floor run``: the same flops as a chain of ``(512, 512)`` products, timed in
+  turn with the contenders, so that it meets the same load (``vs floor run``). rnnviz's sweep
+  does half the floor's multiply-adds (it folds the gates: ``(1, 2H) @ (2H, H)`` per step), so
+  it can come in under it;
 - ``torch``: the same LSTM written step by step in PyTorch (``h_t + eps_t`` so that the
   derivative with respect to ``eps`` is the total one, as in rnnviz), ``torch.func.vmap`` of
   the ``torch.func.vjp`` pull-back over the one-hot cotangents of 128 rows at once, as rnnviz
@@ -72,6 +76,16 @@ def before_map(model, xs, ys, mask):
     return lambda: jax.block_until_ready(gradients.flow_matrix(*args))["l0"]
 
 
+def floor_run(flops: float):
+    """A function doing ``flops`` as a chain of ``(512, 512) @ (512, 512)`` products."""
+    n = max(1, round(flops / (2 * 512**3)))
+    rng = np.random.default_rng(0)
+    a = jnp.asarray(rng.normal(size=(512, 512)).astype(np.float32))
+    b = jnp.asarray((rng.normal(size=(512, 512)) / np.sqrt(512)).astype(np.float32))
+    chain = jax.jit(lambda a, b: jax.lax.fori_loop(0, n, lambda i, x: x @ b, a))
+    return lambda: chain(a, b).block_until_ready()
+
+
 def torch_map(model, xs, ys, mask, rows: int, batched: bool):
     """A function computing the flow rows ``0..rows-1`` in PyTorch, returning them ``(rows,
     T)``: with ``batched``, ``torch.func.vmap`` of the ``torch.func.vjp`` pull-back over the
@@ -120,6 +134,8 @@ def main() -> None:
     parser.add_argument("--before-max", type=int, default=2000)
     parser.add_argument("--torch-rows", type=int, default=128,
                         help="rows PyTorch computes as one chunk, its time scaled to all T")
+    parser.add_argument("--torch-repeats", type=int, default=1,
+                        help="PyTorch's runs (it is two orders of magnitude slower)")
     parser.add_argument("--torch-loop", action="store_true",
                         help="PyTorch's rows by a loop of autograd.grad, not vmap over vjp")
     parser.add_argument("--no-torch", action="store_true")
@@ -132,7 +148,8 @@ def main() -> None:
         floor = 4.0 * steps * steps * HIDDEN * HIDDEN / rate
         ours = rnnviz_map(model, xs, ys, mask)
         reference = ours()                                  # also compiles
-        contenders = {"rnnviz": ours}
+        contenders = {"rnnviz": ours, "floor run": floor_run(4.0 * steps**2 * HIDDEN**2)}
+        contenders["floor run"]()
         if steps <= args.before_max:
             contenders["before"] = before_map(model, xs, ys, mask)
             contenders["before"]()
@@ -148,13 +165,16 @@ def main() -> None:
                   f"({'a loop of autograd.grad' if args.torch_loop else 'vmap over vjp'})")
             contenders["torch"] = torch_fn
         times: dict[str, list[float]] = {k: [] for k in contenders}
-        for _ in range(args.repeats):                      # alternate: A B C A B C
+        for repeat in range(args.repeats):                 # alternate: A B C A B C
             for name, fn in contenders.items():
-                times[name].append(timed(fn))
+                if name != "torch" or repeat < args.torch_repeats:
+                    times[name].append(timed(fn))
         median = {k: statistics.median(v) * (scale if k == "torch" else 1.0)
                   for k, v in times.items()}
         line = (f"T={steps}: rnnviz {median['rnnviz']:.2f} s, floor {floor:.2f} s "
-                f"({median['rnnviz'] / floor:.2f}x the floor)")
+                f"({median['rnnviz'] / floor:.2f}x the floor), floor run "
+                f"{median['floor run']:.2f} s ({median['rnnviz'] / median['floor run']:.2f}x "
+                f"it)")
         if "before" in median:
             line += (f", before {median['before']:.2f} s "
                      f"({median['before'] / median['rnnviz']:.1f}x rnnviz's time)")
