@@ -94,8 +94,10 @@ class FlowMapPanel:
         self.image.setRect(QRectF(0, 0, steps, steps))
         self.plot.setXRange(0, steps, padding=0)
         self.plot.setYRange(0, steps, padding=0)
-        self.plot.setTitle(f"{html.escape(title)}: log10 ||d loss_t/dh_k|| from "
-                           f"{self.levels[0]:.1f} to {self.levels[1]:.1f}", size="9pt")
+        self.plot.setTitle(f"{html.escape(title)}: 10^{self.levels[0]:.1f} to "
+                           f"10^{self.levels[1]:.1f}", size="9pt")
+        self.plot.setToolTip(f"{HELP} Colours from 10^{self.levels[0]:.1f} to "
+                             f"10^{self.levels[1]:.1f}.")
 
     def show_message(self, title: str, message: str) -> None:
         self.values = None
