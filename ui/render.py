@@ -65,6 +65,14 @@ def show_lesson_step(app, window, lesson_step: int) -> None:
         if cursor is not None:
             window.explorer.set_cursor(cursor)
         wait_until_ready(app, window)
+def show_tab(window, name: str) -> None:
+    """Bring the side tab called ``name`` (any case) to the front."""
+    tabs = window.side
+    names = [tabs.tabText(i) for i in range(tabs.count())]
+    lowered = [n.lower() for n in names]
+    if name.lower() not in lowered:
+        raise RnnvizError(f"--tab {name!r}: the side tabs are {', '.join(names)}")
+    tabs.setCurrentIndex(lowered.index(name.lower()))
 
 
 def close_window(window) -> None:
@@ -78,11 +86,12 @@ def close_window(window) -> None:
 
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
                    theme: str = "light", presentation: bool = False,
-                   lesson_step: int | None = None, model: str | None = None) -> None:
+                   lesson_step: int | None = None, model: str | None = None,
+                   tab: str | None = None) -> None:
     """Draw the window on ``preset_arg`` at ``step`` (or at step ``lesson_step`` of its
-    lesson, from 1) and write it to ``out`` as PNG; ``model`` (a model file) is shown as a
-    column, in place of the last one if there are three. The destination is checked before
-    anything is drawn."""
+    lesson, from 1; with the side tab named ``tab``) and write it to ``out`` as PNG;
+    ``model`` (a model file) is shown as a column, in place of the last one if there are
+    three. The destination is checked before anything is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
     if model is not None:
@@ -103,6 +112,8 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
         window.resize(*size)
         window.load(preset)
         window.show()
+        if tab is not None:
+            show_tab(window, tab)
         wait_until_ready(app, window)
         if lesson_step is None:
             window.explorer.set_cursor(step)
@@ -119,6 +130,6 @@ def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
                    presentation=args.presentation, lesson_step=args.lesson_step,
-                   model=args.model)
+                   model=args.model, tab=args.tab)
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0

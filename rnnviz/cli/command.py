@@ -65,6 +65,7 @@ def _prefixed(source: str, action):
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from rnnviz.arrays import real_array
+    from rnnviz.cli.maps import add_maps, parse_rows
     from rnnviz.core.losses import Target, target_mask, target_values
     from rnnviz.core.model import Model
     from rnnviz.core.trace import as_input, check_target
@@ -101,8 +102,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
             mask = _prefixed(args.mask, lambda: target_mask(raw_mask, len(values)))
         target = Target(values, mask, args.loss)
         _prefixed(args.target, lambda: check_target(model.spec, target, len(xs)))
-    trace = _prefixed(args.input, lambda: model.trace(
-        xs, target, flow=target is not None and not args.no_flow, memory=not args.no_memory))
+    rows = None if args.flow_rows is None else parse_rows(args.flow_rows, len(xs))
+    trace = _prefixed(args.input, lambda: add_maps(
+        model, xs, target, model.trace(xs, target), flow=not args.no_flow,
+        memory=not args.no_memory, full=args.full, flow_rows=rows))
     trace.save_npz(args.out)
     print(one_line(f"wrote {args.out}: {model.spec.describe()}, {trace.steps} steps, "
                    f"{len(trace.arrays)} arrays"), file=sys.stderr)
@@ -212,6 +215,11 @@ def build_parser() -> _Parser:
                    help="a vanilla RNN's activation, if the file does not record it")
     p.add_argument("--no-flow", action="store_true", help="skip the (T, T) gradient flow")
     p.add_argument("--no-memory", action="store_true", help="skip the (T, T) Jacobian norms")
+    p.add_argument("--full", action="store_true", help="compute the (T, T) arrays even "
+                   "over the time and memory budget (they are left out, with one line, when "
+                   "estimated over it)")
+    p.add_argument("--flow-rows", metavar="ROWS", help="only these rows t of the gradient "
+                   "flow, e.g. 0,99,500-509: grad_flow_rows_<unit> (R, T) and flow_rows (R,)")
     p.set_defaults(func=cmd_trace)
 
     p = sub.add_parser("train", help="train a preset's models and write their weights")
@@ -262,6 +270,8 @@ def build_parser() -> _Parser:
                    "counts), every step before it done in turn")
     p.add_argument("--model", help="also show this model file as a column (in place of the "
                    "last when there are three)")
+    p.add_argument("--tab", default=None, help="the side tab to show: Unit, Trajectory, "
+                   "Weights or 'Flow map' (default: Unit)")
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rnnviz.core import gradients, saliency
+from rnnviz.core import gradient_maps, gradients, saliency
 from rnnviz.core.init import InitOptions, init_params
 from rnnviz.core.losses import Target
 from rnnviz.core.programs import PROGRAMS
@@ -89,8 +89,30 @@ class Model:
         return np.asarray(saliency.saliency_row(self.spec, self.params, xs, t))
 
     def memory(self, inputs, t: int, unit: str | None = None) -> np.ndarray:
-        """``||dh_t / dh_k||_F`` for every k within ``unit`` (default: top forward layer)."""
-        unit = unit or self.spec.top_units[0]
+        """``||dh_t / dh_k||_F`` for every k within ``unit`` (default: top forward layer):
+        the ``H`` backward passes swept together from step t (``gradient_maps.memory_map``;
+        ``gradients.memory_row`` is the plain reference)."""
+        return self.memory_map(inputs, unit, [t])[0]
+
+    def flow_map(self, inputs, target: Target, rows=None, *,
+                 progress: gradient_maps.Progress | None = None,
+                 should_stop: gradient_maps.ShouldStop | None = None) -> dict[str, np.ndarray]:
+        """``||d loss_t / dh_k||`` for the steps ``rows`` (default: every t) and every k, a
+        ``(len(rows), T)`` array per unit, many rows at a time (``rnnviz.core.gradient_maps``:
+        ``progress(fraction)`` after each chunk, ``should_stop()`` before each)."""
         xs = as_input(self.spec, inputs)
         PROGRAMS.use(self.spec, len(xs))
-        return np.asarray(gradients.memory_row(self.spec, self.params, xs, unit, t))
+        return gradient_maps.flow_map(self.spec, self.params, xs, jnp.asarray(target.values),
+                                      jnp.asarray(target.mask), target.kind, rows,
+                                      progress=progress, should_stop=should_stop)
+
+    def memory_map(self, inputs, unit: str | None = None, rows=None, *,
+                   progress: gradient_maps.Progress | None = None,
+                   should_stop: gradient_maps.ShouldStop | None = None) -> np.ndarray:
+        """``||dh_t / dh_k||_F`` within ``unit`` (default: top forward layer) for the steps
+        ``rows`` (default: every t) and every k, ``(len(rows), T)``; as ``flow_map``."""
+        xs = as_input(self.spec, inputs)
+        PROGRAMS.use(self.spec, len(xs))
+        return gradient_maps.memory_map(self.spec, self.params, xs,
+                                        unit or self.spec.top_units[0], rows,
+                                        progress=progress, should_stop=should_stop)

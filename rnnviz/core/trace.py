@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from rnnviz.arrays import finite_as, real_array
-from rnnviz.core import gradients
+from rnnviz.core import gradient_maps, gradients
 from rnnviz.core.forward import run
 from rnnviz.core.losses import Target
 from rnnviz.core.programs import PROGRAMS
@@ -138,7 +138,8 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
 
     With a ``target``: per-step loss, ``grad_loss_h_u`` and ``grad_param_*`` (one forward and
     one backward pass); ``flow=True`` adds the ``(T, T)`` ``grad_flow_u``. ``memory=True`` adds
-    the ``(T, T)`` ``memory_u`` (``T*H`` backward passes per unit: for small models).
+    the ``(T, T)`` ``memory_u`` (``T*H`` backward passes per unit). Both are computed many rows
+    at a time by ``rnnviz.core.gradient_maps``.
     """
     xs = as_input(spec, xs)
     check_matrices(spec, len(xs), flow=flow and target is not None, memory=memory)
@@ -158,12 +159,11 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
         out.update({f"grad_loss_h_{u}": g for u, g in grad_h.items()})
         out.update({f"grad_param_{n}": np.asarray(g) for n, g in grad_params.items()})
         if flow:
-            rows = jax.device_get(gradients.flow_matrix(spec, params, xs, values, mask,
-                                                        target.kind))
+            rows = gradient_maps.flow_map(spec, params, xs, values, mask, target.kind)
             out.update({f"grad_flow_{u}": r for u, r in rows.items()})
     if memory:
         for unit in spec.units:
-            out[f"memory_{unit}"] = np.asarray(gradients.memory_matrix(spec, params, xs, unit))
+            out[f"memory_{unit}"] = gradient_maps.memory_map(spec, params, xs, unit)
     return Trace(spec, {k: np.asarray(v) for k, v in out.items()})
 
 

@@ -104,3 +104,44 @@ def test_trace_a_keras_model_on_chosen_csv_columns(tmp_path, capsys):
     assert main(["trace", "--model", str(model), "--input", str(data), "--column", "a",
                  "--out", str(out)]) == 2
     assert "1 column(s) chosen; the model reads 2 input(s)" in capsys.readouterr().err
+
+
+def _trace_args(path, *extra):
+    return ["trace", "--weights", str(path / "w.safetensors"), "--input", str(path / "x.npy"),
+            "--target", str(path / "y.npy"), "--out", str(path / "t.npz"), *extra]
+
+
+def test_maps_over_the_budget_are_left_out_with_one_line_each(files, capsys, monkeypatch):
+    from rnnviz.cli import maps
+
+    path, model = files
+    monkeypatch.setattr(maps, "TIME_BUDGET_S", 0.0)
+    assert main(_trace_args(path)) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("left out grad_flow_*: (12, 12) for each of 2 unit(s)")
+    assert "--full" in err[0] and "--flow-rows" in err[0]
+    assert err[1].startswith("left out memory_*:") and "--full" in err[1]
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        assert not [k for k in npz.files if k.startswith(("grad_flow", "memory"))]
+        assert "grad_loss_h_l1" in npz.files
+    assert main(_trace_args(path, "--full")) == 0
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        assert npz["grad_flow_l1"].shape == npz["memory_l0"].shape == (12, 12)
+
+
+def test_chosen_flow_rows(files, capsys):
+    path, model = files
+    assert main(_trace_args(path, "--flow-rows", "9,0-1", "--no-flow")) == 0
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        arrays = dict(npz)
+    assert "grad_flow_l0" not in arrays
+    np.testing.assert_array_equal(arrays["flow_rows"], [9, 0, 1])
+    main(_trace_args(path))
+    with np.load(path / "t.npz", allow_pickle=False) as npz:
+        for unit in ("l0", "l1"):
+            np.testing.assert_allclose(arrays[f"grad_flow_rows_{unit}"],
+                                       npz[f"grad_flow_{unit}"][[9, 0, 1]], rtol=1e-6)
+    capsys.readouterr()
+    assert main(_trace_args(path, "--flow-rows", "3-12")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "3-12 is not within the steps 0..11" in err

@@ -1,5 +1,5 @@
-"""The side panel: tabs for the selected unit (the inspector), the state trajectory and the
-recurrent weights."""
+"""The side panel: tabs for the selected unit (the inspector), the state trajectory, the
+recurrent weights and the whole gradient-flow map."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from PySide6.QtWidgets import QSplitter, QTabWidget
 from ..state.controller import Explorer
 from ..style import theme as colours
 from ..style.theme import Theme
+from .flow_map_view import FlowMapView
 from .inspector import Inspector
 from .trajectory_view import TrajectoryView
 from .weights_view import WeightsView
 
-MIN_WIDTHS = {"Trajectory": 300, "Weights": 480}  # pixels each tab wants
+MIN_WIDTHS = {"Trajectory": 300, "Weights": 480, "Flow map": 360}  # pixels each tab wants
 
 
 class SideTabs(QTabWidget):
@@ -23,10 +24,14 @@ class SideTabs(QTabWidget):
         self.weights = WeightsView(explorer, theme)
         self.addTab(self.inspector, "Unit")
         self.addTab(self.trajectory, "Trajectory")
+        self.flow_map = FlowMapView(explorer, theme)
         self.addTab(self.weights, "Weights")
+        self.addTab(self.flow_map, "Flow map")
         self.setTabToolTip(0, "The selected unit's values and equations at step t")
         self.setTabToolTip(1, "h_t as a path in the plane of its two principal components")
         self.setTabToolTip(2, "W_hh as a heatmap and its eigenvalues with the unit circle")
+        self.setTabToolTip(3, "||d loss_t / dh_k|| for every t and k: how far back gradients "
+                              "reach")
         self.currentChanged.connect(self._make_room)
 
     def tab_name(self) -> str:

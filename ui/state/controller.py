@@ -26,9 +26,11 @@ from dataclasses import fields, replace
 
 import numpy as np
 
+from rnnviz.core.gradient_maps import MapCost, map_cost
 from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.splice import bptt_arrays, retrace_from, with_arrays
+from rnnviz.core.trace import check_matrices
 from rnnviz.errors import RnnvizError
 from rnnviz.files.lessons import lesson_to_tables, parse_lesson
 from rnnviz.files.presets import MAX_MODELS, ModelConfig, Preset
@@ -50,7 +52,7 @@ from .undo import UndoStack
 
 MEMORY_DELAY_MS = 150      # the Jacobian norms cost H backward passes: once the cursor rests
 DRAG_RECOMPUTE_MS = 100    # while dragging, the columns recompute at most this often
-ROWS = ("flow", "memory", "saliency")
+ROWS = ("flow", "memory", "saliency", "flowmap")  # a column's jobs besides its trace
 
 
 class Explorer:
@@ -315,6 +317,7 @@ class Explorer:
         if column is None:
             return
         column.model, column.trace, column.error = model, trace, None
+        column.flow_map = column.map_error = None  # of the trace before: let it go
         self._basis[column_id] = basis
         if column.unit not in model.spec.units:
             column.unit = model.spec.units[0]
@@ -367,6 +370,59 @@ class Explorer:
             if column.model is not None:
                 self._submit_row(column, "memory", lambda model, unit, t: model.memory(
                     inputs, t, unit))
+
+    # -- the whole gradient-flow map ---------------------------------------------------------
+    def flow_map_cost(self, column_id: int) -> MapCost | None:
+        """What ``compute_flow_map`` would take for this column (None: no model or target)."""
+        column = self.state.find(column_id)
+        if column is None or column.model is None or self.state.target is None:
+            return None
+        return map_cost(column.model.spec, self.state.steps, "flow")
+
+    def compute_flow_map(self, column_id: int) -> None:
+        """Compute the column's whole ``(T, T)`` flow map on the worker, chunk by chunk
+        (``map_progress``), then store it and announce ``map_ready``. Refused, with
+        ``column.map_error``, when it would hold more than ``MAX_MATRIX_VALUES`` values."""
+        s = self.state
+        column = s.find(column_id)
+        if column is None or column.model is None or s.target is None:
+            return
+        model, trace, inputs, target = column.model, column.trace, s.inputs, s.target
+        try:
+            check_matrices(model.spec, s.steps, flow=True, memory=False)
+        except RnnvizError as exc:
+            column.map_error = str(exc)
+            s.events.map_ready.emit(column_id)
+            return
+        column.map_error = None
+
+        def job(ctx):
+            return model.flow_map(inputs, target, progress=ctx.report,
+                                  should_stop=ctx.cancelled)
+
+        def arrived(maps) -> None:
+            shown = s.find(column_id)
+            if shown is not None and shown.trace is trace:
+                shown.flow_map, shown.map_error = (trace, maps), None
+                s.events.map_ready.emit(column_id)
+
+        def failed(message: str) -> None:
+            shown = s.find(column_id)
+            if shown is not None:
+                shown.map_error = message
+                s.events.map_ready.emit(column_id)
+
+        self.jobs.submit(f"flowmap:{column_id}", job, on_done=arrived, on_error=failed,
+                         on_progress=lambda f: s.events.map_progress.emit(column_id, f))
+        s.events.map_progress.emit(column_id, 0.0)
+
+    def cancel_flow_map(self, column_id: int) -> None:
+        """Stop computing the column's flow map (announced as ``map_ready`` with no map)."""
+        self.jobs.cancel(f"flowmap:{column_id}")
+        column = self.state.find(column_id)
+        if column is not None:
+            column.map_error = "cancelled"
+            self.state.events.map_ready.emit(column_id)
 
     def settled(self) -> bool:
         """Every column traced (or failed), and nothing asked of the worker unanswered, the
@@ -474,6 +530,7 @@ class Explorer:
         if cached is not None:
             self._cancel_jobs(column.id)  # drop whatever is on its way
             column.trace, column.error, column.rows = cached, None, {}
+            column.flow_map = column.map_error = None
             self._basis[column.id] = (inputs, target)
             s.events.column_ready.emit(column.id)
             self._submit_rows(column)

@@ -13,6 +13,8 @@ event                         when
 ``column_ready(column_id)``   a column's trace arrived (or failed: ``column.error``)
 ``rows_ready(column_id, name)`` a gradient row arrived (``"flow"``, ``"memory"``,
                               ``"saliency"``)
+``map_progress(column_id, f)``  the whole flow map being computed is a fraction f done
+``map_ready(column_id)``      the whole flow map arrived (or failed: ``column.map_error``)
 ``t(t)``                      the cursor moved (``state.t = ...`` announces it)
 ``selection(selection)``      the selected unit changed (``state.selection = ...``)
 ``highlights(highlights)``    the framed panels changed (``state.highlights = ...``)
@@ -39,7 +41,9 @@ from rnnviz.files.presets import ModelConfig, Preset
 @dataclass(eq=False)
 class Column:
     """One model on screen. ``unit`` is the layer and direction shown (``l0``, ``l1_reverse``);
-    ``rows`` the gradient rows computed for one step each, ``name: (t, row (T,))``."""
+    ``rows`` the gradient rows computed for one step each, ``name: (t, row (T,))``;
+    ``flow_map`` the whole gradient-flow map ``(T, T)`` per unit with the trace it belongs to
+    (``Explorer.compute_flow_map``; read it through ``shown_flow_map``)."""
 
     id: int
     config: ModelConfig
@@ -48,6 +52,8 @@ class Column:
     unit: str = "l0"
     rows: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
     error: str | None = None
+    flow_map: tuple[Trace, dict[str, np.ndarray]] | None = None
+    map_error: str | None = None
 
     @property
     def ready(self) -> bool:
@@ -59,6 +65,12 @@ class Column:
         if name not in self.rows or (t is not None and self.rows[name][0] != t):
             return None
         return self.rows[name][1]
+
+    def shown_flow_map(self) -> np.ndarray | None:
+        """The shown unit's ``(T, T)`` flow map, if computed for the trace on screen."""
+        if self.flow_map is None or self.flow_map[0] is not self.trace:
+            return None
+        return self.flow_map[1].get(self.unit)
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,8 @@ class ExplorerEvents(SignalGroup):
     columns = Signal()
     column_ready = Signal(int)
     rows_ready = Signal(int, str)
+    map_progress = Signal(int, float)
+    map_ready = Signal(int)
     t = Signal(int)
     selection = Signal(object)
     highlights = Signal(object)

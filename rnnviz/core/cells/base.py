@@ -90,6 +90,26 @@ class Backward(NamedTuple):
     dh: jax.Array | None
 
 
+class LinearStep(NamedTuple):
+    """A cell's backward step written as a linear map of the carry's cotangent, for sweeping
+    many cotangents back at once (``rnnviz.core.gradient_maps``: every row of the
+    gradient-flow and memory maps).
+
+    - ``coefficients(params, records, carry_prev) -> K``: from one layer and direction's
+      params, its records ``(S, H)`` each and the carry entering each step ``(S, H)`` each,
+      what each step's map needs, every leaf with leading axis ``S``; the diagonal factors of
+      the gate derivatives are folded into copies of ``W_hh`` here, once per step, so that the
+      sweep's work per step is one matrix-matrix product for the whole batch;
+    - ``apply(K_t, d) -> d_prev``: ``d`` the carry's cotangent at step t, ``(B, H)`` each, h's
+      being the total derivative ``dL/dh_t``; returns the cotangent of the carry entering the
+      step (h's before anything step t-1 adds to it). Equal to one step of the cell's
+      ``backward`` with zero gate cotangents.
+    """
+
+    coefficients: Callable[[Params, Record, Carry], Any]
+    apply: Callable[[Any, Carry], Carry]
+
+
 def project(params: Params, x: jax.Array) -> jax.Array:
     """Input projection ``W_ih x + b_ih`` for one step ``(I,)`` or a sequence ``(T, I)``
     (or ``(T, B, I)``): ``(..., G*H)``."""
@@ -217,7 +237,11 @@ class CellType:
       layout wants them, the LRU turning a vector ``D`` into a matrix), None where they do
       not fit;
     - ``transition``: ``(params, record) -> eigenvalues`` of the diagonal map from
-      ``h_{t-1}`` to ``h_t`` at one step (numpy, complex), for the Weights tab.
+      ``h_{t-1}`` to ``h_t`` at one step (numpy, complex), for the Weights tab;
+    - ``linear_step``: its backward step as a linear map (``LinearStep``), which the
+      gradient maps sweep many rows at a time with; None (every modern recurrence, Cho's GRU
+      and the projected LSTM): they use its backward through autodiff instead (correct,
+      slower).
     """
 
     name: str
@@ -248,6 +272,7 @@ class CellType:
         = None
     transition: Callable[[dict[str, np.ndarray], dict[str, np.ndarray]], np.ndarray] | None \
         = None
+    linear_step: LinearStep | None = None
 
     def __post_init__(self):
         if self.recur_saving is None:

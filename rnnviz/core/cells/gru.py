@@ -14,6 +14,10 @@ Backward, per step t with ``dh = dL/dh_t``, ``s(x) = x (1 - x)`` and ``hn = W_hn
 ``dn = (dh (1 - z) + gn)(1 - n^2)``, ``dz_r = (dn hn + gr) s(r)``,
 ``dz_z = (dh (h_{t-1} - n) + gz) s(z)``; recurrent part ``[dz_r, dz_z, dn r]``, input part
 ``[dz_r, dz_z, dn]``, ``dL/dh_{t-1} = dh z + W_hh^T [dz_r, dz_z, dn r]``.
+
+As a linear map of the cotangent (``linear_step``): ``dL/dh_{t-1} = dh @ M`` with, writing
+``u = (1 - z)(1 - n^2)``, ``M = diag(u hn s(r)) W_hr + diag((h_{t-1} - n) s(z)) W_hz +
+diag(u r) W_hn + diag(z)``: one ``(B, H) @ (H, H)`` product per step.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from rnnviz.core.cells.base import (
     Carry,
     CellType,
     Gate,
+    LinearStep,
     Lines,
     Params,
     Record,
@@ -78,6 +83,23 @@ def _backward(w, records, extra, carry0, d_final, cts, reverse, perturbed) -> Ba
     return Backward(d_carry0, dz_hh, dxp, dh)
 
 
+def _coefficients(params: Params, records: Record, carry_prev: Carry):
+    """Per step ``M (H, H)`` of the linear map in the module docstring."""
+    w = params["weight_hh"]
+    h_prev = carry_prev[0]
+    r, z, n = (records[k] for k in "rzn")
+    hn = jnp.split(recurrent_matmul(w, h_prev) + params["bias_hh"], 3, axis=-1)[2]
+    w_r, w_z, w_n = (blk[None] for blk in jnp.split(w, 3, axis=0))
+    u = (1 - z) * (1 - n * n)
+    m = ((u * hn * r * (1 - r))[..., None] * w_r + ((h_prev - n) * z * (1 - z))[..., None] * w_z
+         + (u * r)[..., None] * w_n)
+    return m + z[..., None] * jnp.eye(w.shape[1], dtype=w.dtype)
+
+
+def _apply(m, d: Carry) -> Carry:
+    return (d[0] @ m,)
+
+
 def _explain(u: UnitRows) -> Lines:
     r_line, z_line = u.gate("r", 0, "sigma"), u.gate("z", 1, "sigma")
     r, z = r_line[1], z_line[1]
@@ -104,6 +126,7 @@ GRU = CellType(
     recur_saving=_recur_saving,
     backward=_backward,
     explain=_explain,
+    linear_step=LinearStep(_coefficients, _apply),
     equations=(
         "r_t = sigma(W_ir x_t + b_ir + W_hr h_{t-1} + b_hr)\n"
         "z_t = sigma(W_iz x_t + b_iz + W_hz h_{t-1} + b_hz)\n"

@@ -9,6 +9,8 @@ Backward, per step t with ``dh = dL/dh_t`` (from step t+1 plus the record's cota
 ``dz = dh * act'(z)``, ``tanh'`` written with the output as ``1 - h^2`` and ``relu'`` as
 ``[h > 0]``; then ``dL/dh_{t-1} = W_hh^T dz``. Both read h before any perturbation of the
 scan (``saves_raw_h``).
+
+As a linear map of the cotangent (``linear_step``): ``dL/dh_{t-1} = dh @ (diag(act'(z)) W_hh)``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rnnviz.core.cells.base import (
     Backward,
     Carry,
     CellType,
+    LinearStep,
     Lines,
     Params,
     Record,
@@ -58,6 +61,16 @@ def _backward(derivative: Callable[[jax.Array], jax.Array]):
     return backward
 
 
+def _linear_step(derivative: Callable[[jax.Array], jax.Array]) -> LinearStep:
+    def coefficients(params: Params, records: Record, carry_prev: Carry):
+        return derivative(records["h"])[..., None] * params["weight_hh"][None]
+
+    def apply(m, d: Carry) -> Carry:
+        return (d[0] @ m,)
+
+    return LinearStep(coefficients, apply)
+
+
 def _explain(act: str):
     def explain(u: UnitRows) -> Lines:
         a, b = u.parts(0)
@@ -80,6 +93,7 @@ def _rnn(activation_name: str, activation, derivative, label: str,
         carry_names=("h",),
         recur=_recur(activation),
         backward=_backward(derivative),
+        linear_step=_linear_step(derivative),
         saves_raw_h=True,
         bounded=bounded,
         explain=_explain(activation_name),

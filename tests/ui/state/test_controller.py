@@ -210,3 +210,38 @@ def test_preset_now_names_the_selected_unit_in_its_layer(sine):
     sine.select(s.columns[1].id, "f", 2)
     preset = sine.preset_now()
     assert preset.start_step == 42 and preset.select == (1, "f", 2, "l0")
+
+
+def test_the_whole_flow_map_arrives_with_progress_and_goes_with_its_trace(sine):
+    state = sine.state
+    column = state.columns[1]
+    seen: list[tuple[str, tuple]] = []
+    state.events.map_progress.connect(lambda *a: seen.append(("progress", a)))
+    state.events.map_ready.connect(lambda *a: seen.append(("ready", a)))
+    cost = sine.flow_map_cost(column.id)
+    assert cost is not None and cost.out_bytes == 4 * state.steps ** 2
+    sine.compute_flow_map(column.id)
+    settle(sine)
+    shown = column.shown_flow_map()
+    expected = column.model.flow_map(state.inputs, state.target)[column.unit]
+    np.testing.assert_array_equal(shown, expected)
+    assert seen[0] == ("progress", (column.id, 0.0))
+    assert seen[-2] == ("progress", (column.id, 1.0)) and seen[-1] == ("ready", (column.id,))
+    sine.configure_column(column.id, ModelConfig(cell="gru", hidden_size=4))
+    settle(sine)
+    assert column.flow_map is None and column.shown_flow_map() is None  # memory let go
+
+
+def test_a_cancelled_or_too_large_flow_map_says_so(sine, monkeypatch):
+    column = sine.state.columns[0]
+    sine.compute_flow_map(column.id)
+    sine.cancel_flow_map(column.id)
+    settle(sine)
+    assert column.shown_flow_map() is None and column.map_error == "cancelled"
+    from rnnviz.core import trace
+
+    monkeypatch.setattr(trace, "MAX_MATRIX_VALUES", 100)
+    sine.compute_flow_map(column.id)
+    settle(sine)
+    assert column.shown_flow_map() is None
+    assert "MAX_MATRIX_VALUES" in column.map_error

@@ -1,7 +1,6 @@
-"""The saliency strip, the trajectory tab and the weights tab against the engine: what each
-view draws is checked against ``rnnviz.core.saliency``, ``rnnviz.analysis.projection`` and
-numpy's own
-eigenvalues."""
+"""The saliency strip, the trajectory tab, the weights tab and the flow-map tab against the
+engine: what each view draws is checked against ``rnnviz.core.saliency``,
+``rnnviz.analysis.projection``, numpy's own eigenvalues and ``Model.flow_map``."""
 
 import numpy as np
 import pytest
@@ -150,3 +149,36 @@ def test_weights_view_shows_each_blocks_eigenvalues(make_window, wait_ready, qtb
     explorer.remove_column(state.columns[2].id)
     assert list(tab.panels) == [c.id for c in state.columns]
     assert list(window.side.trajectory.plots) == [c.id for c in state.columns]
+
+
+def test_flow_map_tab_shows_each_columns_whole_map(make_window, qtbot):
+    window = make_window()
+    state, tab = window.state, window.side.flow_map
+    window.side.setCurrentWidget(tab)        # small maps start on their own when shown
+    qtbot.waitUntil(lambda: all(p.values is not None for p in tab.panels.values()),
+                    timeout=120_000)
+    for column in state.columns:
+        panel = tab.panels[column.id]
+        expected = column.model.flow_map(state.inputs, state.target)[column.unit]
+        np.testing.assert_array_equal(panel.values, expected)
+        t, k = state.steps - 1, state.steps - 5
+        assert panel.value_at(k + 0.5, t + 0.5) == (t, k, expected[t, k])
+        shown = panel.image.image            # log10, NaN where no gradient flows (k > t)
+        assert np.isnan(shown[0, 1]) and shown[t, k] == pytest.approx(np.log10(expected[t, k]))
+    window.explorer.set_cursor(17)
+    xs, ys = tab.panels[state.columns[0].id].outline.getData()
+    assert set(ys) == {17, 18} and max(xs) == state.steps
+    assert not tab.progress.isVisible() and not tab.cancel_button.isEnabled()
+
+
+def test_a_long_map_is_drawn_at_screen_resolution_keeping_each_blocks_largest():
+    from rnnviz.ui.panels.flow_map_view import screen_image
+
+    rng = np.random.default_rng(0)
+    logs = np.tril(rng.normal(size=(2500, 2500)))
+    logs[np.triu_indices(2500, 1)] = -np.inf
+    image = screen_image(logs, limit=1000)
+    assert image.shape == (834, 834)              # blocks of 3 steps
+    assert image[10, 7] == pytest.approx(logs[30:33, 21:24].max())
+    assert np.isnan(image[0, 1]) and np.isnan(image[-2, -1])
+    assert screen_image(logs[:900, :900], limit=1000).shape == (900, 900)
