@@ -96,12 +96,13 @@ def test_check_a_good_preset(tmp_path, capsys):
      "training.learning_rate: expected a number in (0, 1000], got -1"),
     (GOOD.replace('name = "sine"', 'name = "sinus"'), "task.name: expected one of"),
     (GOOD.replace('cell = "gru"', 'cell = "transformer"'),
-     "models[0].cell: expected one of rnn_tanh, rnn_relu, lstm, gru, got 'transformer'"),
+     "models[0].cell: expected one of rnn_tanh, rnn_relu, lstm, gru, mingru, minlstm, lru, "
+     "mamba, mamba_signed, got 'transformer'"),
     # the selected unit
     (GOOD.replace("hidden_size = 4", 'hidden_size = 4\nselect = {{ row = "c", unit = 1 }}'),
      "models[0].select.row: expected one of h, r, z, n (rows of a GRU), got 'c'"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 4 }}"),
-     "models[0].select.unit: expected an integer in 0..3 (the hidden units), got 4"),
+     "models[0].select.unit: expected an integer in 0..3 (the units of row h), got 4"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = 2"),
      'models[0].select: expected a table like { row = "h", unit = 0 }, got 2'),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1, colour = 2 }}"),

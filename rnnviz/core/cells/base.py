@@ -291,7 +291,8 @@ class CellType:
 
     def record_widths(self, hidden_size: int, options=()) -> dict[str, int]:
         """The width of every record (``state_names``): ``H`` unless ``widths`` says else."""
-        own = {} if self.widths is None else self.widths(hidden_size, dict(options))
+        own = ({} if self.widths is None else
+               self.widths(hidden_size, dict(self.check_options(options, hidden_size))))
         return {name: own.get(name, hidden_size) for name in self.state_names}
 
     def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = (),

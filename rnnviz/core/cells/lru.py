@@ -193,7 +193,7 @@ LRU = CellType(
     label="LRU",
     kind="LRU",
     num_gates=0,
-    gates={"mod": Gate("|s|, modulus", None), "phase": Gate("arg s / pi", (-1.0, 1.0)),
+    gates={"mod": Gate("|s|", None), "phase": Gate("arg(s)/pi", (-1.0, 1.0)),
            "y": Gate("output", None)},
     carry_names=("h",),
     recur=_recur,
