@@ -195,7 +195,7 @@ class CellType:
     - ``parallel``: ``(params, xp (T, ..., P), carry0, eps) -> (final, records)``, the same
       as a sequential scan of ``recur`` (with the hidden state perturbed by ``eps``, see
       ``rnnviz.core.forward.scan_unit``) computed for all steps at once by an associative
-      scan; ``prefer_parallel``: the trace uses it (measured faster,
+      scan; ``prefer_parallel``: the trace uses it (where measured faster on the CPU,
       ``benchmarks/bench_parallel.py``);
     - ``output``: the record the layer passes on (to the layer above and the readout),
       ``(H,)``; default h;
