@@ -119,3 +119,17 @@ def test_defaults_are_the_reference_modules():
     assert np.all((radius > 0) & (radius < 1))
     np.testing.assert_allclose(np.exp(np.asarray(lru.params["gamma_log_l0"])),
                                np.sqrt(1 - radius**2), rtol=1e-5)
+
+
+def test_a_wide_state_takes_its_jacobian_rows_in_batches(monkeypatch):
+    """Mamba's state is E*N values: the memory row is then computed a few Jacobian rows at a
+    time (``MAX_JACOBIAN_BLOCK``), with the same result."""
+    from rnnviz.core import gradients
+
+    model = Model.create("mamba", 1, 3, output_size=1, options={"d_state": 5})   # 6 * 5 = 30
+    xs = jnp.asarray(np.random.default_rng(0).normal(size=(40, 1)), jnp.float32)
+    whole = gradients._memory_row(model.spec, model.params, xs, "l0", 20)
+    monkeypatch.setattr(gradients, "MAX_JACOBIAN_BLOCK", 40 * 30 * 7)     # 4 batches of 7, 2
+    batched = gradients._memory_row(model.spec, model.params, xs, "l0", 20)
+    np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6)
+    assert float(whole[20]) == pytest.approx(np.sqrt(30), rel=1e-5)
