@@ -13,6 +13,12 @@ Keys may carry a module prefix (``rnn.weight_ih_l0`` in a whole model's state_di
 layer after the RNN (``fc.weight (O, D*H)`` with ``fc.bias (O,)``, any name) becomes the readout.
 A vanilla RNN's nonlinearity is not visible in its weights: files written here record the cell
 (``rnnviz.cell``); otherwise the cell named by the caller's hint is taken, else ``rnn_tanh``.
+
+A file without ``weight_ih_l0`` may hold a modern cell (minGRU, minLSTM, LRU, Mamba) under its
+own short names: ``{short}_l{k}{sfx}`` as ``save_weights`` writes them, or the reference
+module's own ``state_dict`` without a layer suffix (one layer; ``mamba_ssm``'s ``Mamba``:
+``in_proj.weight``, ``conv1d.weight``, ..., ``A_log``, ``D``, ``out_proj.weight``). The cell
+and its sizes (``ModelSpec.options``) are read off the names and shapes (``CellType.infer``).
 """
 
 from __future__ import annotations

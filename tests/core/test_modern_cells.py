@@ -73,7 +73,7 @@ def test_parallel_and_sequential_agree_over_ten_thousand_steps(cell):
     |lambda| up to 1, reaches about 6 and differs by about 3e-5 in absolute terms)."""
     spec = ModelSpec(cell, 2, 4, output_size=1, options=tuple(OPTIONS.get(cell, {}).items()))
     params = Model.create(cell, 2, 4, output_size=1, seed=5, options=OPTIONS.get(cell)).params
-    xs = jax.random.normal(jax.random.key(1), (10_000, 2))
+    xs = jax.random.normal(jax.random.key(1), (10_000, 2), jnp.float32)
     _, par, _ = run(spec, params, xs, parallel=True)
     _, seq, _ = run(spec, params, xs, parallel=False)
     for name in par:
