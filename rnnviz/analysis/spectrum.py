@@ -42,3 +42,16 @@ def recurrent_spectrum(spec: ModelSpec, weight_hh) -> Spectrum:
     blocks = np.split(weight, len(names), axis=0)
     eigenvalues = tuple(np.linalg.eigvals(b) for b in blocks)
     return Spectrum(names, eigenvalues, tuple(spectral_radius(weight, len(names))))
+
+
+def diagonal_spectrum(spec: ModelSpec, params: dict, unit: str, record: dict) -> np.ndarray:
+    """The eigenvalues of a modern cell's diagonal transition ``h_{t-1} -> h_t`` at one step
+    (complex, one per state value: ``1 - z_t`` for minGRU, ``f'_t`` for minLSTM, the LRU's
+    fixed ``lambda``, Mamba's ``exp(Delta_t A)`` per channel and state), from ``unit``'s
+    parameters and its records at that step (``record``: short names, e.g. ``{"z": (H,)}``)."""
+    cell = spec.cell_type
+    if cell.transition is None:
+        raise ValueError(f"a {cell.label} has recurrent weights, not a diagonal transition")
+    own = {k[: -len(unit) - 1]: np.asarray(v, np.float64) for k, v in params.items()
+           if k.endswith(f"_{unit}")}
+    return np.asarray(cell.transition(own, record), complex)

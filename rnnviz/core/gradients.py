@@ -101,18 +101,35 @@ def _unit_h_of_eps(spec, params, xs, unit):
     return f, zeros[unit]
 
 
+MAX_JACOBIAN_BLOCK = 2**24   # values of one batch of Jacobian rows (64 MB in float32)
+
+
 def _memory_row(spec, params, xs, unit, t):
     f, e0 = _unit_h_of_eps(spec, params, xs, unit)
     _, vjp = jax.vjp(lambda e: f(e)[t], e0)
-    eye = jnp.eye(widths(spec)["h"], dtype=spec.dtype)
-    (jac,) = jax.vmap(vjp)(eye)          # (H_out, T, H_in) = dh_t / dh_k for every k
-    return jnp.sqrt(jnp.sum(jac * jac, axis=(0, 2)))
+    width, steps = widths(spec)["h"], len(xs)
+    chunk = max(1, min(width, MAX_JACOBIAN_BLOCK // (steps * width)))
+    if chunk == width:
+        eye = jnp.eye(width, dtype=spec.dtype)
+        (jac,) = jax.vmap(vjp)(eye)          # (H_out, T, H_in) = dh_t / dh_k for every k
+        return jnp.sqrt(jnp.sum(jac * jac, axis=(0, 2)))
+
+    # a wide state (Mamba's E*N values) or a long sequence: the rows of the Jacobian a batch
+    # of ``chunk`` at a time, so that no more than MAX_JACOBIAN_BLOCK values are held at once
+    def squares(start):
+        rows = jax.nn.one_hot(start + jnp.arange(chunk), width, dtype=spec.dtype)
+        (jac,) = jax.vmap(vjp)(rows)         # rows past the last are all zero
+        return jnp.sum(jac * jac, axis=(0, 2))
+
+    starts = jnp.arange(0, width, chunk)
+    return jnp.sqrt(jnp.sum(lax.map(squares, starts), axis=0))
 
 
 @partial(jax.jit, static_argnames=("spec", "unit"))
 def memory_row(spec: ModelSpec, params: dict, xs, unit: str, t):
-    """``||dh_t / dh_k||_F`` for every k within ``unit``, shape ``(T,)``. Costs H backward
-    passes, batched."""
+    """``||dh_t / dh_k||_F`` for every k within ``unit``, shape ``(T,)``. Costs one backward
+    pass per value of h (H, or a modern cell's wider state), batched: all at once, or a batch
+    of rows at a time where all would hold more than ``MAX_JACOBIAN_BLOCK`` values."""
     return _memory_row(spec, params, xs, unit, t)
 
 

@@ -121,7 +121,10 @@ def _own_init(spec: ModelSpec, keys, dtype) -> dict:
         layer = int(unit[1:].split("_")[0])
         drawn = cell.init(key, spec.layer_input_size(layer), spec.hidden_size,
                           dict(spec.options), dtype)
-        params.update({f"{name}_{unit}": value for name, value in drawn.items()})
+        # in the model's dtype even where a rule's numpy constants are float64 (JAX's 64-bit
+        # mode would otherwise promote them)
+        params.update({f"{name}_{unit}": jnp.asarray(value, dtype)
+                       for name, value in drawn.items()})
     if spec.output_size is not None:
         params.update(_readout(spec, keys[-1], dtype))
     if spec.vocab_size is not None:  # N(0, 1) as PyTorch's nn.Embedding, a key of its own

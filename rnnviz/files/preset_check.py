@@ -29,6 +29,10 @@ def check_weights(preset: Preset) -> None:
                 task.output_size)
         got = (spec.cell, spec.hidden_size, spec.num_layers, spec.bidirectional,
                spec.input_size, spec.out_size)
+        if want == got and spec.options != m.spec(task.input_size, task.output_size).options:
+            raise RnnvizError(f"{source}: models[{k}].weights: expected options "
+                              f"{dict(m.options)} (the table), got {dict(spec.options)} in "
+                              f"{Path(m.weights).name}")
         if want != got:
             def describe(cell, hidden, layers, bi, i, o):
                 return (f"{cell}, hidden {hidden}, {layers} layer(s), "

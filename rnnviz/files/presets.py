@@ -15,13 +15,16 @@ optional training, the starting step, the panel to highlight and, optionally, a 
     seed = 0                             # which example sequence is shown
 
     [[models]]
-    cell = "rnn"                         # rnn | rnn_relu | lstm | gru
+    cell = "rnn"                         # rnn | rnn_relu | lstm | gru | mingru | minlstm |
+                                         # lru | mamba | mamba_signed
     hidden_size = 16
     num_layers = 1
     bidirectional = false
     seed = 0
     weights = "sine-rnn.safetensors"     # optional, relative to the preset file
     init = { recurrent = "orthogonal", recurrent_gain = 1.0, forget_bias = 1.0 }
+    options = { d_state = 8 }            # optional: a cell's sizes beyond hidden_size (LRU:
+                                         # state_size; Mamba: d_inner, d_state, d_conv, dt_rank)
 
     training = { clip_norm = 1.0 }       # optional: this model's changes to [training]
     select = { row = "c", unit = 5 }     # optional, one model at most: the unit selected at
@@ -80,6 +83,8 @@ class ModelConfig:
     weights: Path | None = None
     label: str | None = None
     training: dict[str, Any] | None = None  # overrides of the preset's [training] table
+    # the cell's sizes beyond hidden_size (Mamba's d_state, ...), every default filled in
+    options: tuple[tuple[str, int], ...] = ()
 
     @property
     def title(self) -> str:
@@ -97,7 +102,7 @@ class ModelConfig:
         from rnnviz.core.spec import ModelSpec
 
         return ModelSpec(self.cell, input_size, self.hidden_size, self.num_layers,
-                         self.bidirectional, output_size)
+                         self.bidirectional, output_size, options=self.options)
 
     def initial_model(self, input_size: int, output_size: int):
         """The model its seed and ``init`` draw (never its weights file)."""
@@ -271,11 +276,13 @@ def _parse_select(c: _Checker, table, config: ModelConfig,
     if not isinstance(table, dict):
         c.fail(where, 'a table like { row = "h", unit = 0 }', table)
     c.unknown(table, ("row", "unit", "layer"), where)
-    rows = get_cell(config.cell).state_names  # h, c (LSTM) and the cell's gate letters
+    cell = get_cell(config.cell)
+    rows = cell.state_names  # h, c (LSTM) and the cell's gate letters (or other records)
     row = c.get(table, "row", str, where, default="h", check=lambda v: v in rows,
                 expected=f"one of {', '.join(rows)} (rows of a {config.title})")
-    unit = c.get(table, "unit", int, where, check=lambda v: 0 <= v < config.hidden_size,
-                 expected=f"an integer in 0..{config.hidden_size - 1} (the hidden units)")
+    width = cell.record_widths(config.hidden_size, config.options)[row]
+    unit = c.get(table, "unit", int, where, check=lambda v: 0 <= v < width,
+                 expected=f"an integer in 0..{width - 1} (the units of row {row})")
     layers = config.units
     layer = c.get(table, "layer", str, where, default=layers[0], check=lambda v: v in layers,
                   expected=f"one of {', '.join(layers)} (the layers of this {config.title})")
@@ -287,7 +294,7 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None,
     if not isinstance(m, dict):
         c.fail(where, "a table", m)
     c.unknown(m, ("cell", "hidden_size", "num_layers", "bidirectional", "seed", "init",
-                  "weights", "label", "training", "select"), where)
+                  "weights", "label", "training", "select", "options"), where)
     cell = c.get(m, "cell", str, where, default="lstm", expected=f"one of {', '.join(CELLS)}",
                  check=lambda v: v.lower() in cell_names())
     init_table = c.get(m, "init", dict, where, default={}, expected="an init table")
@@ -313,11 +320,18 @@ def _parse_model(c: _Checker, m, where: str, base: Path | None,
         if require_weights and not _is_file(weights):
             c.fail(f"{where}.weights", "an existing .safetensors or .npz file",
                    str(weights))
+    hidden_size = c.get(m, "hidden_size", int, where, default=16,
+                        check=lambda v: 1 <= v <= MAX_HIDDEN,
+                        expected=f"an integer in 1..{MAX_HIDDEN}", limit="MAX_HIDDEN")
+    cell_type = get_cell(cell)
+    names = ", ".join(o.name for o in cell_type.options) or "none"
+    options = c.get(m, "options", dict, where, default={},
+                    expected=f"a table of the cell's sizes ({names})")
+    checked = cell_type.check_options(options, hidden_size, f"{c.source}: {where}.options")
     return ModelConfig(
-        cell=get_cell(cell).name,
-        hidden_size=c.get(m, "hidden_size", int, where, default=16,
-                          check=lambda v: 1 <= v <= MAX_HIDDEN,
-                          expected=f"an integer in 1..{MAX_HIDDEN}", limit="MAX_HIDDEN"),
+        cell=cell_type.name,
+        hidden_size=hidden_size,
+        options=checked,
         num_layers=c.get(m, "num_layers", int, where, default=1,
                          check=lambda v: 1 <= v <= MAX_LAYERS,
                          expected=f"an integer in 1..{MAX_LAYERS}", limit="MAX_LAYERS"),
@@ -423,6 +437,8 @@ def preset_to_dict(preset: Preset, *, relative_to: Path | None = None) -> dict:
         table: dict[str, Any] = {"cell": m.cell, "hidden_size": m.hidden_size,
                                  "num_layers": m.num_layers, "bidirectional": m.bidirectional,
                                  "seed": m.seed}
+        if m.options:
+            table["options"] = dict(m.options)
         init = {f.name: getattr(m.init, f.name) for f in fields(InitOptions)}
         table["init"] = {k: v for k, v in init.items() if v is not None}
         if m.weights is not None:

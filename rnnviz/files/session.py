@@ -390,7 +390,10 @@ def _read_selection(r: _Reader, state: dict, models: list[Model]) -> tuple[int, 
         if not 0 <= column < len(models):
             raise IndexError
         model = models[column]
-        if name not in model.spec.cell_type.state_names or not 0 <= index < model.spec.hidden_size:
+        cell = model.spec.cell_type
+        if name not in cell.state_names:
+            raise ValueError
+        if not 0 <= index < cell.record_widths(model.spec.hidden_size, model.spec.options)[name]:
             raise ValueError
     except (TypeError, KeyError, IndexError, ValueError):
         r.fail(f"{STATE}: selection: expected column, name and index of a unit on screen, "

@@ -19,6 +19,12 @@ A vanilla RNN's nonlinearity is not visible in its weights: files written here r
 (``rnnviz.cell``); otherwise the cell named by the caller's hint is taken, else ``rnn_tanh``.
 So is a GRU's placement of the reset gate: ``gru`` (PyTorch's) unless the hint or the file
 says ``gru_cho``.
+
+A file without ``weight_ih_l0`` may hold a modern cell (minGRU, minLSTM, LRU, Mamba) under its
+own short names: ``{short}_l{k}{sfx}`` as ``save_weights`` writes them, or the reference
+module's own ``state_dict`` without a layer suffix (one layer; ``mamba_ssm``'s ``Mamba``:
+``in_proj.weight``, ``conv1d.weight``, ..., ``A_log``, ``D``, ``out_proj.weight``). The cell
+and its sizes (``ModelSpec.options``) are read off the names and shapes (``CellType.infer``).
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from rnnviz.arrays import first_line, read_npz
-from rnnviz.core.cells import cell_with_gate_blocks, cell_with_layout
+from rnnviz.core.cells import cell_with_gate_blocks, cell_with_layout, own_parameter_names
 from rnnviz.core.spec import ModelSpec, float64_enabled
 from rnnviz.errors import RnnvizError
 from rnnviz.limits import (
@@ -164,7 +170,10 @@ def infer_spec(arrays: dict[str, np.ndarray], *, cell_hints: tuple[str | None, .
     matches = {k: _UNIT_KEY.match(k) for k in arrays}
     prefixes = sorted({m["prefix"] for m in matches.values() if m and m["mat"] == "ih"})
     if not prefixes:
-        fail("no weight_ih_l0")
+        own = _infer_own_layout(arrays, cell_hints, fail)
+        if own is None:
+            fail("no weight_ih_l0")
+        return own
     if len(prefixes) > 1:
         names = ", ".join(p.rstrip(".") or "(root)" for p in prefixes)
         fail(f"several recurrent modules ({names})")
@@ -261,6 +270,88 @@ def _find_embedding(others: dict[str, np.ndarray], width: int, fail) -> str | No
     if len(tables) > 1:
         fail(f"several embedding tables ({', '.join(sorted(tables))})")
     return tables[0] if tables else None
+
+
+def _own_key_pattern() -> re.Pattern:
+    """A key of a cell with parameters of its own: an optional module prefix, a short name
+    (``A_log``, ``in_proj.weight``, ``to_hidden_and_gate.bias``, ...) and ``_l{k}`` with an
+    optional ``_reverse`` (absent in a reference module's own state_dict: one layer)."""
+    shorts = sorted({s for names in own_parameter_names().values() for s in names},
+                    key=len, reverse=True)
+    return re.compile(rf"^(?P<prefix>.*?)(?P<short>{'|'.join(map(re.escape, shorts))})"
+                      r"(?:_l(?P<layer>[0-9]{1,6})(?P<rev>_reverse)?)?$")
+
+
+def _infer_own_layout(arrays: dict[str, np.ndarray], cell_hints, fail):
+    """``(spec, params)`` for a model of a cell with its own layout (minGRU, minLSTM, LRU,
+    Mamba): keys ``{short}_l{k}{sfx}`` as rnnviz writes them, or the reference module's own
+    state_dict (``mamba_ssm``'s ``Mamba``: ``in_proj.weight``, ``A_log``, ...), one layer.
+    None when no key is one of theirs."""
+    pattern = _own_key_pattern()
+    matches = {k: pattern.match(k) for k in arrays}
+    found = {k: m for k, m in matches.items() if m}
+    if not found:
+        return None
+    prefixes = sorted({m["prefix"] for m in found.values()})
+    if len(prefixes) > 1:
+        names = ", ".join(p.rstrip(".") or "(root)" for p in prefixes)
+        fail(f"several recurrent modules ({names})")
+    prefix = prefixes[0]
+    units: dict[str, dict[str, np.ndarray]] = {}
+    for key, m in found.items():
+        layer = int(m["layer"] or 0)
+        if layer >= MAX_LAYERS:
+            fail(f"{key} names layer {layer}; at most {MAX_LAYERS} layers (limit MAX_LAYERS)")
+        units.setdefault(f"l{layer}{m['rev'] or ''}", {})[m["short"]] = arrays[key]
+    if "l0" not in units:
+        fail("no parameters of layer 0")
+    read = cell_with_layout(units["l0"], cell_hints)
+    if read is None:
+        fail("parameters of minGRU, minLSTM, LRU or Mamba that fit none of them")
+    cell, (inputs, hidden, options, _) = read
+    if not 1 <= hidden <= MAX_HIDDEN or not 1 <= inputs <= MAX_FEATURES:
+        fail(f"a {cell.label} layer of {inputs} inputs and {hidden} units; expected "
+             f"1..{MAX_FEATURES} inputs and 1..{MAX_HIDDEN} units (limits MAX_FEATURES, "
+             "MAX_HIDDEN)")
+    layers = 1 + max(int(u[1:].split("_")[0]) for u in units)
+    bidirectional = "l0_reverse" in units
+    others = {k: v for k, v in arrays.items() if k not in found}
+    top = hidden * (2 if bidirectional else 1)
+    readout = _find_readout(others, top, fail)
+    outputs = None if readout is None else int(others[readout + "weight"].shape[0])
+    if outputs is not None and not 1 <= outputs <= MAX_FEATURES:
+        fail(f"{readout}weight has {outputs} outputs; expected 1..{MAX_FEATURES} "
+             f"(limit MAX_FEATURES)")
+    dtype = ("float64" if float64_enabled() and all(v.dtype == np.float64
+                                                    for v in arrays.values()) else "float32")
+    try:
+        spec = ModelSpec(cell.name, inputs, hidden, layers, bidirectional, outputs, dtype,
+                         tuple(options.items()))
+    except RnnvizError as exc:
+        fail(str(exc))
+    params: dict[str, np.ndarray] = {}
+    for unit, own in units.items():
+        if unit not in spec.units:
+            fail(f"layer {unit} of a {spec.describe()} model")
+        read_unit = cell.infer(own) if cell.infer is not None else None
+        if read_unit is not None:   # the arrays as the layout wants them (an LRU's vector D)
+            own = read_unit[3]
+        params.update({f"{short}_{unit}": v for short, v in own.items()})
+    for name, shape in spec.param_shapes().items():
+        if name.startswith("readout."):
+            assert readout is not None
+            value = others[readout + name.split(".")[1]]
+        elif name in params:
+            value = params[name]
+        else:
+            fail(f"missing {prefix}{name} {shape} for a {spec.describe()} model")
+        if tuple(value.shape) != shape:
+            fail(f"{prefix}{name} is {tuple(value.shape)}, expected {shape} for a "
+                 f"{spec.describe()} model")
+        if not np.issubdtype(value.dtype, np.floating):
+            fail(f"{prefix}{name} has dtype {value.dtype}, expected floats")
+        params[name] = np.asarray(value, dtype=spec.dtype)
+    return spec, {k: params[k] for k in spec.param_shapes()}
 
 
 def _find_readout(others: dict[str, np.ndarray], top: int, fail) -> str | None:

@@ -102,7 +102,7 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("hidden_size = 4", 'hidden_size = 4\nselect = {{ row = "c", unit = 1 }}'),
      "models[0].select.row: expected one of h, r, z, n (rows of a GRU), got 'c'"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 4 }}"),
-     "models[0].select.unit: expected an integer in 0..3 (the hidden units), got 4"),
+     "models[0].select.unit: expected an integer in 0..3 (the units of row h), got 4"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = 2"),
      'models[0].select: expected a table like { row = "h", unit = 0 }, got 2'),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nselect = {{ unit = 1, colour = 2 }}"),

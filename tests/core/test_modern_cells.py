@@ -34,7 +34,7 @@ def _data(steps=30, seed=0):
 
 @pytest.mark.parametrize("cell", MODERN)
 def test_parallel_scan_equals_sequential_scan_and_its_gradient(cell):
-    model = _model(cell)
+    model = _model(cell, layers=1)      # both directions (stacking: the stepper test)
     xs, target = _data()
     xs = jnp.asarray(xs, jnp.float32)
 
@@ -73,7 +73,7 @@ def test_parallel_and_sequential_agree_over_ten_thousand_steps(cell):
     |lambda| up to 1, reaches about 6 and differs by about 3e-5 in absolute terms)."""
     spec = ModelSpec(cell, 2, 4, output_size=1, options=tuple(OPTIONS.get(cell, {}).items()))
     params = Model.create(cell, 2, 4, output_size=1, seed=5, options=OPTIONS.get(cell)).params
-    xs = jax.random.normal(jax.random.key(1), (10_000, 2))
+    xs = jax.random.normal(jax.random.key(1), (10_000, 2), jnp.float32)
     _, par, _ = run(spec, params, xs, parallel=True)
     _, seq, _ = run(spec, params, xs, parallel=False)
     for name in par:
@@ -119,3 +119,17 @@ def test_defaults_are_the_reference_modules():
     assert np.all((radius > 0) & (radius < 1))
     np.testing.assert_allclose(np.exp(np.asarray(lru.params["gamma_log_l0"])),
                                np.sqrt(1 - radius**2), rtol=1e-5)
+
+
+def test_a_wide_state_takes_its_jacobian_rows_in_batches(monkeypatch):
+    """Mamba's state is E*N values: the memory row is then computed a few Jacobian rows at a
+    time (``MAX_JACOBIAN_BLOCK``), with the same result."""
+    from rnnviz.core import gradients
+
+    model = Model.create("mamba", 1, 3, output_size=1, options={"d_state": 5})   # 6 * 5 = 30
+    xs = jnp.asarray(np.random.default_rng(0).normal(size=(40, 1)), jnp.float32)
+    whole = gradients._memory_row(model.spec, model.params, xs, "l0", 20)
+    monkeypatch.setattr(gradients, "MAX_JACOBIAN_BLOCK", 40 * 30 * 7)     # 4 batches of 7, 2
+    batched = gradients._memory_row(model.spec, model.params, xs, "l0", 20)
+    np.testing.assert_allclose(batched, whole, rtol=1e-5, atol=1e-6)
+    assert float(whole[20]) == pytest.approx(np.sqrt(30), rel=1e-5)

@@ -4,8 +4,9 @@ gradient view.
 ``tests/core/reference/modern_reference.npz`` is written by
 ``tests/core/reference/make_modern_reference.py`` (which needs torch; the tests do not): each
 cell written again in PyTorch from the papers' equations, one step at a time in linear space,
-Mamba's scan being ``mamba_ssm``'s ``selective_scan_ref``. Here one ``compute_trace`` (the
-parallel scans) must reproduce it all, and a stepper the states.
+Mamba's scan being ``mamba_ssm``'s ``selective_scan_ref``. Here one ``compute_trace`` must
+reproduce it all, both scans (sequential and parallel) every record, and a stepper the
+states.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rnnviz.core.forward import run
 from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.spec import ModelSpec
@@ -84,3 +86,15 @@ def test_stepper_matches_torch(cell, reference):
         expected = ref[{"output": "readout_output"}.get(name, name)]
         np.testing.assert_allclose(stepper.history(name).reshape(expected.shape), expected,
                                    **TOL, err_msg=f"{cell}: {name}")
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("parallel", [False, True])
+def test_both_scans_match_torch(cell, parallel, reference):
+    ref = reference[cell]
+    model = _model(cell, ref)
+    _, states, outputs = run(model.spec, model.params, ref["x"].astype(np.float32),
+                             parallel=parallel)
+    for name, got in states.items():
+        np.testing.assert_allclose(got, ref[name], **TOL, err_msg=f"{cell}: {name}")
+    np.testing.assert_allclose(outputs, ref["readout_output"], **TOL)

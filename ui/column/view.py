@@ -29,7 +29,7 @@ from rnnviz.core.cells import get_cell
 
 from ..state.controller import Explorer
 from ..state.explorer import Column
-from ..state.scales import SharedScales
+from ..state.scales import SharedScales, reached_levels
 from ..style import theme as colours
 from ..style.styling import style_plot
 from ..style.theme import Theme
@@ -367,7 +367,8 @@ class ColumnView(QWidget):
             row = self.states[f"gate{k}"]
             if k < len(gates):
                 letter, (name, levels) = gates[k]
-                row.fill(letter, trace[f"gate_{letter}_{unit}"], levels, label=f"{letter} {name}")
+                data = trace[f"gate_{letter}_{unit}"]
+                row.fill(letter, data, levels or reached_levels(data), label=f"{letter} {name}")
             elif not gates and k == 0:
                 row.show_blank(f"a vanilla {cell.kind} has no gates", trace.steps)
             else:

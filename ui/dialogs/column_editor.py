@@ -121,7 +121,12 @@ class ColumnEditor(QDialog):
             forget_bias=(self._number(self.forget, before.forget_bias)
                          if forget and self.use_forget.isChecked() else None),
         )
-        return replace(self._config, cell=self.cell.currentData(),
-                       hidden_size=self.hidden.value(), num_layers=self.layers.value(),
+        cell, hidden = self.cell.currentData(), self.hidden.value()
+        # a cell's own sizes (Mamba's d_state, ...) are kept while the cell and hidden size
+        # are; another cell or size takes its defaults (they follow the hidden size)
+        same = (cell, hidden) == (self._config.cell, self._config.hidden_size)
+        return replace(self._config, cell=cell, hidden_size=hidden,
+                       num_layers=self.layers.value(),
                        bidirectional=self.bidirectional.isChecked(), seed=self.seed.value(),
-                       init=init, weights=None, label=None)
+                       init=init, weights=None, label=None,
+                       options=self._config.options if same else ())

@@ -9,7 +9,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QScrollArea, QVBoxLayout, QWidget
 
-from rnnviz.analysis.explain import explain_unit, layer_input, state_before
+from rnnviz.analysis.explain import explain_unit, layer_input, records_at, state_before
 
 from ..column.view import unit_words
 from ..state.controller import Explorer
@@ -50,10 +50,12 @@ class Inspector(QWidget):
         arrays = trace.arrays
         c_prev = state_before(spec, arrays, unit, t, "c") if spec.cell_type.has_cell_state \
             else None
+        before, now = records_at(spec, arrays, unit, t)
         return explain_unit(spec, column.model.params, unit, sel.index,
                             layer_input(spec, arrays, self.state.inputs, unit, t,
                                         column.model.params),
-                            state_before(spec, arrays, unit, t, "h"), c_prev)
+                            state_before(spec, arrays, unit, t, "h"), c_prev,
+                            row=sel.name, before=before, now=now)
 
     def _update(self, *_) -> None:
         sel = self.state.selection
@@ -77,10 +79,12 @@ class Inspector(QWidget):
             names = ["h", "c"] if spec.cell_type.has_cell_state else ["h"]
             # a projected LSTM's h is narrower than its cell: unit j may have no h of its own
             values = [f"{n} = {arrays[f'{n}_{column.unit}'][self.state.t, sel.index]:.4f}"
-                      for n in names if sel.index < spec.state_size(n)]
+                      for n in names if sel.index < arrays[f"{n}_{column.unit}"].shape[1]]
             values += [f"{g} ({name}) = "
                        f"{arrays[f'gate_{g}_{column.unit}'][self.state.t, sel.index]:.4f}"
-                       for g, (name, _) in spec.cell_type.gates.items()]
+                       for g, (name, _) in spec.cell_type.gates.items()
+                       # records of other widths (Mamba's dt, B, C) where the unit has one
+                       if sel.index < arrays[f"gate_{g}_{column.unit}"].shape[1]]
             rows.append("<br>".join(values))
         eqs = "".join(f"<p style='font-family: monospace'>{html.escape(text)}</p>"
                       for text, _ in lines)

@@ -22,7 +22,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from rnnviz.analysis.spectrum import Spectrum, recurrent_spectrum
+from rnnviz.analysis.spectrum import Spectrum, diagonal_spectrum, recurrent_spectrum
+from rnnviz.core.forward import state_key
 
 from ..state.controller import Explorer
 from ..style import theme as colours
@@ -112,6 +113,23 @@ class WeightsPanel:
                  f"{r:.2f}</span>" for g, r in zip(spectrum.gates, spectrum.radii, strict=True)]
         self.spectrum_plot.setTitle(" ".join(parts), size="9pt")
 
+    def set_diagonal(self, title: str, eigenvalues: np.ndarray, t: int) -> None:
+        """Show a modern cell's diagonal transition at step ``t``: no matrix, its eigenvalues
+        (one per state value) in the complex plane."""
+        self.source = self.weight = self.spectrum = None
+        self.image.clear()
+        self.separators.setData([], [])
+        self.matrix_plot.getAxis("left").setTicks(None)
+        self.matrix_plot.setTitle(f"{html.escape(title)}: no W_hh; h_t = a_t ⊙ h_(t-1) + b_t,"
+                                  f" a_t at t = {t} on the right", size="9pt")
+        finite = eigenvalues[np.isfinite(eigenvalues)]
+        self.points.setData(finite.real, finite.imag, brush=pg.mkBrush(RNN_COLOUR))
+        self.spectrum_plot.setXRange(-1, 1, padding=0.08)
+        self.spectrum_plot.setYRange(-1, 1, padding=0.08)
+        top = float(np.abs(finite).max()) if finite.size else 0.0
+        self.spectrum_plot.setTitle(f"diagonal: {finite.size} eigenvalues, max |λ| {top:.3f}",
+                                    size="9pt")
+
     def clear(self, title: str, message: str) -> None:
         self.source = self.weight = self.spectrum = None
         self.image.clear()
@@ -144,6 +162,7 @@ class WeightsView(QWidget):
         self.panels: dict[int, WeightsPanel] = {}
         explorer.state.events.columns.connect(self._sync_columns)
         explorer.state.events.column_ready.connect(self._on_column_ready)
+        explorer.state.events.t.connect(self._on_t)   # a modern cell's a_t follows the cursor
         self._sync_columns()
 
     def _sync_columns(self) -> None:
@@ -167,6 +186,14 @@ class WeightsView(QWidget):
         if column_id in self.panels and self.isVisible():
             self._fill(column_id)
 
+    def _on_t(self, *_) -> None:
+        if not self.isVisible():
+            return
+        for column in self.state.columns:
+            if column.id in self.panels and column.model is not None \
+                    and column.model.spec.cell_type.transition is not None:
+                self._fill(column.id)
+
     def _fill(self, column_id: int) -> None:
         column = self.state.column(column_id)
         panel = self.panels[column_id]
@@ -174,6 +201,15 @@ class WeightsView(QWidget):
         model = column.model
         if model is None:
             panel.clear(title, column.error or "computing…")
+        elif model.spec.cell_type.transition is not None:
+            if not column.ready:
+                panel.clear(title, "computing…")
+                return
+            t = max(self.state.t, 0)
+            record = {n: column.trace.arrays[state_key(n, column.unit)][t]
+                      for n in model.spec.cell_type.state_names}
+            panel.set_diagonal(title, diagonal_spectrum(model.spec, model.params, column.unit,
+                                                        record), t)
         else:
             weight = model.params[f"weight_hh_{column.unit}"]
             if panel.source is not weight:

@@ -23,6 +23,17 @@ from .explorer import ExplorerState
 TANH = (-1.0, 1.0)
 
 
+def reached_levels(values: np.ndarray) -> tuple[float, float]:
+    """The colour scale of a row without a fixed range (a modern cell's Delta, B, C, output):
+    ``(0, max)`` when it never goes below 0, else symmetric around 0 at the largest
+    ``|value|`` (a flat or empty row gets ``(0, 1)``)."""
+    finite = values[np.isfinite(values)]
+    top = float(np.abs(finite).max()) if finite.size else 0.0
+    if top == 0.0:
+        return (0.0, 1.0)
+    return (-top, top) if float(finite.min()) < 0 else (0.0, top)
+
+
 class ScaleEvents(SignalGroup):
     grad_range = Signal(float, float)  # (lo, hi) in log10
 

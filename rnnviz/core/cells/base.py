@@ -224,7 +224,7 @@ class CellType:
     - ``parallel``: ``(params, xp (T, ..., P), carry0, eps) -> (final, records)``, the same
       as a sequential scan of ``recur`` (with the hidden state perturbed by ``eps``, see
       ``rnnviz.core.forward.scan_unit``) computed for all steps at once by an associative
-      scan; ``prefer_parallel``: the trace uses it (measured faster,
+      scan; ``prefer_parallel``: the trace uses it (where measured faster on the CPU,
       ``benchmarks/bench_parallel.py``);
     - ``output``: the record the layer passes on (to the layer above and the readout), of its
       width in ``widths`` (``(H,)`` but for the projected LSTM's ``(P,)`` h); default h;
@@ -325,7 +325,8 @@ class CellType:
 
     def record_widths(self, hidden_size: int, options=()) -> dict[str, int]:
         """The width of every record (``state_names``): ``H`` unless ``widths`` says else."""
-        own = {} if self.widths is None else self.widths(hidden_size, dict(options))
+        own = ({} if self.widths is None else
+               self.widths(hidden_size, dict(self.check_options(options, hidden_size))))
         return {name: own.get(name, hidden_size) for name in self.state_names}
 
     def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = (),

@@ -193,7 +193,7 @@ LRU = CellType(
     label="LRU",
     kind="LRU",
     num_gates=0,
-    gates={"mod": Gate("|s|, modulus", None), "phase": Gate("arg s / pi", (-1.0, 1.0)),
+    gates={"mod": Gate("|s|", None), "phase": Gate("arg(s)/pi", (-1.0, 1.0)),
            "y": Gate("output", None)},
     carry_names=("h",),
     recur=_recur,
@@ -203,7 +203,7 @@ LRU = CellType(
     layout=_layout,
     project=_project,
     parallel=_parallel,
-    prefer_parallel=True,
+    prefer_parallel=True,    # measured faster on the CPU (benchmarks/bench_parallel.py)
     output="y",
     options=(CellOption("state_size", "N, complex state units", lambda h: h, 1, MAX_HIDDEN),),
     widths=_widths,

@@ -37,8 +37,10 @@ diagonal linear recurrence can track parity. Same parameters.
 Initialisation as ``mamba_ssm``'s: projections and the convolution as PyTorch's
 ``nn.Linear``/``nn.Conv1d`` draw them, ``dt_proj.weight ~ U(+-R^-1/2)``, ``dt_proj.bias``
 the inverse softplus of ``Delta`` drawn log-uniform in [0.001, 0.1], ``A_log = log(1..N)`` for
-every channel (S4D-real), ``D = 1``. The sequence is one associative scan over ``(T, E, N)``
-(``rnnviz.core.cells.scan.linear_scan``), the convolution a sum of ``K`` shifted copies.
+every channel (S4D-real), ``D = 1``. The parallel form is one associative scan over
+``(T, E, N)`` (``rnnviz.core.cells.scan.linear_scan``), the convolution a sum of ``K`` shifted
+copies; the trace runs the step scan, which ``benchmarks/bench_parallel.py`` measures faster on
+the CPU.
 """
 
 from __future__ import annotations
@@ -288,9 +290,9 @@ def _mamba(signed: bool) -> CellType:
         label="Mamba [-1,1]" if signed else "Mamba",
         kind="Mamba",
         num_gates=0,
-        gates={"dt": Gate("Delta, write (large) or keep (near 0)", None),
-               "B": Gate("B_t, what is written", None), "C": Gate("C_t, what is read", None),
-               "y": Gate("block output", None)},
+        gates={"dt": Gate("Delta (write)", None),
+               "B": Gate("B_t (write)", None), "C": Gate("C_t (read)", None),
+               "y": Gate("output", None)},
         carry_names=("h", "w"),
         recur=_recur_fn(signed),
         backward=None,
@@ -299,7 +301,7 @@ def _mamba(signed: bool) -> CellType:
         layout=_layout,
         project=_project,
         parallel=_parallel_fn(signed),
-        prefer_parallel=True,
+        prefer_parallel=False,   # measured slower on the CPU (benchmarks/bench_parallel.py)
         output="y",
         options=OPTIONS,
         widths=_widths,

@@ -15,7 +15,8 @@ candidate is positive (that is what g is for: the log-space scan needs ``b_t > 0
 Two ways to compute a sequence, one answer: the stepper's ``recur`` in linear space, and an
 associative scan of the pairs ``(log a_t, log b_t) = (-softplus(k_t), -softplus(-k_t) +
 log g(p_t))`` (``rnnviz.core.cells.scan.log_scan``), the paper's parallel form. JAX
-differentiates both. The transition at step t is diagonal with eigenvalues ``1 - z_t`` in
+differentiates both; the trace runs the first, which ``benchmarks/bench_parallel.py`` measures
+faster on the CPU. The transition at step t is diagonal with eigenvalues ``1 - z_t`` in
 (0, 1).
 """
 
@@ -95,7 +96,7 @@ MINGRU = CellType(
     layout=linear_layout(WEIGHT, BIAS, 2),
     project=_project,
     parallel=_parallel,
-    prefer_parallel=True,
+    prefer_parallel=False,   # measured slower on the CPU (benchmarks/bench_parallel.py)
     init=linear_init(WEIGHT, BIAS, 2),
     infer=_infer,
     transition=_transition,
@@ -106,5 +107,5 @@ MINGRU = CellType(
         "(no h_{t-1} inside the gate: every step at once by a parallel scan)"
     ),
     note=("minGRU (Feng et al. 2024): the gate reads only x_t, so h_t = a_t h_(t-1) + b_t with "
-          "a_t = 1 - z_t; the whole sequence is one associative scan."),
+          "a_t = 1 - z_t; the whole sequence can be one associative scan."),
 )

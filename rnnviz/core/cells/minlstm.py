@@ -16,8 +16,9 @@ candidate g (= h~), each ``(H,)``.
 
 ``f'`` is computed as ``sigma(log f - log i)`` (equal to ``f / (f + i)``, and finite where both
 gates underflow); the parallel form scans ``(log f', log i' + log g(p))`` in log space
-(``rnnviz.core.cells.scan.log_scan``). The transition at step t is diagonal with eigenvalues
-``f'_t`` in (0, 1).
+(``rnnviz.core.cells.scan.log_scan``); the trace runs the step scan, which
+``benchmarks/bench_parallel.py`` measures faster on the CPU. The transition at step t is
+diagonal with eigenvalues ``f'_t`` in (0, 1).
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ MINLSTM = CellType(
     layout=linear_layout(WEIGHT, BIAS, 3),
     project=_project,
     parallel=_parallel,
-    prefer_parallel=True,
+    prefer_parallel=False,   # measured slower on the CPU (benchmarks/bench_parallel.py)
     init=linear_init(WEIGHT, BIAS, 3),
     infer=_infer,
     transition=_transition,
@@ -119,5 +120,5 @@ MINLSTM = CellType(
         "h_t = f'_t * h_{t-1} + i'_t * h~_t"
     ),
     note=("minLSTM (Feng et al. 2024): no output gate, gates that read only x_t, normalised to "
-          "add up to 1; h_t = f'_t h_(t-1) + i'_t h~_t is one associative scan."),
+          "add up to 1; h_t = f'_t h_(t-1) + i'_t h~_t can be one associative scan."),
 )

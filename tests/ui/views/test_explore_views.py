@@ -182,3 +182,32 @@ def test_a_long_map_is_drawn_at_screen_resolution_keeping_each_blocks_largest():
     assert image[10, 7] == pytest.approx(logs[30:33, 21:24].max())
     assert np.isnan(image[0, 1]) and np.isnan(image[-2, -1])
     assert screen_image(logs[:900, :900], limit=1000).shape == (900, 900)
+def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_window, qtbot):
+    """The LRU's fixed lambda and minGRU's 1 - z_t at the cursor in the Weights tab; the
+    inspector explains a Mamba unit of Delta (a row narrower than h)."""
+    window = make_window()
+    explorer, state, tab = window.explorer, window.state, window.side.weights
+    window.side.setCurrentWidget(tab)
+    qtbot.waitUntil(tab.isVisible)
+    lru, mingru, mamba = state.columns
+    explorer.configure_column(lru.id, ModelConfig(cell="lru", hidden_size=4,
+                                                  options=(("state_size", 3),)))
+    explorer.configure_column(mingru.id, ModelConfig(cell="mingru", hidden_size=5))
+    explorer.configure_column(mamba.id, ModelConfig(cell="mamba", hidden_size=3,
+                                                    options=(("d_state", 4),)))
+    explorer.set_cursor(12)
+    # the traces are all these views read (not the gradient rows, which take longer)
+    qtbot.waitUntil(lambda: all(c.ready and c.model.spec.cell == cell for c, cell in
+                                zip(state.columns, ("lru", "mingru", "mamba"), strict=True)),
+                    timeout=120_000)
+    p = {k: np.asarray(v, np.float64) for k, v in lru.model.params.items()}
+    lam = np.exp(-np.exp(p["nu_log_l0"]) + 1j * np.exp(p["theta_log_l0"]))
+    np.testing.assert_allclose(np.sort_complex(tab.panels[lru.id].shown_eigenvalues()),
+                               np.sort_complex(lam), rtol=1e-5, atol=1e-6)
+    z = mingru.trace.arrays["gate_z_l0"][12]
+    np.testing.assert_allclose(np.sort(tab.panels[mingru.id].shown_eigenvalues().real),
+                               np.sort(1 - z), rtol=1e-5, atol=1e-6)
+    explorer.select(mamba.id, "dt", 4)
+    lines = window.inspector.lines()
+    assert any(abs(v - mamba.trace.arrays["gate_dt_l0"][12, 4]) < 1e-4 for _, v in lines)
+    assert "Delta_t[4] = softplus(" in window.inspector.body.text()
