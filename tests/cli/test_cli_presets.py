@@ -71,8 +71,8 @@ def test_check_a_good_preset(tmp_path, capsys):
 @pytest.mark.parametrize(("text", "message"), [
     # unknown keys, at every level
     (GOOD.replace('title = "Tiny"', 'title = "Tiny"\ncolour = "red"'),
-     "colour: unknown key; expected one of description, highlight, lesson, models, start_step, task, "
-     "title, training"),
+     "colour: unknown key; expected one of description, highlight, lesson, models, start_step, "
+     "task, title, training"),
     (GOOD.replace("hidden_size = 4", "hidden_size = 4\nhiden = 3"),
      "models[0].hiden: unknown key; expected one of"),
     (GOOD.replace("length = 12", "length = 12\nlenght = 5"),

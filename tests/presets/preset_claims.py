@@ -315,4 +315,33 @@ def claim_sequence_length(preset, named_unit=True):
             above("whole sequence: accuracy", whole, 0.95)]
 
 
+def claim_memory_cost(preset, named_unit=True):
+    """For a training batch of 32 sequences of 1000 steps, the whole sequence stores about
+    49 MB (about 98 MB at 2000 steps, and with 128 units), windows of 50 about 2.5 MB at any
+    length, chunks of 32 about 2.1 MB (``rnnviz.training.memory``, checked against XLA's plan
+    in tests/training/test_memory.py and measured by benchmarks/bench_bptt_memory.py)."""
+    from rnnviz.training.memory import bptt_memory
+
+    task, models = models_of(preset)
+    options = [preset.train_options(k) for k in range(3)]
+    assert [(o.batch_size, o.bptt_window, o.remat_chunk) for o in options] == [
+        (32, None, None), (32, 50, None), (32, None, 32)]
+    T = task.length
+    assert T == 1000
+
+    def mb(spec, length=T, k=0):
+        return bptt_memory(spec, length, batch=32, window=options[k].bptt_window,
+                           chunk=options[k].remat_chunk).stored / 1e6
+
+    spec = models[0].spec
+    wide = replace(spec, hidden_size=128)
+    return [*between("whole sequence, MB", mb(spec), 47, 51),  # "about 49 MB"
+            *between("whole sequence at 2000 steps, MB", mb(spec, 2 * T), 94, 102),
+            *between("whole sequence with 128 units, MB", mb(wide), 94, 102),
+            *between("windows of 50, MB", mb(models[1].spec, k=1), 2.3, 2.7),
+            *between("windows of 50 at 2000 steps, MB", mb(models[1].spec, 2 * T, k=1),
+                     2.3, 2.7),
+            *between("chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3)]
+
+
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

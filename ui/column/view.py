@@ -107,6 +107,8 @@ class ColumnView(QWidget):
         self.unit_box.currentTextChanged.connect(self._on_unit_chosen)
         self.status = QLabel()
         self.status.setStyleSheet(f"color: {self.theme.muted};")
+        self.memory = QLabel()  # what back-propagation through the sequence holds
+        self.memory.setStyleSheet(f"color: {self.theme.muted};")
         self.edit_button = QToolButton(text="Edit…")
         self.edit_button.setToolTip("Change this column's cell, size, layers or initialisation")
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.column_id))
@@ -118,6 +120,7 @@ class ColumnView(QWidget):
         for w in (self.title, self.unit_box, self.status):
             self._header.addWidget(w)
         self._header.addStretch(1)
+        self._header.addWidget(self.memory)
         self._header.addWidget(self.edit_button)
         self._header.addWidget(self.remove_button)
 
@@ -243,11 +246,18 @@ class ColumnView(QWidget):
         self.input.apply_theme(theme)
         self.grad.apply_theme(theme)
         self.title.setStyleSheet(f"font-weight: bold; {self._font_css()}")
+        self.memory.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
         column = self.column
         if column is not None and not column.error:
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
         self._show_edit_buttons()
         self._update_frames()
+
+    def set_memory(self, text: str, tooltip: str) -> None:
+        """The memory back-propagation through the column's sequence holds: ``"BPTT 12.3
+        MB"``, and what it counts."""
+        self.memory.setText(text)
+        self.memory.setToolTip(tooltip)
 
     def set_editable(self, editable: bool) -> None:
         """Show or hide Edit… and ✕ (the student view hides them)."""
