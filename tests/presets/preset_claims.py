@@ -344,4 +344,40 @@ def claim_memory_cost(preset, named_unit=True):
             *between("chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3)]
 
 
+def _beat_contrasts(model, xs, on_beat) -> np.ndarray:
+    """Per cell unit: its mean on the beats (even eighths) minus its mean between them."""
+    c = np.concatenate([model.trace(x)["c_l0"] for x in xs])
+    return c[on_beat].mean(axis=0) - c[~on_beat].mean(axis=0)
+
+
+def claim_melody(preset, named_unit=True):
+    """In the shipped chorales notes start on most beats and few off-beat eighths; the trained
+    LSTM predicts the next eighth better than repeating the current note; its cell unit the
+    description names (or, retrained, the unit that does it best) is higher on the beats than
+    between them by more than 0.5; no unit of the untrained LSTM comes near."""
+    from rnnviz.tasks.music import shipped_chorales
+
+    data = shipped_chorales()
+    positions, onsets = np.concatenate(data.positions), np.concatenate(data.onsets)
+    beat = positions % 2 == 0
+    task, (untrained, trained) = models_of(preset)
+    xs, ys, _ = task.batch(64, seed=EVAL_SEED)
+    on_beat = (task.bar_positions(64, seed=EVAL_SEED) % 2 == 0).reshape(-1)
+    repeat = float(np.mean(np.argmax(xs[..., :-1], axis=-1) == ys))
+    accuracy = scores(preset)[1]["accuracy"]
+    _, row, unit, _ = preset.select
+    assert row == "c" and f"cell unit {unit} of the trained LSTM" in preset.description
+    contrasts = _beat_contrasts(trained, xs, on_beat)
+    if not named_unit:
+        unit = int(np.argmax(contrasts))
+    name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
+    assert len(data.names) == 359  # "In the 359 chorales"
+    return [*between("onsets on the beats", onsets[beat].mean(), 0.835, 0.845),  # "84%"
+            *between("onsets between the beats", onsets[~beat].mean(), 0.095, 0.105),
+            above("trained accuracy - repeating the note", accuracy - repeat, 0.08),
+            above(f"trained {name}: c on beats - between", contrasts[unit], 0.5),
+            below("untrained: largest |c on beats - between|",
+                  np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2)]
+
+
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

@@ -298,7 +298,8 @@ class ColumnView(QWidget):
         s = self.state
         for cursor in self.cursors:
             cursor.steps = s.steps
-        self.input.fill(s.inputs, s.labels)
+        self.input.fill(s.inputs, s.labels,
+                        s.task.channel_ticks if s.task is not None else None)
         self.output.fill_target(s.target, s.steps)
         if column.ready:
             self._fill_trace(column)
