@@ -109,6 +109,7 @@ class ColumnView(QWidget):
         self.status.setStyleSheet(f"color: {self.theme.muted};")
         self.memory = QLabel()  # what back-propagation through the sequence holds
         self.memory.setStyleSheet(f"color: {self.theme.muted};")
+        self.memory.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.edit_button = QToolButton(text="Edit…")
         self.edit_button.setToolTip("Change this column's cell, size, layers or initialisation")
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.column_id))
@@ -119,8 +120,9 @@ class ColumnView(QWidget):
         self._header.setContentsMargins(4, 0, 4, 0)
         for w in (self.title, self.unit_box, self.status):
             self._header.addWidget(w)
-        self._header.addStretch(1)
-        self._header.addWidget(self.memory)
+        # the free space of the header, right-aligned: clipped rather than widen the column
+        self.memory.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._header.addWidget(self.memory, 1)
         self._header.addWidget(self.edit_button)
         self._header.addWidget(self.remove_button)
 
