@@ -4,8 +4,9 @@
     .venv/bin/python scripts/train_presets.py anbn text  # only these
 
 For each ``presets/NAME.toml`` with a ``[training]`` table (or a model with its own
-``training``), this runs exactly ``rnnviz train presets/NAME.toml --out presets``, which trains
-every model from its seeded initialisation and writes ``presets/NAME-<k>-<cell>.safetensors``,
+``training``) and a model whose ``weights`` key names a file, this runs exactly ``rnnviz
+train presets/NAME.toml --out presets``, which trains every model from its seeded
+initialisation and writes ``presets/NAME-<k>-<cell>.safetensors``,
 the files the preset's ``weights`` keys name. Training is deterministic (same preset, same
 losses) on a given machine and JAX version; ``tests/presets/test_preset_claims.py`` checks that the
 lessons hold for the shipped weights and for a fresh run, and ``scripts/check_claims_robust.py``
@@ -24,8 +25,11 @@ PRESETS = Path(__file__).resolve().parent.parent / "presets"
 
 
 def trains(path: Path) -> bool:
+    """Whether the preset ships trained weights (its ``[training]`` alone may be only the
+    Training panel's starting options, as in ``memory_cost``)."""
     preset = load_preset(path, require_weights=False)
-    return preset.training is not None or any(m.training for m in preset.models)
+    return ((preset.training is not None or any(m.training for m in preset.models))
+            and any(m.weights is not None for m in preset.models))
 
 
 def run(names: list[str]) -> int:

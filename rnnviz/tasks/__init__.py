@@ -21,6 +21,7 @@ from dataclasses import fields
 
 from rnnviz.errors import RnnvizError
 from rnnviz.tasks.base import Batch, Task
+from rnnviz.tasks.music import MelodyTask
 from rnnviz.tasks.numbers import AddingTask, SineTask
 from rnnviz.tasks.series import CsvTask, csv_header, read_csv_column
 from rnnviz.tasks.symbols import (
@@ -35,7 +36,7 @@ from rnnviz.tasks.text import TextTask, sample_text, shipped_corpus
 # -- the registry ------------------------------------------------------------------------------
 TASKS: dict[str, type[Task]] = {t.name: t for t in (
     SineTask, AddingTask, CopyTask, TemporalOrderTask, AnBnTask, TextTask, CsvTask,
-    LookaheadTask, DelayTask)}
+    LookaheadTask, DelayTask, MelodyTask)}
 
 def task_settings(name: str) -> list[str]:
     """The setting keys task ``name`` accepts (its dataclass fields)."""
@@ -55,6 +56,6 @@ def make_task(name: str, **settings) -> Task:
 
 
 __all__ = ["TASKS", "AddingTask", "AnBnTask", "Batch", "CopyTask", "CsvTask", "DelayTask",
-           "LookaheadTask",
+           "LookaheadTask", "MelodyTask",
            "SineTask", "Task", "TemporalOrderTask", "TextTask", "csv_header", "make_task",
            "read_csv_column", "sample_text", "shipped_corpus", "task_settings"]

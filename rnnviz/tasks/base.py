@@ -78,6 +78,12 @@ class Task:
         raise NotImplementedError
 
     @property
+    def channel_ticks(self) -> list[tuple[int, str]] | None:
+        """Input channels to name on the input heatmap's axis, ``(channel, name)`` (a piano
+        roll's notes), or None."""
+        return None
+
+    @property
     def alphabet(self) -> tuple[str, ...] | None:
         """Names of the one-hot input channels, or None for numeric inputs."""
         return None

@@ -442,4 +442,69 @@ def claim_sequence_length(preset, named_unit=True):
             above("whole sequence: accuracy", whole, 0.95)]
 
 
+def claim_memory_cost(preset, named_unit=True):
+    """For a training batch of 32 sequences of 1000 steps, the whole sequence stores about
+    49 MB (about 98 MB at 2000 steps, and with 128 units), windows of 50 about 2.5 MB at any
+    length, chunks of 32 about 2.1 MB (``rnnviz.training.memory``, checked against XLA's plan
+    in tests/training/test_memory.py and measured by benchmarks/bench_bptt_memory.py)."""
+    from rnnviz.training.memory import bptt_memory
+
+    task, models = models_of(preset)
+    options = [preset.train_options(k) for k in range(3)]
+    assert [(o.batch_size, o.bptt_window, o.remat_chunk) for o in options] == [
+        (32, None, None), (32, 50, None), (32, None, 32)]
+    T = task.length
+    assert T == 1000
+
+    def mb(spec, length=T, k=0):
+        return bptt_memory(spec, length, batch=32, window=options[k].bptt_window,
+                           chunk=options[k].remat_chunk).stored / 1e6
+
+    spec = models[0].spec
+    wide = replace(spec, hidden_size=128)
+    return [*between("whole sequence, MB", mb(spec), 47, 51),  # "about 49 MB"
+            *between("whole sequence at 2000 steps, MB", mb(spec, 2 * T), 94, 102),
+            *between("whole sequence with 128 units, MB", mb(wide), 94, 102),
+            *between("windows of 50, MB", mb(models[1].spec, k=1), 2.3, 2.7),
+            *between("windows of 50 at 2000 steps, MB", mb(models[1].spec, 2 * T, k=1),
+                     2.3, 2.7),
+            *between("chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3)]
+
+
+def _beat_contrasts(model, xs, on_beat) -> np.ndarray:
+    """Per cell unit: its mean on the beats (even eighths) minus its mean between them."""
+    c = np.concatenate([model.trace(x)["c_l0"] for x in xs])
+    return c[on_beat].mean(axis=0) - c[~on_beat].mean(axis=0)
+
+
+def claim_melody(preset, named_unit=True):
+    """In the shipped chorales notes start on most beats and few off-beat eighths; the trained
+    LSTM predicts the next eighth better than repeating the current note; its cell unit the
+    description names (or, retrained, the unit that does it best) is higher on the beats than
+    between them by more than 0.5; no unit of the untrained LSTM comes near."""
+    from rnnviz.tasks.music import shipped_chorales
+
+    data = shipped_chorales()
+    positions, onsets = np.concatenate(data.positions), np.concatenate(data.onsets)
+    beat = positions % 2 == 0
+    task, (untrained, trained) = models_of(preset)
+    xs, ys, _ = task.batch(64, seed=EVAL_SEED)
+    on_beat = (task.bar_positions(64, seed=EVAL_SEED) % 2 == 0).reshape(-1)
+    repeat = float(np.mean(np.argmax(xs[..., :-1], axis=-1) == ys))
+    accuracy = scores(preset)[1]["accuracy"]
+    _, row, unit, _ = preset.select
+    assert row == "c" and f"cell unit {unit} of the trained LSTM" in preset.description
+    contrasts = _beat_contrasts(trained, xs, on_beat)
+    if not named_unit:
+        unit = int(np.argmax(contrasts))
+    name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
+    assert len(data.names) == 359  # "In the 359 chorales"
+    return [*between("onsets on the beats", onsets[beat].mean(), 0.835, 0.845),  # "84%"
+            *between("onsets between the beats", onsets[~beat].mean(), 0.095, 0.105),
+            above("trained accuracy - repeating the note", accuracy - repeat, 0.08),
+            above(f"trained {name}: c on beats - between", contrasts[unit], 0.5),
+            below("untrained: largest |c on beats - between|",
+                  np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2)]
+
+
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

@@ -26,6 +26,7 @@ SMALL = {
     "text": dict(length=16),
     "bidirectional_demo": dict(length=10, symbols=3, shift=2),
     "delay": dict(length=10, symbols=3, delay=4),
+    "melody": dict(length=16),
 }
 
 

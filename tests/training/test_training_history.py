@@ -94,6 +94,8 @@ def test_history_counts_steps_across_runs_and_finds_the_first_bad_step():
                                    if v is not None and k != "chunk_steps"}}, [{}]),
     ([TrainOptions(clip_norm=1.0), TrainOptions(seed=3)], None,
      [{"clip_norm": 1.0, "seed": 0}, {"seed": 3}]),
+    ([TrainOptions(bptt_window=4, bptt_carry=False), TrainOptions(remat_chunk=8)], None,
+     [{"bptt_window": 4, "bptt_carry": False}, {"bptt_carry": True, "remat_chunk": 8}]),
 ])
 def test_options_tables_give_back_each_models_options(options, common, own):
     got_common, got_own = options_tables(options)

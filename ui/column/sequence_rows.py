@@ -86,8 +86,10 @@ class InputRow:
         return [(c, colour, False) for c, colour in zip(self.curves, INPUT_COLOURS,
                                                          strict=True)]
 
-    def fill(self, inputs: np.ndarray, labels: list[str] | None) -> None:
-        """Show the input sequence ``(T, I)`` and its symbols."""
+    def fill(self, inputs: np.ndarray, labels: list[str] | None,
+             ticks: list[tuple[int, str]] | None = None) -> None:
+        """Show the input sequence ``(T, I)`` and its symbols; ``ticks`` name channels on the
+        heatmap's axis (a piano roll's notes, channel 0 at the bottom)."""
         steps = len(inputs)
         x = np.arange(steps)
         small = inputs.shape[1] <= len(self.curves)
@@ -96,7 +98,7 @@ class InputRow:
                 curve.setData(x, inputs[:, k])
             else:
                 curve.setData([], [])
-        self._one_hot = not small
+        self._one_hot = not small and not ticks  # named channels (notes) stay readable
         self._show_channel_numbers()
         if small:
             self.map.clear()
@@ -105,6 +107,9 @@ class InputRow:
             lo, hi = float(inputs.min()), float(inputs.max())
             self.map.set(inputs, (lo, hi if hi > lo else lo + 1), self.theme.sequential)
             self.plot.setYRange(0, inputs.shape[1], padding=0)
+        axis = self.plot.getAxis("left")
+        axis.setTicks(None if not ticks or small else
+                      [[(k + 0.5, name) for k, name in ticks], []])
         for item in self.char_items:
             self.plot.removeItem(item)
         self.char_items = []

@@ -112,6 +112,9 @@ class ColumnView(QWidget):
         self.unit_box.currentIndexChanged.connect(self._on_unit_chosen)
         self.status = QLabel()
         self.status.setStyleSheet(f"color: {self.theme.muted};")
+        self.memory = QLabel()  # what back-propagation through the sequence holds
+        self.memory.setStyleSheet(f"color: {self.theme.muted};")
+        self.memory.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.edit_button = QToolButton(text="Edit…")
         self.edit_button.setToolTip("Change this column's cell, size, layers or initialisation")
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.column_id))
@@ -122,7 +125,9 @@ class ColumnView(QWidget):
         self._header.setContentsMargins(4, 0, 4, 0)
         for w in (self.title, self.unit_box, self.status):
             self._header.addWidget(w)
-        self._header.addStretch(1)
+        # the free space of the header, right-aligned: clipped rather than widen the column
+        self.memory.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self._header.addWidget(self.memory, 1)
         self._header.addWidget(self.edit_button)
         self._header.addWidget(self.remove_button)
 
@@ -293,6 +298,7 @@ class ColumnView(QWidget):
         self.grad.apply_theme(theme)
         self.title.setStyleSheet(f"font-weight: bold; color: {theme.foreground}; "
                                  f"{self._font_css()}")
+        self.memory.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
         column = self.column
         if column is not None and not column.error:
             self.status.setStyleSheet(f"color: {theme.muted}; {self._font_css()}")
@@ -300,6 +306,12 @@ class ColumnView(QWidget):
         self._update_frames()
         if self._rows_shown is not None:
             self._set_minimum_height()
+
+    def set_memory(self, text: str, tooltip: str) -> None:
+        """The memory back-propagation through the column's sequence holds: ``"BPTT 12.3
+        MB"``, and what it counts."""
+        self.memory.setText(text)
+        self.memory.setToolTip(tooltip)
 
     def set_editable(self, editable: bool) -> None:
         """Show or hide Edit… and ✕ (the student view hides them)."""
@@ -341,7 +353,8 @@ class ColumnView(QWidget):
         for cursor in self.cursors:
             cursor.steps = s.steps
         self.grad.set_time_label(s.steps)
-        self.input.fill(s.inputs, s.labels)
+        self.input.fill(s.inputs, s.labels,
+                        s.task.channel_ticks if s.task is not None else None)
         self.output.fill_target(s.target, s.steps)
         if column.ready:
             self._fill_trace(column)

@@ -60,8 +60,19 @@ class TrainingDock:
         self.save_action.triggered.connect(self._ask_and_save)
         window.file_menu.addAction(self.save_action)
         self.model.events.state.connect(self._update_actions)
+        # every column's header says what back-propagation through its sequence holds
+        events = window.state.events
+        for signal in (events.columns, events.sequence, events.column_ready,
+                       self.model.events.options):
+            signal.connect(self.show_memory)
+        self.show_memory()
         self.panel.reset_button.clicked.connect(self._clear_stale_warning)
         self._update_actions()
+
+    def show_memory(self, *_args) -> None:
+        """Each column's ``BPTT 12.3 MB`` for its training batch, window and chunks."""
+        for column_id, view in self.window.views.items():
+            view.set_memory(*self.model.memory_words(column_id))
 
     def _train(self) -> None:
         self.dock.show()

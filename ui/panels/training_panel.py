@@ -181,6 +181,17 @@ class TrainingPanel(QWidget):
         self.carry.setToolTip("Each window starts from the state the previous one ended with "
                               "(no gradient crosses); unticked, from zero")
         self.carry.toggled.connect(lambda on: self._set("bptt_carry", bool(on)))
+        self.remat = QCheckBox("recompute chunks of")
+        self.remat.setToolTip("Rematerialisation: keep only the state entering each chunk of "
+                              "steps and recompute the rest in the backward pass (the same "
+                              "gradient, less memory: see each column's BPTT figure)")
+        self.remat.toggled.connect(self._on_remat)
+        self.chunk = QSpinBox(minimum=1, maximum=MAX_LENGTH)
+        self.chunk.setValue(32)
+        self.chunk.valueChanged.connect(self._on_remat)
+        remat_row = QHBoxLayout()
+        remat_row.addWidget(self.remat)
+        remat_row.addWidget(self.chunk, 1)
         window_row = QHBoxLayout()
         for widget in (self.truncate, self.window, self.carry):
             window_row.addWidget(widget)
@@ -193,6 +204,7 @@ class TrainingPanel(QWidget):
         for label, widget in (("optimizer", self.optimizer), ("learning rate",
                               self.learning_rate), ("momentum", self.momentum),
                               ("gradient", clip_row), ("back-prop", window_row),
+                              ("memory", remat_row),
                               ("batch size", self.batch_size),
                               ("steps", self.steps), ("seed", self.seed)):
             self.form.addRow(label, widget)
@@ -313,6 +325,10 @@ class TrainingPanel(QWidget):
             self.window.setEnabled(options.bptt_window is not None)
             self.carry.setChecked(options.bptt_carry)
             self.carry.setEnabled(options.bptt_window is not None)
+            self.remat.setChecked(options.remat_chunk is not None)
+            if options.remat_chunk is not None:
+                self.chunk.setValue(options.remat_chunk)
+            self.chunk.setEnabled(options.remat_chunk is not None)
             self.batch_size.setValue(options.batch_size)
             self.steps.setValue(options.steps)
             self.seed.setValue(options.seed)
@@ -332,6 +348,10 @@ class TrainingPanel(QWidget):
         self.window.setEnabled(on)
         self.carry.setEnabled(on)
         self._set("bptt_window", self.window.value() if on else None)
+
+    def _on_remat(self, *_args) -> None:
+        self.chunk.setEnabled(self.remat.isChecked())
+        self._set("remat_chunk", self.chunk.value() if self.remat.isChecked() else None)
 
     def _on_options_changed(self, column_id: int) -> None:
         ids = self._targets()

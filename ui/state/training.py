@@ -39,6 +39,7 @@ from rnnviz.training.history import (
     Update,
 )
 from rnnviz.training.loop import TrainOptions, train
+from rnnviz.training.memory import MemoryCost, bptt_memory
 
 from .controller import Explorer
 from .jobs import InlineJobRunner, Job, JobRunner
@@ -46,7 +47,12 @@ from .jobs import InlineJobRunner, Job, JobRunner
 REPORT_INTERVAL = 0.1          # s: the UI gets at most ~10 updates a second
 LIVE_WEIGHTS_INTERVAL = 1.0    # s: how often a running column is re-traced
 OPTION_NAMES = ("optimizer", "learning_rate", "momentum", "clip_norm", "batch_size", "steps",
-                "seed", "bptt_window", "bptt_carry")
+                "seed", "bptt_window", "bptt_carry", "remat_chunk")
+
+
+def megabytes(n: int) -> str:
+    """``"12.3 MB"``, ``"0.041 MB"`` (1 MB = 1e6 bytes)."""
+    return f"{n / 1e6:.3g} MB"
 
 
 class _Started:
@@ -112,6 +118,43 @@ class Training:
                 self.options[cid] = options
                 self.events.options.emit(cid)
         return True
+
+    # -- memory ------------------------------------------------------------------------------
+    def memory(self, column_id: int) -> MemoryCost | None:
+        """What back-propagation through the sequence holds for one training batch of the
+        column, with its options' window and chunks (``rnnviz.training.memory``); None
+        before its model is built. A bidirectional model is always differentiated whole."""
+        column = self.state.find(column_id)
+        options = self.options.get(column_id)
+        if column is None or column.model is None or options is None:
+            return None
+        spec = column.model.spec
+        cut = not spec.bidirectional
+        return bptt_memory(spec, self.state.steps, batch=options.batch_size,
+                           window=options.bptt_window if cut else None,
+                           chunk=options.remat_chunk if cut else None)
+
+    def memory_words(self, column_id: int) -> tuple[str, str]:
+        """The column header's ``"BPTT 12.3 MB"`` and its tooltip; empty before the model is
+        built."""
+        cost = self.memory(column_id)
+        if cost is None:
+            return "", ""
+        options = self.options[column_id]
+        how = "through the whole sequence"
+        if options.bptt_window is not None and options.bptt_window < self.state.steps:
+            how = f"truncated to windows of {options.bptt_window} steps"
+        if options.remat_chunk is not None:
+            how += f", recomputing chunks of {options.remat_chunk} steps"
+        column = self.state.find(column_id)
+        if column is not None and column.model is not None and column.model.spec.bidirectional:
+            how = "through the whole sequence (a bidirectional model cannot be cut)"
+        tip = (f"Back-propagation {how} stores {megabytes(cost.stored)} of activations for one "
+               f"training batch ({options.batch_size} sequences of {self.state.steps} "
+               f"steps): {cost.steps_held} steps of {megabytes(cost.step_bytes)} and "
+               f"{cost.states_held} saved states; {megabytes(cost.peak)} at the peak of the "
+               f"backward pass. The weights, optimizer and batch come on top.")
+        return f"BPTT {megabytes(cost.stored)}", tip
 
     # -- runs --------------------------------------------------------------------------------
     @property

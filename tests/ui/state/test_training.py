@@ -107,3 +107,56 @@ def test_stop_keeps_the_weights_reached(tiny):
     finally:
         training.shutdown()
         explorer.shutdown()
+
+
+def test_each_column_says_what_back_propagation_through_its_sequence_holds(tiny):
+    from rnnviz.training.memory import bptt_memory
+
+    explorer = Explorer(jobs=InlineJobRunner())
+    training = Training(explorer, InlineJobRunner())
+    explorer.load_preset(tiny())
+    explorer.jobs.run_pending()
+    column = explorer.state.columns[0]
+    spec = column.model.spec
+    whole = bptt_memory(spec, 40, batch=8)
+    assert training.memory(column.id) == whole
+    text, tip = training.memory_words(column.id)
+    assert text == f"BPTT {whole.stored / 1e6:.3g} MB"
+    assert "through the whole sequence" in tip and "8 sequences of 40 steps" in tip
+    assert training.set_option([column.id], "bptt_window", 10)
+    assert training.memory(column.id) == bptt_memory(spec, 40, batch=8, window=10)
+    assert "windows of 10 steps" in training.memory_words(column.id)[1]
+    assert training.set_option([column.id], "remat_chunk", 4)
+    assert training.memory(column.id).stored < bptt_memory(spec, 40, batch=8, window=10).stored
+    assert "recomputing chunks of 4 steps" in training.memory_words(column.id)[1]
+    assert training.memory_words(12345) == ("", "")  # no such column
+
+
+def test_the_memory_lesson_doubles_the_units_and_the_header_doubles():
+    """The last step of the shipped ``memory_cost`` lesson: 128 units instead of 64 hold
+    about twice the activations (its question's answer)."""
+    from tests_support import settle
+
+    explorer = Explorer(jobs=InlineJobRunner())
+    training = Training(explorer, InlineJobRunner())
+    try:
+        explorer.load_preset(load_preset("memory_cost"))
+        settle(explorer)
+        first = explorer.state.columns[0].id
+        before = training.memory(first).stored
+        lesson = explorer.lesson
+        assert lesson.start()
+        while lesson.index < lesson.count - 1:
+            if lesson.step.question is not None:
+                lesson.answer(lesson.step.question.answer)
+            assert lesson.next()
+        settle(explorer)
+        assert lesson.step.question.choices[lesson.step.question.answer] == "It doubles"
+        column = explorer.state.find(first) or explorer.state.columns[0]
+        assert column.model.spec.hidden_size == 128
+        after = training.memory(column.id).stored
+        assert 1.95 < after / before < 2.05
+        assert training.memory_words(column.id)[0] == f"BPTT {after / 1e6:.3g} MB"
+    finally:
+        training.shutdown()
+        explorer.shutdown()

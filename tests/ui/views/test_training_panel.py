@@ -427,3 +427,19 @@ def test_truncation_is_set_per_column_and_shown_from_the_preset(make_window, tin
     panel.truncate.setChecked(False)
     assert training.options[first].bptt_window is None
     assert training.options[second].bptt_window == 6  # the other column kept its own
+
+
+def test_column_headers_show_the_memory_of_their_gradient(make_window, tiny, qtbot):
+    window = make_window(tiny())
+    panel, training = window.training.panel, window.training.model
+    column = window.state.columns[0]
+    view = window.views[column.id]
+    qtbot.waitUntil(lambda: view.memory.text().startswith("BPTT "))
+    assert view.memory.text() == training.memory_words(column.id)[0]
+    whole = training.memory(column.id).stored
+    panel.remat.setChecked(True)
+    panel.chunk.setValue(5)
+    assert training.options[column.id].remat_chunk == 5
+    assert training.memory(column.id).stored < whole
+    assert view.memory.text() == training.memory_words(column.id)[0]
+    assert "recomputing chunks of 5 steps" in view.memory.toolTip()
