@@ -275,8 +275,9 @@ def _blocks_chunk(spec: ModelSpec, params: dict, xs, values, mask, carries, rows
     unidirectional model: per block, from the last down to 0, ``vjp`` of the model over the
     block from its recorded entering ``carries`` (each ``(N / block, H)``), vmapped over the
     rows; row r's loss cotangent enters in its step's block."""
-    units, h, dtype = spec.units, spec.hidden_size, jnp.dtype(spec.dtype)
+    units, h, dtype = spec.units, spec.h_size, jnp.dtype(spec.dtype)
     n_rows, total = rows.shape[0], xs.shape[0]
+    widths = [spec.state_size(n) for n in spec.cell_type.carry_names]
 
     def block_fn(start, carry_in, eps):
         def cut(a):
@@ -290,7 +291,7 @@ def _blocks_chunk(spec: ModelSpec, params: dict, xs, values, mask, carries, rows
         b = last_block - i
         start = b * block
         carry_in = {u: tuple(c[b] for c in carries[u]) for u in units}
-        eps0 = {u: jnp.zeros((block, h), dtype) for u in units}
+        eps0 = {u: jnp.zeros((block, h), dtype) for u in units}  # h's width, not H
         _, pull = jax.vjp(lambda c, e: block_fn(start, c, e), carry_in, eps0)
         d_losses = (rows[:, None] == start + jnp.arange(block)[None]).astype(dtype)
         d_carry, d_eps = jax.vmap(pull)((d_final, d_losses))
@@ -298,18 +299,19 @@ def _blocks_chunk(spec: ModelSpec, params: dict, xs, values, mask, carries, rows
             out[u], jnp.sqrt(jnp.sum(d_eps[u] ** 2, axis=-1)), start, axis=1) for u in units}
         return d_carry, out
 
-    d0 = {u: tuple(jnp.zeros((n_rows, h), dtype) for _ in carries[u]) for u in units}
+    d0 = {u: tuple(jnp.zeros((n_rows, w), dtype) for w in widths) for u in units}
     out0 = {u: jnp.zeros((n_rows, total), dtype) for u in units}
     return lax.fori_loop(0, last_block + 1, body, (d0, out0))[1]
 
 
 @partial(jax.jit, static_argnames=("spec", "block"))
 def _block_carries(spec: ModelSpec, params: dict, xs, *, block: int):
-    """The carry entering each block, ``(N / block, H)`` per carry and unit."""
+    """The carry entering each block, ``(N / block, width)`` per carry and unit (``H`` wide
+    for the PyTorch cells; the projected LSTM's h, an LRU's or Mamba's state are not)."""
     _, states, _ = run(spec, params, xs)
     out = {}
     for u in spec.units:
-        out[u] = tuple(jnp.concatenate([jnp.zeros((1, spec.hidden_size), spec.dtype),
+        out[u] = tuple(jnp.concatenate([jnp.zeros((1, spec.state_size(n)), spec.dtype),
                                         states[state_key(n, u)][block - 1::block][:-1]])
                        for n in spec.cell_type.carry_names)
     return out
@@ -325,7 +327,7 @@ def _whole_chunk(spec: ModelSpec, params: dict, xs, values, mask, rows, *, kind:
         _, _, outputs = run(spec, params, xs, eps=eps)
         return step_losses(outputs, values, mask, kind)
 
-    eps0 = {u: jnp.zeros((steps, spec.hidden_size), spec.dtype) for u in spec.units}
+    eps0 = {u: jnp.zeros((steps, spec.h_size), spec.dtype) for u in spec.units}
     _, pull = jax.vjp(losses, eps0)
     onehots = (rows[:, None] == jnp.arange(steps)[None]).astype(spec.dtype)
     (g,) = jax.vmap(pull)(onehots)
