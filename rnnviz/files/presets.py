@@ -148,7 +148,18 @@ class Preset:
         return self.path.stem if self.path else self.title
 
     def with_models(self, models) -> Preset:
-        return replace(self, models=tuple(models))
+        """The preset with other columns; its lesson stays only if every step still fits
+        them (a step that frames or selects a column that is gone, or a row its cell lacks,
+        would make the preset, or a session saved from it, unreadable)."""
+        models = tuple(models)
+        lesson = self.lesson
+        if lesson:
+            try:
+                lesson = parse_lesson(lesson_to_tables(lesson, models), source="lesson",
+                                      models=models, length=self.make_task().length)
+            except RnnvizError:
+                lesson = ()
+        return replace(self, models=models, lesson=lesson)
 
     @property
     def highlights(self) -> tuple[Highlight, ...]:

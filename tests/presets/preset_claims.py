@@ -436,10 +436,18 @@ def claim_sequence_length(preset, named_unit=True):
     task = preset.make_task()
     windows = [preset.train_options(k).bptt_window for k in range(3)]
     assert task.delay == 5 and windows == [4, 10, None], windows
+    carried = all(preset.train_options(k).bptt_carry for k in range(2))
     short, long, whole = (s["accuracy"] for s in scores(preset))
-    return [below("windows of 4: accuracy", short, 0.4),
-            above("windows of 10: accuracy", long, 0.9),
-            above("whole sequence: accuracy", whole, 0.95)]
+    asked = preset.lesson[1].question
+    return [holds("lesson 1: 4 symbols, the target 5 steps back",
+                  task.symbols == 4 and task.delay == 5),
+            holds("lesson 2: the output at step 20 needs step 15",
+                  preset.lesson[1].cursor == 20 and asked.steps == (15, 15)),
+            holds("lesson 3, 5: 40 steps cut into windows of 4, 10 and 40, the state carried",
+                  task.length == 40 and carried),
+            below("lesson 4: windows of 4: accuracy", short, 0.4),
+            above("lesson 4: windows of 10: accuracy", long, 0.9),
+            above("lesson 4: whole sequence: accuracy", whole, 0.95)]
 
 
 def claim_memory_cost(preset, named_unit=True):
@@ -462,13 +470,20 @@ def claim_memory_cost(preset, named_unit=True):
 
     spec = models[0].spec
     wide = replace(spec, hidden_size=128)
-    return [*between("whole sequence, MB", mb(spec), 47, 51),  # "about 49 MB"
-            *between("whole sequence at 2000 steps, MB", mb(spec, 2 * T), 94, 102),
-            *between("whole sequence with 128 units, MB", mb(wide), 94, 102),
-            *between("windows of 50, MB", mb(models[1].spec, k=1), 2.3, 2.7),
-            *between("windows of 50 at 2000 steps, MB", mb(models[1].spec, 2 * T, k=1),
-                     2.3, 2.7),
-            *between("chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3)]
+    change = preset.lesson[4].change
+    return [holds("lesson 1: a batch of 32 sequences of 1000 steps, 64 units",
+                  spec.hidden_size == 64),  # batch and length asserted above
+            holds("lesson 2: h, c and four gates kept: 6 numbers per unit and step",
+                  len(spec.cell_type.state_names) == 6),
+            *between("lesson 2: whole sequence, MB", mb(spec), 47, 51),  # "about 49 MB"
+            *between("lesson 2: whole sequence at 2000 steps, MB", mb(spec, 2 * T), 94, 102),
+            *between("lesson 3: windows of 50, MB", mb(models[1].spec, k=1), 2.3, 2.7),
+            *between("lesson 3: windows of 50 at 2000 steps, MB",
+                     mb(models[1].spec, 2 * T, k=1), 2.3, 2.7),
+            *between("lesson 4: chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3),
+            holds("lesson 5: the step makes the first LSTM 128 units",
+                  change == (0, {"hidden_size": 128})),
+            *between("lesson 5: whole sequence with 128 units, MB", mb(wide), 94, 102)]
 
 
 def _beat_contrasts(model, xs, on_beat) -> np.ndarray:
@@ -498,12 +513,13 @@ def claim_melody(preset, named_unit=True):
     if not named_unit:
         unit = int(np.argmax(contrasts))
     name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
-    assert len(data.names) == 359  # "In the 359 chorales"
-    return [*between("onsets on the beats", onsets[beat].mean(), 0.835, 0.845),  # "84%"
-            *between("onsets between the beats", onsets[~beat].mean(), 0.095, 0.105),
+    return [holds("lesson 2: 359 chorales", len(data.names) == 359),
+            *between("lesson 2: onsets on the beats", onsets[beat].mean(), 0.835, 0.845),
+            *between("lesson 2: onsets between the beats", onsets[~beat].mean(), 0.095,
+                     0.105),  # "84%", "10%"
             above("trained accuracy - repeating the note", accuracy - repeat, 0.08),
-            above(f"trained {name}: c on beats - between", contrasts[unit], 0.5),
-            below("untrained: largest |c on beats - between|",
+            above(f"lesson 4, 5: trained {name}: c on beats - between", contrasts[unit], 0.5),
+            below("lesson 5: untrained: largest |c on beats - between|",
                   np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2)]
 
 

@@ -74,7 +74,7 @@ class FlowMapPanel:
         plot.setLabel("left", "t (step of the loss)")
         self.image = pg.ImageItem(axisOrder="row-major")
         plot.addItem(self.image)
-        self.outline = pg.PlotDataItem(pen=pg.mkPen(theme.highlight, width=2))
+        self.outline = pg.PlotDataItem(pen=pg.mkPen(theme.cursor, width=2))  # row t: the cursor
         self.outline.setZValue(10)
         plot.addItem(self.outline)
         self.values: np.ndarray | None = None   # the full (T, T) map shown
