@@ -31,6 +31,10 @@ pre-activations, ``3 b B n G H`` (``G`` gate blocks: RNN 1, GRU 3, LSTM 4), so
 is 198 MB stored and 591 MB at the peak, and XLA's own plan for the compiled gradient asks
 592 MB (the benchmark's other figures are in docs/performance.md). The weights, their
 gradients, the optimizer's state and the batch itself come on top, and do not grow with T.
+
+Cells of other shapes (the projected LSTM, minGRU, minLSTM, the LRU, Mamba) are counted the
+same way from their own shapes (``unit_step_values``): ``S H`` becomes what one unit's
+``recur_saving`` returns per step, ``C H`` its carry, ``G H`` its projected input.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ import jax
 import numpy as np
 
 from rnnviz.core.cells import CellType, get_cell
+from rnnviz.core.cells.base import project
 from rnnviz.core.spec import ModelSpec
 
 MB = 1e6
@@ -63,6 +68,29 @@ def saved_per_unit(cell_name: str) -> int:
                                       jax.ShapeDtypeStruct((g * h,), f32))
     values = sum(math.prod(a.shape) for a in jax.tree.leaves((record, extra)))
     return values // h
+
+
+@cache
+def unit_step_values(spec: ModelSpec) -> tuple[int, int, int]:
+    """``(saved, carry, projected)``: the values one layer and direction of ``spec`` keeps
+    per step for its backward pass (``S * H`` for the PyTorch cells), the values of its
+    carry, and of its projected input (``G * H``); read off the shapes of the cell's own
+    ``project`` and ``recur_saving`` for its sizes and options, so any cell is counted (the
+    projected LSTM, the LRU's complex state, Mamba's states)."""
+    cell = spec.cell_type
+    f32 = np.float32
+    shapes = cell.unit_param_shapes(spec.input_size, spec.hidden_size, spec.options)
+    params = {k: jax.ShapeDtypeStruct(v, f32) for k, v in shapes.items()}
+    carry = tuple(jax.ShapeDtypeStruct((spec.state_size(n),), f32) for n in cell.carry_names)
+    x = jax.ShapeDtypeStruct((spec.input_size,), f32)
+    xp = jax.eval_shape(cell.project or project, params, x)
+    assert cell.recur_saving is not None  # CellType fills it in
+    _, record, extra = jax.eval_shape(cell.recur_saving, params, carry, xp)
+
+    def count(tree) -> int:
+        return sum(math.prod(a.shape) for a in jax.tree.leaves(tree))
+
+    return count((record, extra)), count(carry), count(xp)
 
 
 @dataclass(frozen=True)
@@ -94,15 +122,15 @@ def bptt_memory(spec: ModelSpec, length: int, *, batch: int = 1, window: int | N
     batch of ``batch`` sequences, truncated to ``window`` steps and rematerialised in chunks
     of ``chunk`` steps if given (the formula is the module docstring's)."""
     b = np.dtype(spec.dtype).itemsize
-    H, L, D = spec.hidden_size, spec.num_layers, spec.num_directions
-    S = saved_per_unit(spec.cell)
-    step = b * batch * (D * L * S * H + (2 * H * (L - 1) if D == 2 else 0) + spec.out_size)
-    state = b * batch * D * L * len(spec.cell_type.carry_names) * H
+    H, L, D = spec.h_size, spec.num_layers, spec.num_directions
+    saved, carry, projected = unit_step_values(spec)
+    step = b * batch * (D * L * saved + (2 * H * (L - 1) if D == 2 else 0) + spec.out_size)
+    state = b * batch * D * L * carry
     span = length if window is None else min(window, length)
     held = span if chunk is None else min(chunk, span)
     states = 0 if window is None or window >= length else 1  # one window: the whole
     if chunk is not None and chunk < span:
         states += math.ceil(span / chunk)
-    temporaries = 3 * b * batch * held * spec.cell_type.num_gates * H
+    temporaries = 3 * b * batch * held * projected
     stored = held * step + states * state
     return MemoryCost(stored, stored + temporaries, held, states, step, state)

@@ -59,3 +59,19 @@ def test_peak_is_xlas_plan_for_the_compiled_gradient(window, chunk, tolerance):
     cost = bptt_memory(spec, length, batch=batch, window=window, chunk=chunk)
     print(f"XLA plans {planned / 1e6:.2f} MB, the formula {cost.peak / 1e6:.2f} MB")
     assert planned == pytest.approx(cost.peak, rel=tolerance)
+
+
+@pytest.mark.parametrize("cell", ["lstm_proj", "mingru", "lru", "mamba"])
+def test_cells_of_other_shapes_are_counted_from_their_own_records(cell):
+    """Any cell gets a cost (the window's header asks for every column): what its step keeps,
+    read off its shapes, growing with T and, with windows, not."""
+    from rnnviz.core.spec import ModelSpec
+    from rnnviz.training.memory import unit_step_values
+
+    spec = ModelSpec(cell, 2, 8, output_size=1)
+    saved, carry, projected = unit_step_values(spec)
+    assert saved >= spec.h_size and carry >= spec.h_size and projected > 0
+    whole, longer = bptt_memory(spec, 100, batch=4), bptt_memory(spec, 200, batch=4)
+    assert longer.stored > 1.9 * whole.stored
+    windows = bptt_memory(spec, 200, batch=4, window=10)
+    assert windows.stored < whole.stored / 5

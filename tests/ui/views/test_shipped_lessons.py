@@ -41,6 +41,9 @@ def _click_step(qtbot, window, t):
 def _check_step(window, qtbot, step, selected):
     """What ``step`` asks for is on screen; returns the selection it leaves."""
     state, theme = window.state, window.theme
+    # a step that changes a column (or a restart that changes it back) frames the column's
+    # panels once its new trace has come
+    qtbot.waitUntil(lambda: all(c.ready for c in state.columns), timeout=120_000)
     if step.play is not None:
         qtbot.waitUntil(lambda: not window.time_controls.playing, timeout=20_000)
     if step.cursor is not None:

@@ -54,7 +54,11 @@ def test_panels_show_the_engine_trace_at_the_cursor(make_window, wait_ready):
 
 def test_keys_and_buttons_move_the_cursor(make_window, qtbot):
     window = make_window()
-    state = window.state
+    state, lesson = window.state, window.explorer.lesson
+    assert lesson.waiting  # sine is a lesson: a clicker's first PageDown starts it
+    qtbot.keyClick(window, Qt.Key.Key_PageDown)
+    assert lesson.active and lesson.index == 0
+    lesson.leave()         # after that, PageDown and PageUp move in time
     start = state.t
     qtbot.keyClick(window, Qt.Key.Key_Right)
     assert state.t == start + 1
