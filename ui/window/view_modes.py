@@ -110,6 +110,7 @@ class ViewModes(QObject):
             font.setPointSize(theme.ui_font_size)
         controls.setFont(font)
         window.description.setFont(font)
+        window.banner.setFont(font)  # a warning the back of the room must read too
         for child in controls.findChildren(QWidget):
             child.setFont(font)
         controls.restyle()
