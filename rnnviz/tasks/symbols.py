@@ -226,8 +226,62 @@ class AnBnTask(Task):
         return xs[0], Target(ys[0], mask[0], self.loss)
 
 
+class SymbolAtOffset(Task):
+    """Output at step t the symbol of step ``t + offset``: the future for ``offset > 0``
+    (``LookaheadTask``), the past for ``offset < 0`` (``DelayTask``). Symbols are drawn
+    independently and uniformly at every step; steps whose symbol lies outside the sequence
+    are not scored. Subclasses set the fields ``symbols`` and ``length`` and the offset."""
+
+    symbols: int
+    length: int
+
+    @property
+    def offset(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return self.alphabet
+
+    def _spans(self, steps: int) -> tuple[slice, slice]:
+        """``(scored, source)``: the steps scored and the steps their symbols come from."""
+        k = self.offset
+        if k >= 0:
+            return slice(0, steps - k), slice(k, steps)
+        return slice(-k, steps), slice(0, steps + k)
+
+    def retarget(self, inputs, target, k):
+        """``y_t`` is the symbol of step ``t + offset``."""
+        values = target.values.copy()
+        scored, source = self._spans(len(inputs))
+        values[scored] = np.argmax(inputs[source], axis=-1)
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        T = self.length
+        scored, source = self._spans(T)
+        codes = rng.integers(0, self.symbols, (n, T))
+        targets = np.zeros((n, T), np.int32)
+        targets[:, scored] = codes[:, source]
+        mask = np.zeros((n, T))
+        mask[:, scored] = 1.0
+        return one_hot(codes, self.symbols), targets, mask
+
+
 @dataclass(frozen=True)
-class LookaheadTask(Task):
+class LookaheadTask(SymbolAtOffset):
     """A task only a bidirectional model can solve: output at step t the symbol of step
     ``t + shift``.
 
@@ -254,39 +308,12 @@ class LookaheadTask(Task):
         integer("shift", self.shift, 1, self.length - 1)
 
     @property
-    def input_size(self) -> int:
-        return self.symbols
-
-    @property
-    def output_size(self) -> int:
-        return self.symbols
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        return tuple(string.ascii_uppercase[: self.symbols])
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return self.alphabet
-
-    def retarget(self, inputs, target, k):
-        """``y_t`` is the symbol of step ``t + shift``."""
-        values = target.values.copy()
-        values[: len(inputs) - self.shift] = np.argmax(inputs[self.shift:], axis=-1)
-        return Target(values, target.mask, target.kind)
-
-    def _generate(self, rng, n):
-        T, k = self.length, self.shift
-        codes = rng.integers(0, self.symbols, (n, T))
-        targets = np.zeros((n, T), np.int32)
-        targets[:, : T - k] = codes[:, k:]
-        mask = np.zeros((n, T))
-        mask[:, : T - k] = 1.0
-        return one_hot(codes, self.symbols), targets, mask
+    def offset(self) -> int:
+        return self.shift
 
 
 @dataclass(frozen=True)
-class DelayTask(Task):
+class DelayTask(SymbolAtOffset):
     """Delayed recall: output at step t the symbol of step ``t - delay``.
 
     Symbols are drawn independently and uniformly from ``symbols`` classes at every step, so
@@ -315,32 +342,5 @@ class DelayTask(Task):
         integer("delay", self.delay, 1, self.length - 1)
 
     @property
-    def input_size(self) -> int:
-        return self.symbols
-
-    @property
-    def output_size(self) -> int:
-        return self.symbols
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        return tuple(string.ascii_uppercase[: self.symbols])
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return self.alphabet
-
-    def retarget(self, inputs, target, k):
-        """``y_t`` is the symbol of step ``t - delay``."""
-        values = target.values.copy()
-        values[self.delay:] = np.argmax(inputs[: len(inputs) - self.delay], axis=-1)
-        return Target(values, target.mask, target.kind)
-
-    def _generate(self, rng, n):
-        T, k = self.length, self.delay
-        codes = rng.integers(0, self.symbols, (n, T))
-        targets = np.zeros((n, T), np.int32)
-        targets[:, k:] = codes[:, : T - k]
-        mask = np.zeros((n, T))
-        mask[:, k:] = 1.0
-        return one_hot(codes, self.symbols), targets, mask
+    def offset(self) -> int:
+        return -self.delay

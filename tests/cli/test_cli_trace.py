@@ -88,7 +88,6 @@ def test_no_traceback_from_the_real_command(files):
 
 def test_trace_a_keras_model_on_chosen_csv_columns(tmp_path, capsys):
     """Any model format, inputs picked from a CSV by name: the same arrays as the API."""
-    pytest.importorskip("h5py")
     import rnnviz
 
     model = Path(__file__).parents[1] / "files" / "reference" / "keras" / "gru_before_2.keras"

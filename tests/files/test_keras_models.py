@@ -11,8 +11,6 @@ import pytest
 from rnnviz import Model, RnnvizError
 from rnnviz.files.models import read_model
 
-pytest.importorskip("h5py")  # a test dependency (pyproject's test extra)
-
 REFERENCE = Path(__file__).parent / "reference" / "keras"
 CELLS = {"simple_rnn_relu_2": "rnn_relu", "lstm_emb_bi_2": "lstm", "gru_after_1": "gru",
          "gru_before_2": "gru_cho", "gru_before_emb_bi": "gru_cho", "lstm_sine": "lstm"}

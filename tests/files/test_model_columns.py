@@ -12,7 +12,6 @@ KERAS = Path(__file__).parent / "reference" / "keras"
 
 
 def test_the_model_replaces_the_last_of_three_columns():
-    pytest.importorskip("h5py")
     preset = load_preset("sine")
     opened = with_model_column(preset, KERAS / "lstm_sine.weights.h5")
     assert opened.models[:2] == preset.models[:2] and len(opened.models) == 3
@@ -22,7 +21,6 @@ def test_the_model_replaces_the_last_of_three_columns():
 
 
 def test_token_models_and_misfits_are_one_line():
-    pytest.importorskip("h5py")
     preset = load_preset("sine")
     with pytest.raises(RnnvizError, match="reads token ids through an embedding of 13 rows"):
         with_model_column(preset, KERAS / "lstm_emb_bi_2.keras")

@@ -19,7 +19,6 @@ def _reference(name):
 
 
 def test_trace_of_a_path_with_text_through_the_vocabulary_beside_it(tmp_path):
-    pytest.importorskip("h5py")
     model_path = tmp_path / "model.keras"
     shutil.copy(REFERENCE / "keras" / "lstm_emb_bi_2.keras", model_path)  # 13 tokens
     (tmp_path / "vocab.txt").write_text("".join(f"{c}\n" for c in "abcdefghijklm"))

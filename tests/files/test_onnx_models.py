@@ -4,14 +4,13 @@ Runtime on the same random inputs. Every layer's output sequence is a graph outp
 unit's h is compared at every step; an LSTM's last cell state too (``Y_c``)."""
 
 import numpy as np
+import onnx  # test dependencies (pyproject's test extra): missing, the tests fail
+import onnxruntime as ort
 import pytest
+from onnx import TensorProto, helper, numpy_helper
 
 from rnnviz import Model, RnnvizError
 from rnnviz.files.models import read_model
-
-onnx = pytest.importorskip("onnx")  # test dependencies (pyproject's test extra)
-ort = pytest.importorskip("onnxruntime")
-from onnx import TensorProto, helper, numpy_helper  # noqa: E402
 
 T = 6
 ATOL = 1e-5

@@ -20,7 +20,7 @@ KERAS = Path(__file__).parents[2] / "files" / "reference" / "keras"
 
 def _onnx_lstm(path):
     """A one-input, one-output ONNX LSTM with a MatMul+Add head (fits the sine task)."""
-    onnx = pytest.importorskip("onnx")
+    import onnx
     from onnx import TensorProto, helper, numpy_helper
 
     rng = np.random.default_rng(0)
@@ -59,7 +59,6 @@ def _check_column(window, wait_ready, tmp_path, name, cell):
 
 
 def test_open_each_format_through_the_menu(make_window, wait_ready, tmp_path, monkeypatch):
-    pytest.importorskip("h5py")
     window = make_window("sine")
     first_ids = [c.id for c in window.state.columns[:2]]
     files = [(_onnx_lstm(tmp_path / "mine.onnx"), "lstm"),
@@ -96,7 +95,6 @@ def test_open_a_pytorch_file_by_dropping_it(make_window, wait_ready, tmp_path):
 
 
 def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path, monkeypatch):
-    pytest.importorskip("h5py")
     window = make_window("sine")
     before = [(c.id, c.config) for c in window.state.columns]
     cut = tmp_path / "cut.keras"
@@ -126,7 +124,6 @@ def _has_torch() -> bool:
 def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, capsys):
     """``rnnviz render --model`` draws the model's column; ``rnnviz open`` refuses a model that
     does not fit the preset's task in one line, before any window opens."""
-    pytest.importorskip("h5py")
     from PySide6.QtGui import QImage
 
     from rnnviz.cli import main
