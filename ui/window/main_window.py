@@ -23,6 +23,7 @@ from rnnviz.errors import RnnvizError, one_line
 from rnnviz.files.models import FILE_FILTER, MODEL_SUFFIXES
 from rnnviz.files.presets import MAX_MODELS, Preset, load_preset, shipped_presets
 
+from .. import ui_thread_gc
 from ..column.view import ColumnView
 from ..dialogs.column_editor import ColumnEditor
 from ..export.share_menu import install as install_share_menu
@@ -47,6 +48,8 @@ class MainWindow(QMainWindow):
     def __init__(self, explorer: Explorer | None = None, *, settings: Settings | None = None,
                  theme: Theme = LIGHT):
         super().__init__()
+        ui_thread_gc.hold()
+        self._holds_gc = True
         self.explorer = explorer or qt_explorer()
         self.state = self.explorer.state
         self.scales = SharedScales(self.state)
@@ -285,6 +288,9 @@ class MainWindow(QMainWindow):
             self.settings.set_geometry(bytes(self.saveGeometry()))
         self.training.shutdown()
         self.explorer.shutdown()
+        if self._holds_gc:  # once, though Qt may close a window twice
+            self._holds_gc = False
+            ui_thread_gc.release()
         super().closeEvent(event)
 
 

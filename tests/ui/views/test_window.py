@@ -448,3 +448,14 @@ def test_the_column_editor_keeps_what_was_not_touched():
     editor.gain.setValue(2.0)
     assert editor.config().init.recurrent_gain == 2.0
     editor.deleteLater()
+
+
+def test_garbage_is_collected_on_the_ui_thread_while_a_window_is_open(make_window):
+    """Job threads allocate (JAX tracing); a collection there could destroy Qt objects off the
+    UI thread, so while a window is open only the UI thread collects."""
+    import gc
+
+    window = make_window("sine")
+    assert not gc.isenabled()
+    window.close()
+    assert gc.isenabled()
