@@ -33,3 +33,45 @@ def settle(explorer: Explorer) -> None:
         if not ran and not fired:
             return
     raise AssertionError("the explorer did not settle")
+
+
+# a small lesson the lesson tests share: two columns, a selection, a frame, a tab, a played
+# range with a change and a choice question, and a question answered by a click on a step
+TINY_LESSON = """title = "Tiny lesson"
+description = "Two small columns on a short sine."
+[task]
+name = "sine"
+length = 40
+[[models]]
+cell = "rnn"
+hidden_size = 4
+[[models]]
+cell = "lstm"
+hidden_size = 3
+
+[[lesson]]
+text = "The {h:hidden state}; the LSTM's {c:cell state}."
+step = 5
+select = { model = 1, row = "c", unit = 2 }
+highlight = ["h", { panel = "c", models = [1] }]
+tab = "trajectory"
+
+[[lesson]]
+text = "Play it."
+play = [5, 12]
+clear = true
+change = { model = 0, spectral_radius = 2.0 }
+
+[lesson.question]
+ask = "Which forgets first?"
+choices = ["RNN", "LSTM"]
+answer = 0
+why = "It has no {gates:gates}."
+
+[[lesson]]
+text = "Click where it peaks."
+
+[lesson.question]
+ask = "Where?"
+steps = [10, 14]
+"""

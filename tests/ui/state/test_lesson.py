@@ -6,48 +6,17 @@ from __future__ import annotations
 import pytest
 from rnnviz.ui.state.controller import Explorer
 from rnnviz.ui.state.jobs import InlineJobRunner
-from tests_support import settle
+from tests_support import TINY_LESSON, settle
 
 from rnnviz.files.lessons import Highlight
 from rnnviz.files.presets import parse_preset
-
-LESSON_PRESET = """title = "Tiny lesson"
-description = "Two small columns on a short sine."
-[task]
-name = "sine"
-length = 40
-[[models]]
-cell = "rnn"
-hidden_size = 4
-[[models]]
-cell = "lstm"
-hidden_size = 3
-
-[[lesson]]
-text = "The {h:hidden state}; the LSTM's {c:cell state}."
-step = 5
-select = { model = 1, row = "c", unit = 2 }
-highlight = ["h", { panel = "grad", models = [1] }]
-tab = "trajectory"
-
-[[lesson]]
-text = "Play it."
-play = [5, 30]
-clear = true
-change = { model = 0, spectral_radius = 2.0 }
-question = { ask = "Which forgets first?", choices = ["RNN", "LSTM"], answer = 0, why = "No gate." }
-
-[[lesson]]
-text = "Click where it peaks."
-question = { ask = "Where?", steps = [10, 14] }
-"""
 
 
 @pytest.fixture
 def explorer(tmp_path):
     ex = Explorer(jobs=InlineJobRunner())
     path = tmp_path / "lesson.toml"
-    path.write_text(LESSON_PRESET)
+    path.write_text(TINY_LESSON)
     from rnnviz.files.presets import load_preset
 
     ex.load_preset(load_preset(path))
@@ -66,12 +35,12 @@ def test_each_step_does_what_it_says(explorer):
     assert lesson.count == 3 and not lesson.active
     assert lesson.start() and lesson.index == 0 and seen == [0]
     assert s.t == 5 and s.selection.column == s.columns[1].id and s.selection.name == "c"
-    assert s.highlights == (Highlight("h"), Highlight("grad", (1,)))
-    assert s.highlighted(s.columns[1].id) == {"h", "grad"}
+    assert s.highlights == (Highlight("h"), Highlight("c", (1,)))
+    assert s.highlighted(s.columns[1].id) == {"h", "c"}
     assert s.highlighted(s.columns[0].id) == {"h"}
     assert tabs == ["trajectory"]
     assert lesson.next() and lesson.index == 1
-    assert played == [(5, 30)] and s.t == 5 and s.selection is None and s.highlights == ()
+    assert played == [(5, 12)] and s.t == 5 and s.selection is None and s.highlights == ()
     settle(explorer)
     radius = s.columns[0].config.init.spectral_radius
     assert radius == 2.0 and s.columns[0].ready  # the change drew new weights, re-traced

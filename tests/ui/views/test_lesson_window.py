@@ -4,48 +4,10 @@ by clicks on a plot, panel words that frame panels, authoring and the student vi
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from tests_support import TINY_LESSON as LESSON
 
 from rnnviz.files.lessons import Highlight
 from rnnviz.files.presets import load_preset
-
-LESSON = """title = "Tiny lesson"
-description = "Two small columns on a short sine."
-[task]
-name = "sine"
-length = 40
-[[models]]
-cell = "rnn"
-hidden_size = 4
-[[models]]
-cell = "lstm"
-hidden_size = 3
-
-[[lesson]]
-text = "The {h:hidden state}; the LSTM's {c:cell state}."
-step = 5
-select = { model = 1, row = "c", unit = 2 }
-highlight = ["h", { panel = "c", models = [1] }]
-tab = "trajectory"
-
-[[lesson]]
-text = "Play it."
-play = [5, 12]
-clear = true
-change = { model = 0, spectral_radius = 2.0 }
-
-[lesson.question]
-ask = "Which forgets first?"
-choices = ["RNN", "LSTM"]
-answer = 0
-why = "It has no {gates:gates}."
-
-[[lesson]]
-text = "Click where it peaks."
-
-[lesson.question]
-ask = "Where?"
-steps = [10, 14]
-"""
 
 
 @pytest.fixture
