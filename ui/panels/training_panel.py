@@ -119,8 +119,8 @@ class TrainingPanel(QWidget):
         self.target.setToolTip("Which column the options and buttons apply to")
         self.target.currentIndexChanged.connect(self._on_target_chosen)
         self.train_button = QPushButton("▶ Train")
-        self.train_button.setToolTip("Train the chosen column (or all, one after another) from "
-                                     "the weights it has now")
+        self.train_button.setToolTip("Train the chosen column (or all, side by side on the "
+                                     "machine's cores) from the weights it has now")
         self.train_button.clicked.connect(lambda: self.training.train(self.target_ids()))
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop after the current chunk of steps, keeping the "
