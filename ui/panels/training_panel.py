@@ -404,6 +404,10 @@ class TrainingPanel(QWidget):
         self.bar.setRange(0, max(1, history.total))
         self.bar.setValue(history.step)
         text = format_progress(title, history)
+        beside = [self.state.column(c).config.title for c, h in self.training.histories.items()
+                  if h.state in (COMPILING, RUNNING) and c != cid]
+        if beside:  # the columns train side by side, one per core
+            text += f"  (with {', '.join(beside)})"
         queued = [self.state.column(c).config.title for c, h in self.training.histories.items()
                   if h.state == QUEUED and c != cid]
         if queued and history.state != QUEUED:

@@ -2,8 +2,8 @@
 loss histories.
 
 ``train(column_ids)`` queues one job per column on its own ``JobRunner`` (one worker per core
-in the window: the columns train side by side, each from its own seed, with the weights they
-reach one after another); each job runs
+in the window: the columns train side by side, each reaching bitwise the weights it reaches
+alone); each job runs
 ``rnnviz.training.loop.train`` in chunks, merges the chunk reports (``ProgressMerger``: at most one
 every ``REPORT_INTERVAL`` s) and reports them to its own ``on_progress`` callback. The newest
 weights go to the explorer's column every ``LIVE_WEIGHTS_INTERVAL`` s while a run goes on and
