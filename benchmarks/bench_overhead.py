@@ -88,7 +88,8 @@ def calls(cell: str, hidden: int, steps: int) -> dict:
         prepare_args, prepare_static = (spec, p, x, None, None), dict(unit=unit, kind=None,
                                                                        padded=padded)
     else:  # before: the records jitted, the padding eager (not counted as jitted work)
-        prepare, prepare_args, prepare_static = gradient_maps._records, (spec, p, x, unit), {}
+        prepare, prepare_args, prepare_static = (gradient_maps._records,  # noqa: SLF001
+                                                 (spec, p, x), dict(unit=unit))
     prepare_c = compiled(prepare, *prepare_args, **prepare_static)
     records, carry_prev, _ = gradient_maps._records(spec, p, x, unit)  # noqa: SLF001
     records = {k: gradient_maps._pad(r, padded) for k, r in records.items()}  # noqa: SLF001
