@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from .state.controller import Explorer
-from .state.jobs import JobRunner
+from .state.jobs import JobRunner, default_workers
 
 
 class _Relay(QObject):
@@ -49,9 +49,11 @@ def qt_timer(interval_ms: int, callback: Callable[[], None]) -> _QtTimer:
     return _QtTimer(interval_ms, callback)
 
 
-def qt_runner(name: str = "rnnviz-jobs") -> JobRunner:
-    """A job runner whose callbacks arrive on the UI thread."""
-    return JobRunner(QtPost(), name=name)
+def qt_runner(name: str = "rnnviz-jobs", workers: int | None = None) -> JobRunner:
+    """A job runner whose callbacks arrive on the UI thread, with ``workers`` threads
+    (default: one per core, so that the columns' jobs run side by side)."""
+    return JobRunner(QtPost(), name=name,
+                     workers=default_workers() if workers is None else workers)
 
 
 def qt_explorer() -> Explorer:

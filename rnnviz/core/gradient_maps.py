@@ -234,19 +234,33 @@ def _run_chunks(chunks: list, cost_of, compute, progress: Progress | None,
             progress(done / total)
 
 
-def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, inject_of,
-           memory: bool, progress, should_stop) -> np.ndarray:
-    """Rows ``rows`` (steps, sorted) of the flow (``inject_of(top_h) -> (T, H)``) or memory
-    map of ``unit`` by the sweep: ``(len(rows), T)``."""
+@partial(jax.jit, static_argnames=("spec", "unit", "kind", "padded"))
+def _sweep_inputs(spec: ModelSpec, params: dict, xs, values, mask, *, unit: str,
+                  kind: str | None, padded: int):
+    """What the sweep's chunks read, padded to ``padded`` steps, in one program (the
+    padding as eager operations cost more than the sweep of a small model's row): the
+    unit's records and entering carries (``_records``) and where each row's cotangent enters,
+    ``(padded, H)`` (the loss injections for the flow map, ``kind`` given; zeros for
+    memory, ``kind`` None)."""
+    records, carry_prev, top_h = _records(spec, params, xs, unit)
+    inject = (jnp.zeros((padded, spec.hidden_size), spec.dtype) if kind is None
+              else _pad(loss_injections(spec, params, top_h, values, mask, kind), padded))
+    return ({k: _pad(v, padded) for k, v in records.items()},
+            tuple(_pad(c, padded) for c in carry_prev), inject)
+
+
+def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, target,
+           progress, should_stop) -> np.ndarray:
+    """Rows ``rows`` (steps, sorted) of the flow (``target``: ``(values, mask, kind)``) or
+    memory (``target`` None) map of ``unit`` by the sweep: ``(len(rows), T)``."""
     steps = xs.shape[0]
     block = _block_length(spec)
     padded = -(-steps // block) * block
-    records, carry_prev, top_h = _records(spec, params, xs, unit)
+    memory = target is None
+    values, mask, kind = (None, None, None) if memory else target
+    records, carry_prev, inject = _sweep_inputs(spec, params, xs, values, mask, unit=unit,
+                                                kind=kind, padded=padded)
     reverse = unit.endswith("_reverse")
-    inject = (jnp.zeros((padded, spec.hidden_size), spec.dtype) if memory
-              else _pad(inject_of(top_h), padded))
-    records = {k: _pad(v, padded) for k, v in records.items()}
-    carry_prev = tuple(_pad(c, padded) for c in carry_prev)
     order = np.sort(steps - 1 - rows if reverse else rows).astype(np.int32)
     size = (max(1, MEMORY_BATCH // spec.hidden_size) if memory else FLOW_ROWS_PER_CHUNK)
     size = min(size, len(order))
@@ -255,8 +269,8 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, injec
     def compute(item):
         first, chunk = item
         last = int(chunk.max()) // block
-        norms = _sweep_chunk(spec, params, records, carry_prev, inject, jnp.asarray(chunk),
-                             last, unit=unit, block=block, memory=memory)
+        norms = _sweep_chunk(spec, params, records, carry_prev, inject, chunk, last,
+                             unit=unit, block=block, memory=memory)
         count = min(len(chunk), len(order) - first)
         out[first:first + count] = np.asarray(norms)[:count, :steps]
 
@@ -357,11 +371,7 @@ def flow_map(spec: ModelSpec, params: dict, xs, values, mask, kind: str,
     method = flow_method(spec)
     if method == "sweep":
         (unit,) = spec.units
-
-        def inject_of(top_h):
-            return loss_injections(spec, params, top_h, values, mask, kind)
-
-        maps = {unit: _sweep(spec, params, xs, unit, order, inject_of, False, progress,
+        maps = {unit: _sweep(spec, params, xs, unit, order, (values, mask, kind), progress,
                              should_stop)}
     else:
         maps = _autodiff_flow(spec, params, xs, values, mask, kind, order, method, progress,
@@ -417,7 +427,7 @@ def memory_map(spec: ModelSpec, params: dict, xs, unit: str,
     wanted = _rows(rows, steps)
     order = np.unique(wanted)
     if memory_method(spec) == "sweep":
-        out = _sweep(spec, params, xs, unit, order, None, True, progress, should_stop)
+        out = _sweep(spec, params, xs, unit, order, None, progress, should_stop)
     else:
         out = np.zeros((len(order), steps), np.dtype(spec.dtype))
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -15,7 +14,7 @@ from rnnviz.core.losses import Target
 from rnnviz.core.programs import PROGRAMS
 from rnnviz.core.spec import ModelSpec
 from rnnviz.core.stepper import Stepper
-from rnnviz.core.trace import Trace, as_input, compute_trace
+from rnnviz.core.trace import Trace, as_input, compute_trace, to_host
 
 
 @dataclass
@@ -76,9 +75,8 @@ class Model:
         """``||d loss_t / dh_k||`` for every k, a ``(T,)`` array per unit."""
         xs = as_input(self.spec, inputs)
         PROGRAMS.use(self.spec, len(xs))
-        row = gradients.flow_row(self.spec, self.params, xs, jnp.asarray(target.values),
-                                 jnp.asarray(target.mask), target.kind, t)
-        return jax.device_get(row)
+        return to_host(gradients.flow_row(self.spec, self.params, xs, target.values,
+                                          target.mask, target.kind, t))
 
     def saliency(self, inputs, t: int) -> np.ndarray:
         """``||d output_t / d x_k||_F`` for every k, ``(T,)``: how much the prediction at t

@@ -74,6 +74,14 @@ class Trace:
             np.savez(f, **self.arrays)  # type: ignore[arg-type]  # numpy's stub: no **kwargs
 
 
+def to_host(tree):
+    """Every array of ``tree`` as numpy (read-only, as ``jax.device_get`` gives them), waiting
+    for each: one ``np.asarray`` per leaf costs about a fifth of ``jax.device_get``'s
+    per-array bookkeeping, which was a third of a small trace's time
+    (``benchmarks/bench_overhead.py``)."""
+    return jax.tree_util.tree_map(np.asarray, tree)
+
+
 def as_input(spec: ModelSpec, xs, source: str = "input") -> jax.Array:
     """Check ``xs`` is ``(T, input_size)`` real numbers, finite in the model's dtype, with
     ``1 <= T <= MAX_LENGTH``, and cast it to that dtype; one-line ``RnnvizError`` (starting
@@ -147,18 +155,19 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     out: dict[str, np.ndarray] = {}
     if target is None:
         states, outputs = _run_states(spec, params, xs)
-        out.update(jax.device_get(states))
+        out.update(to_host(states))
         out["output"] = np.asarray(outputs)
     else:
         check_target(spec, target, len(xs))
-        values, mask = jax.numpy.asarray(target.values), jax.numpy.asarray(target.mask)
-        states, outputs, losses, grad_h, grad_params = jax.device_get(
+        values, mask = target.values, target.mask  # numpy: jit moves them in its C++ path
+        states, outputs, losses, grad_h, grad_params = to_host(
             gradients.trace_with_bptt(spec, params, xs, values, mask, target.kind))
         out.update(states)
         out["output"], out["loss"] = outputs, losses
         out.update({f"grad_loss_h_{u}": g for u, g in grad_h.items()})
         out.update({f"grad_param_{n}": np.asarray(g) for n, g in grad_params.items()})
-        if flow:
+        if flow:  # many chunks: the target moved to the device once
+            values, mask = jax.device_put((values, mask))
             rows = gradient_maps.flow_map(spec, params, xs, values, mask, target.kind)
             out.update({f"grad_flow_{u}": r for u, r in rows.items()})
     if memory:

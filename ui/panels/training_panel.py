@@ -119,8 +119,8 @@ class TrainingPanel(QWidget):
         self.target.setToolTip("Which column the options and buttons apply to")
         self.target.currentIndexChanged.connect(self._on_target_chosen)
         self.train_button = QPushButton("▶ Train")
-        self.train_button.setToolTip("Train the chosen column (or all, one after another) from "
-                                     "the weights it has now")
+        self.train_button.setToolTip("Train the chosen column (or all, side by side on the "
+                                     "machine's cores) from the weights it has now")
         self.train_button.clicked.connect(lambda: self.training.train(self.target_ids()))
         self.stop_button = QPushButton("■ Stop")
         self.stop_button.setToolTip("Stop after the current chunk of steps, keeping the "
@@ -404,6 +404,10 @@ class TrainingPanel(QWidget):
         self.bar.setRange(0, max(1, history.total))
         self.bar.setValue(history.step)
         text = format_progress(title, history)
+        beside = [self.state.column(c).config.title for c, h in self.training.histories.items()
+                  if h.state in (COMPILING, RUNNING) and c != cid]
+        if beside:  # the columns train side by side, one per core
+            text += f"  (with {', '.join(beside)})"
         queued = [self.state.column(c).config.title for c, h in self.training.histories.items()
                   if h.state == QUEUED and c != cid]
         if queued and history.state != QUEUED:

@@ -15,9 +15,17 @@ which the Qt front end makes a queued call into the UI thread (``ui.qt_post``), 
 test without Qt collects and runs by hand (``InlineJobRunner``). Exceptions come back to
 ``on_error`` as one line.
 
-``JobRunner`` runs jobs one after another on one worker thread; on Linux that thread runs at a
-lower priority (nice +10) than the UI thread, so that on a machine with few cores a repaint is
-not kept waiting behind background JAX work.
+``JobRunner(post, workers=N)`` runs jobs on up to N worker threads at once (the explorer's and
+training's runners: one per core, ``default_workers``), so that three columns' traces, or three
+columns' training runs, use the machine's cores together: JAX releases the GIL while XLA
+computes, and XLA runs a computation's loops on the thread that calls it. Jobs of one key never
+run at the same time: a newer job of a key waits until the older one has finished (and
+delivered), so "latest wins" and the order of one key's results are what they are with one
+worker. Jobs of different keys start oldest first. XLA's own pool of intra-op threads (the
+multi-threaded matmuls) is one per process, shared by every running computation, so N workers
+add at most N threads to it, not N pools. On Linux the workers run at a lower priority (nice
++10) than the UI thread, so that on a machine with few cores a repaint is not kept waiting
+behind background JAX work.
 """
 
 from __future__ import annotations
@@ -33,6 +41,13 @@ from psygnal import Signal
 from rnnviz.errors import RnnvizError
 
 Post = Callable[[Callable[[], None]], None]
+
+
+def default_workers() -> int:
+    """The cores this process may run on (its CPU affinity where the OS says, else all)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def describe_error(exc: BaseException) -> str:
@@ -112,7 +127,7 @@ class _Runner:
         self._lock = threading.Condition()
         self._pending: dict[str, Job] = {}
         self._latest: dict[str, Job] = {}
-        self._running: Job | None = None
+        self._running: dict[str, Job] = {}  # key: its job now running (one per key)
         self._undelivered = 0  # callbacks posted and not yet run
         self._stopping = False   # stopped: nothing more runs, no callback is called
         self._shown_busy = False  # what ``busy`` last said (owner thread only)
@@ -172,7 +187,7 @@ class _Runner:
             return self._idle_locked()
 
     def _idle_locked(self) -> bool:
-        return not self._pending and self._running is None and not self._undelivered
+        return not self._pending and not self._running and not self._undelivered
 
     def _check_idle(self) -> None:
         """On the owner thread: say ``busy(False)`` once the runner has become idle."""
@@ -200,13 +215,17 @@ class _Runner:
         """A job was queued (the threaded runner starts its thread here)."""
 
     def _take(self) -> Job | None:
-        """The next job to run (oldest key first), marked as running."""
+        """The next job to run (oldest key first, of the keys with no job running), marked
+        as running."""
         with self._lock:
-            if not self._pending:
-                return None
-            key = next(iter(self._pending))
-            job = self._running = self._pending.pop(key)
-            return job
+            return self._take_locked()
+
+    def _take_locked(self) -> Job | None:
+        key = next((k for k in self._pending if k not in self._running), None)
+        if key is None:
+            return None
+        job = self._running[key] = self._pending.pop(key)
+        return job
 
     def _run(self, job: Job) -> None:
         on_done, on_error = job._on_done, job._on_error  # noqa: SLF001
@@ -220,54 +239,64 @@ class _Runner:
             if on_done is not None:
                 self._deliver(job, lambda: on_done(result))
         with self._lock:
-            self._running = None
+            if self._running.get(job.key) is job:
+                del self._running[job.key]
+            self._lock.notify_all()  # a newer job of this key may wait for this one
         self._post(self._check_idle)
 
 
 class JobRunner(_Runner):
-    """Runs jobs one after another on one worker thread (started on the first ``submit``)."""
+    """Runs jobs on up to ``workers`` threads (started as jobs come), one job per key at a
+    time (see the module docstring)."""
 
-    def __init__(self, post: Post, *, name: str = "rnnviz-jobs"):
+    def __init__(self, post: Post, *, name: str = "rnnviz-jobs", workers: int = 1):
         super().__init__(post)
-        self._name = name
-        self._thread: threading.Thread | None = None
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
+        self._name, self.workers = name, workers
+        self._threads: list[threading.Thread] = []
+        self._idle_workers = 0  # threads waiting for a job
 
     def _started(self) -> None:
         with self._lock:
-            if self._thread is None and not self._stopping:
-                self._thread = threading.Thread(target=self._loop, name=self._name,
-                                                daemon=True)
-                self._thread.start()
+            if self._stopping or len(self._threads) >= self.workers:
+                return
+            runnable = sum(1 for k in self._pending if k not in self._running)
+            if runnable > self._idle_workers:
+                thread = threading.Thread(target=self._loop, daemon=True,
+                                          name=f"{self._name}-{len(self._threads)}")
+                self._threads.append(thread)
+                thread.start()
 
     def is_running(self) -> bool:
-        """Whether the worker thread is alive."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether a worker thread is alive."""
+        return any(thread.is_alive() for thread in self._threads)
 
     def stop(self, timeout: float | None = None) -> None:
-        """Let the running job's current chunk finish, drop the rest, end the thread."""
+        """Let the running jobs' current chunks finish, drop the rest, end the threads."""
         with self._lock:
             self._stopping = True
             for job in self._pending.values():
                 job.cancelled = job.stop_requested = True
             self._pending.clear()
-            if self._running is not None:
-                self._running.cancelled = self._running.stop_requested = True
-            self._lock.notify()
-            thread = self._thread
-        if thread is not None:
+            for job in self._running.values():
+                job.cancelled = job.stop_requested = True
+            self._lock.notify_all()
+            threads = list(self._threads)
+        for thread in threads:
             thread.join(timeout)
 
     def _loop(self) -> None:
         lower_thread_priority()
         while True:
             with self._lock:
-                while not self._pending and not self._stopping:
+                while not self._stopping and (job := self._take_locked()) is None:
+                    self._idle_workers += 1
                     self._lock.wait()
+                    self._idle_workers -= 1
                 if self._stopping:
                     return
-            job = self._take()
-            if job is not None:
-                self._run(job)
+            self._run(job)
 
 
 class InlineJobRunner(_Runner):

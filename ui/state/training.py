@@ -1,7 +1,9 @@
 """Training the explorer's columns, without Qt: per-column options, runs on a worker thread,
 loss histories.
 
-``train(column_ids)`` queues one job per column on its own ``JobRunner``; each job runs
+``train(column_ids)`` queues one job per column on its own ``JobRunner`` (one worker per core
+in the window: the columns train side by side, each reaching bitwise the weights it reaches
+alone); each job runs
 ``rnnviz.training.loop.train`` in chunks, merges the chunk reports (``ProgressMerger``: at most one
 every ``REPORT_INTERVAL`` s) and reports them to its own ``on_progress`` callback. The newest
 weights go to the explorer's column every ``LIVE_WEIGHTS_INTERVAL`` s while a run goes on and
@@ -162,15 +164,15 @@ class Training:
         return any(h.state in ACTIVE for h in self.histories.values())
 
     def running_column(self) -> int | None:
-        """The column training now (or compiling), if any."""
+        """The first column training now (or compiling), if any."""
         for cid, history in self.histories.items():
             if history.state in (COMPILING, RUNNING):
                 return cid
         return None
 
     def train(self, column_ids=None) -> bool:
-        """Train the given columns (default: all), one after another, each with its own
-        options, from the weights it has now."""
+        """Train the given columns (default: all), side by side on the runner's workers (one
+        after another on one), each with its own options, from the weights it has now."""
         if self.running:
             self.events.message.emit("training is already running: Stop it first", True)
             return False
@@ -185,8 +187,8 @@ class Training:
         return True
 
     def stop(self) -> None:
-        """Stop the running column after its current chunk, keeping the weights it reached,
-        and drop the queued ones."""
+        """Stop the running columns after their current chunks, keeping the weights they
+        reached, and drop the queued ones."""
         self.stopping = self.running
         for cid, history in self.histories.items():
             if history.state in ACTIVE and cid in self._jobs:

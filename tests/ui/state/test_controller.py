@@ -245,3 +245,38 @@ def test_a_cancelled_or_too_large_flow_map_says_so(sine, monkeypatch):
     settle(sine)
     assert column.shown_flow_map() is None
     assert "MAX_MATRIX_VALUES" in column.map_error
+
+
+def test_the_three_columns_trace_at_once_and_each_trace_reaches_its_own_column(sine,
+                                                                                monkeypatch):
+    """On three workers the columns' traces run together (each waits at a barrier that only
+    the three together pass) and each lands in its own column, equal to the inline one."""
+    import threading
+
+    from rnnviz.ui.state.jobs import JobRunner
+    from tests_support import Mailbox
+
+    from rnnviz.core.model import Model
+
+    inline = {c.config.title: c.trace for c in sine.state.columns}
+    barrier = threading.Barrier(3, timeout=120)
+    real_trace = Model.trace
+
+    def together(self, *args, **kwargs):
+        barrier.wait()
+        return real_trace(self, *args, **kwargs)
+
+    monkeypatch.setattr(Model, "trace", together)
+    mail = Mailbox()
+    explorer = Explorer(jobs=JobRunner(mail, workers=3))
+    try:
+        explorer.load_preset(load_preset("sine"))
+        mail.run_until(lambda: all(c.ready for c in explorer.state.columns), timeout=120)
+    finally:
+        explorer.shutdown()
+    assert len(inline) == len(explorer.state.columns) == 3
+    for column in explorer.state.columns:
+        expected = inline[column.config.title]
+        assert column.trace.spec == column.model.spec == expected.spec
+        for name, values in expected.arrays.items():
+            np.testing.assert_array_equal(column.trace[name], values)

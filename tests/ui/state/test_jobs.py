@@ -165,3 +165,80 @@ def test_after_stop_nothing_runs_and_no_callback_is_called():
     job = runner.submit("c", lambda ctx: 3, on_done=got.append)
     assert got == [1] and not runner.is_running()
     assert job.cancelled and len(busy) == said  # refused at once, without a word
+
+
+# -- several workers ---------------------------------------------------------------------------
+def test_jobs_of_different_keys_run_at_the_same_time_and_deliver_to_their_own_callbacks():
+    """Three columns' jobs on three workers: each waits at a barrier only the three together
+    pass, so they finish only if they run at once."""
+    mail = Mailbox()
+    runner = JobRunner(mail, workers=3)
+    barrier = threading.Barrier(3, timeout=30)
+    got: dict[str, tuple] = {}
+
+    def job(ctx, key):
+        barrier.wait()
+        return key, threading.get_native_id()
+
+    try:
+        for key in ("trace:0", "trace:1", "trace:2"):
+            runner.submit(key, lambda ctx, key=key: job(ctx, key),
+                          on_done=lambda value, key=key: got.__setitem__(key, value))
+        mail.run_until(lambda: len(got) == 3, timeout=60)
+        mail.run_until(runner.is_idle)
+    finally:
+        runner.stop()
+    assert {key: value[0] for key, value in got.items()} == {k: k for k in got}
+    assert len({tid for _, tid in got.values()}) == 3  # three threads
+    assert not runner.is_running()
+
+
+def test_with_several_workers_a_key_still_runs_one_job_at_a_time_newest_last():
+    """A newer job of a key waits for the older one even with a worker free (which takes
+    another key's job meanwhile): one key's results arrive in order, and of the jobs that
+    waited only the newest runs."""
+    mail = Mailbox()
+    runner = JobRunner(mail, workers=2)
+    gate, started = threading.Event(), threading.Event()
+    order: list = []
+
+    def slow(ctx):
+        started.set()
+        gate.wait(30)
+        return "old"
+
+    try:
+        runner.submit("flow:0", slow, on_done=order.append)
+        started.wait(30)
+        for n in range(3):
+            runner.submit("flow:0", lambda ctx, n=n: f"new {n}", on_done=order.append)
+        runner.submit("flow:1", lambda ctx: "other", on_done=order.append)
+        mail.run_until(lambda: order == ["other"], timeout=30)
+        gate.set()
+        mail.run_until(lambda: len(order) == 3, timeout=30)
+        mail.run_until(runner.is_idle)
+    finally:
+        runner.stop()
+    assert order == ["other", "old", "new 2"]
+
+
+def test_with_several_workers_cancel_drops_a_running_jobs_result_and_stop_ends_every_thread():
+    mail = Mailbox()
+    runner = JobRunner(mail, workers=2)
+    gate, running = threading.Event(), threading.Barrier(3, timeout=30)
+    got = []
+
+    def blocked(ctx, value):
+        running.wait()
+        gate.wait(30)
+        return value
+
+    runner.submit("a", lambda ctx: blocked(ctx, "a"), on_done=got.append)
+    runner.submit("b", lambda ctx: blocked(ctx, "b"), on_done=got.append)
+    running.wait()  # both run, on two threads
+    runner.cancel("a")
+    gate.set()
+    mail.run_until(lambda: got == ["b"], timeout=30)
+    mail.run_until(runner.is_idle)
+    runner.stop()
+    assert got == ["b"] and not runner.is_running()

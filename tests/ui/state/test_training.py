@@ -3,6 +3,8 @@ histories, and what a new preset does to a run."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from rnnviz.ui.state.controller import Explorer
@@ -160,3 +162,72 @@ def test_the_memory_lesson_doubles_the_units_and_the_header_doubles():
     finally:
         training.shutdown()
         explorer.shutdown()
+
+
+THREE = TINY.replace('''[[models]]
+cell = "rnn"
+hidden_size = 4
+seed = 0
+{extra}''', '''[[models]]
+cell = "rnn"
+hidden_size = 4
+seed = 0
+
+[[models]]
+cell = "rnn"
+hidden_size = 4
+seed = 1
+
+[[models]]
+cell = "gru"
+hidden_size = 4
+seed = 2
+''')
+
+
+def test_all_columns_train_at_once_to_the_weights_one_by_one_training_reaches(tmp_path,
+                                                                            monkeypatch):
+    """Three columns on three workers, each run waiting at a barrier until all three have
+    started (so they ran at the same time), reach bitwise the weights of training them one
+    after another: each run is its own seeded batches through the same compiled programs,
+    and XLA's CPU results do not depend on which thread runs them or what runs beside."""
+    import rnnviz.ui.state.training as training_module
+
+    path = tmp_path / "three.toml"
+    path.write_text(THREE.format(steps=10))
+    preset = load_preset(path)
+
+    def weights(runner, post_runs=None):
+        explorer = Explorer(jobs=InlineJobRunner())
+        training = Training(explorer, runner)
+        try:
+            explorer.load_preset(preset)
+            explorer.jobs.run_pending()
+            assert training.train()
+            if post_runs is None:
+                training.runner.run_pending()
+            else:
+                post_runs.run_until(lambda: not training.running, timeout=300)
+            assert all(h.state == DONE for h in training.histories.values())
+            return [training.current_model(c.id).numpy_params()
+                    for c in explorer.state.columns]
+        finally:
+            training.shutdown()
+            explorer.shutdown()
+
+    alone = weights(InlineJobRunner())
+    barrier = threading.Barrier(3, timeout=120)
+    real_train = training_module.train
+
+    def together(*args, **kwargs):
+        barrier.wait()
+        return real_train(*args, **kwargs)
+
+    monkeypatch.setattr(training_module, "train", together)
+    mail = Mailbox()
+    side_by_side = weights(JobRunner(mail, name="training", workers=3), mail)
+    assert len(alone) == len(side_by_side) == 3
+    for one, other in zip(alone, side_by_side, strict=True):
+        assert one.keys() == other.keys()
+        for name in one:
+            np.testing.assert_array_equal(one[name], other[name])
