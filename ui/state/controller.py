@@ -123,9 +123,10 @@ class Explorer:
             s.t = min(t, s.steps - 1)
             s.selection = self._selection_at(selection)
             s.highlights = preset.highlights
-        s.announce_all()
+        # the traces first: the worker computes them while the views build themselves
         for column, model in zip(columns, models, strict=True):
             self._submit_trace(column, model)
+        s.announce_all()
 
     def _selection_at(self, select: tuple[int, str, int] | None) -> Selection | None:
         """The ``Selection`` of ``(column index, row, unit)`` (a preset's or a session's)."""
