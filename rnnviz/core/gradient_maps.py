@@ -277,6 +277,7 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, injec
             d, squares = _sweep_chunk(spec, params, records, carry_prev, inject, rows_in, top,
                                       max(top - segment + 1, 0), d, squares, unit=unit,
                                       block=block, memory=memory)
+            squares.block_until_ready()  # JAX returns at once: wait, to stop between segments
         count = min(len(chunk), len(order) - first)
         out[first:first + count] = np.sqrt(np.asarray(squares)[:count, :steps])
 
