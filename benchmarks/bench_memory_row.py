@@ -39,6 +39,9 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=512)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--live", action="store_true", help="the window's step to rows")
+    parser.add_argument("--no-nice", action="store_true",
+                        help="the worker at the UI's priority (the app lowers it to nice +10, "
+                             "which on a loaded machine leaves it a small share of a core)")
     parser.add_argument("--cells", nargs="*", default=["lstm", "gru"])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}")
@@ -65,6 +68,10 @@ def main() -> None:
               f"{swept:.3f} s per row ({plain / swept:.1f}x faster); max diff {diff:.1e} of "
               f"the row's largest", flush=True)
     if args.live:
+        if args.no_nice:
+            from rnnviz.ui.state import jobs
+
+            jobs.lower_thread_priority = lambda *_: None
         live(args.repeats)
     print(f"load average after: {os.getloadavg()}")
 

@@ -5,6 +5,9 @@ fresh process, offscreen, as ``rnnviz PRESET`` builds the window (``rnnviz.ui.ap
 
     python benchmarks/bench_startup.py                   # sine, 3 starts each, medians
     python benchmarks/bench_startup.py --preset lstm_memory --runs 5
+    # side by side with other code: an exported tree (its ui/ linked as rnnviz/ui)
+    git archive REV | tar -x -C /tmp/before && ln -s ../ui /tmp/before/rnnviz/ui
+    python benchmarks/bench_startup.py --before /tmp/before
 
 The clock starts in this (parent) process just before the child is spawned, so the
 interpreter's own start and every import count. Quote the load average printed beside. On
@@ -60,6 +63,8 @@ probe = FirstPaint()
 app.installEventFilter(probe)
 app, window = open_window(sys.argv[1])
 window.state.events.columns.connect(lambda: mark("built"))
+if window.state.columns:  # the code before: built before it was shown
+    mark("built")
 deadline = time.monotonic() + 600
 while time.monotonic() < deadline:
     app.processEvents()
@@ -73,9 +78,11 @@ os._exit(0)
 """
 
 
-def one_start(preset: str, cache_dir: str) -> dict[str, float]:
+def one_start(preset: str, cache_dir: str, tree: str | None = None) -> dict[str, float]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", RNNVIZ_CACHE_DIR=cache_dir,
                BENCH_T0=repr(time.time()))
+    if tree is not None:
+        env["PYTHONPATH"] = tree
     out = subprocess.run([sys.executable, "-c", CHILD, preset], env=env, capture_output=True,
                          text=True, timeout=900)
     for line in out.stdout.splitlines():
@@ -88,22 +95,30 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="sine")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--before", help="a source tree to start alternately with this one")
     args = parser.parse_args()
-    results: dict[str, list[dict[str, float]]] = {"cold": [], "warm": []}
-    with tempfile.TemporaryDirectory() as warm_dir:
-        one_start(args.preset, warm_dir)  # fills the warm cache
-        for _ in range(args.runs):  # alternately, so that both meet the same load
-            with tempfile.TemporaryDirectory() as cold_dir:
-                results["cold"].append(one_start(args.preset, cold_dir))
-            results["warm"].append(one_start(args.preset, warm_dir))
-    print(f"preset {args.preset}, {args.runs} starts each, load average "
-          f"{os.getloadavg()[0]:.1f}")
-    print(f"{'cache':6} {'imported s':>11} {'columns built s':>16} {'first paint s':>14} "
+    trees = {"": None} if args.before is None else {"": None, " before": args.before}
+    results: dict[str, list[dict[str, float]]] = {}
+    load_before = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as warm_root:
+        for name, tree in trees.items():  # fills each one's warm cache
+            os.makedirs(os.path.join(warm_root, name or "now"))
+            one_start(args.preset, os.path.join(warm_root, name or "now"), tree)
+        for _ in range(args.runs):  # alternately, so that all meet the same load
+            for name, tree in trees.items():
+                with tempfile.TemporaryDirectory() as cold_dir:
+                    results.setdefault("cold" + name, []).append(
+                        one_start(args.preset, cold_dir, tree))
+                results.setdefault("warm" + name, []).append(
+                    one_start(args.preset, os.path.join(warm_root, name or "now"), tree))
+    print(f"preset {args.preset}, {args.runs} starts each, load average {load_before:.1f} "
+          f"before, {os.getloadavg()[0]:.1f} after")
+    print(f"{'cache':12} {'imported s':>11} {'columns built s':>16} {'first paint s':>14} "
           f"{'columns filled s':>17}")
     for kind, runs in results.items():
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         spread = {k: (min(r[k] for r in runs), max(r[k] for r in runs)) for k in runs[0]}
-        print(f"{kind:6} {med['imported']:11.2f} {med['built']:16.2f} {med['painted']:14.2f} "
+        print(f"{kind:12} {med['imported']:11.2f} {med['built']:16.2f} {med['painted']:14.2f} "
               f"{med['filled']:17.2f}   (first paint {spread['painted'][0]:.2f}-"
               f"{spread['painted'][1]:.2f}, filled {spread['filled'][0]:.2f}-"
               f"{spread['filled'][1]:.2f})")

@@ -2,7 +2,7 @@
 
 Time runs along x with step t centred on x = t, so heatmap columns, curve samples and the
 cursor line agree. The future (x > t + 0.5) is covered by a shade rather than cut out of the
-data, so a step costs the same whether the sequence has 100 or 10,000 steps.
+data, so a step costs the same whether the sequence has 100 or 100,000 steps.
 """
 
 from __future__ import annotations
