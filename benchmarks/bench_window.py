@@ -10,6 +10,7 @@ and the memory growth over them.
     python benchmarks/bench_window.py --soak 100000    # the long play
     python benchmarks/bench_window.py --presentation --size 1920x1080
     python benchmarks/bench_window.py --start 0.5     # steps from the middle of the sequence
+    python benchmarks/bench_window.py --lengths 100000 --n 300 --visit 5   # memory over steps
 """
 
 from __future__ import annotations
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--start", type=float, default=0.0,
                         help="where the timed steps begin, as a fraction of the sequence (0: at "
                              "step 10; 0.5: the middle, away from the plots' edges)")
+    parser.add_argument("--visit", type=int, default=0,
+                        help="then this many more rounds of --n steps further on, printing the "
+                             "resident memory after each (it must not grow with the steps seen)")
     parser.add_argument("--presentation", action="store_true",
                         help="in presentation mode (large fonts, 3 px lines)")
     args = parser.parse_args()
@@ -157,6 +161,11 @@ def main() -> None:
               f"{latency.max():8.2f} {np.percentile(cpu, 50):8.2f} {np.percentile(cpu, 99):8.2f} "
               f"{fps:9.1f} {sps:8.1f} {rss_mb():7.0f} {rss_mb() - rss_before:22.0f} "
               f"(paints per step and column: {paints:.2f})", flush=True)
+        for k in range(args.visit):
+            begin = min(start + n * (k + 1), steps - n - 10)
+            _, cpu_k, _ = step_latency(app, window, n, begin)
+            print(f"  {n * (k + 2)} steps visited: rss {rss_mb():.0f} MB, UI CPU p99 "
+                  f"{np.percentile(cpu_k, 99) * 1000:.1f} ms", flush=True)
         if args.soak and steps == args.lengths[-1]:
             soak(app, window, args.soak)
         window.close()
