@@ -6,10 +6,11 @@ the frames per second of play mode, and the resident memory; the latency also as
 thread, which stays meaningful when other processes share the cores; with --soak N, N steps of play
 and the memory growth over them.
 
-    python benchmarks/bench_window.py                  # 1000 and 10000 steps
+    python benchmarks/bench_window.py                  # 1000, 10000 and 100000 steps
     python benchmarks/bench_window.py --soak 100000    # the long play
     python benchmarks/bench_window.py --presentation --size 1920x1080
     python benchmarks/bench_window.py --start 0.5     # steps from the middle of the sequence
+    python benchmarks/bench_window.py --lengths 100000 --n 300 --visit 5   # memory over steps
 """
 
 from __future__ import annotations
@@ -127,13 +128,16 @@ def soak(app, window, steps: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hidden", type=int, default=128)
-    parser.add_argument("--lengths", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--lengths", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--n", type=int, default=500, help="steps timed per length")
     parser.add_argument("--size", default="1600x1000")
     parser.add_argument("--soak", type=int, default=0, help="steps of play for the soak")
     parser.add_argument("--start", type=float, default=0.0,
                         help="where the timed steps begin, as a fraction of the sequence (0: at "
                              "step 10; 0.5: the middle, away from the plots' edges)")
+    parser.add_argument("--visit", type=int, default=0,
+                        help="then this many more rounds of --n steps further on, printing the "
+                             "resident memory after each (it must not grow with the steps seen)")
     parser.add_argument("--presentation", action="store_true",
                         help="in presentation mode (large fonts, 3 px lines)")
     args = parser.parse_args()
@@ -143,19 +147,25 @@ def main() -> None:
           f"{'presentation mode, ' if args.presentation else ''}offscreen, {os.cpu_count()} cores")
     print(f"load average {os.getloadavg()[0]:.1f} (other processes share the cores)")
     print(f"{'steps':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'cpu p50':>8} {'cpu p99':>8} "
-          f"{'play fps':>9} {'steps/s':>8} {'rss MB':>7}")
+          f"{'play fps':>9} {'steps/s':>8} {'rss MB':>7} {'rss +MB over the steps':>22}")
     window = None
     for steps in args.lengths:
         window = build(app, steps, args.hidden, size, args.presentation)
         n = min(args.n, steps - 20)
         start = max(10, min(int(args.start * steps), steps - n - 10))
+        rss_before = rss_mb()
         latency, cpu, paints = step_latency(app, window, n, start)
         latency, cpu = latency * 1000, cpu * 1000
         fps, sps = play_fps(app, window, 5.0)
         print(f"{steps:>6} {np.percentile(latency, 50):8.2f} {np.percentile(latency, 99):8.2f} "
               f"{latency.max():8.2f} {np.percentile(cpu, 50):8.2f} {np.percentile(cpu, 99):8.2f} "
-              f"{fps:9.1f} {sps:8.1f} {rss_mb():7.0f} "
+              f"{fps:9.1f} {sps:8.1f} {rss_mb():7.0f} {rss_mb() - rss_before:22.0f} "
               f"(paints per step and column: {paints:.2f})", flush=True)
+        for k in range(args.visit):
+            begin = min(start + n * (k + 1), steps - n - 10)
+            _, cpu_k, _ = step_latency(app, window, n, begin)
+            print(f"  {n * (k + 2)} steps visited: rss {rss_mb():.0f} MB, UI CPU p99 "
+                  f"{np.percentile(cpu_k, 99) * 1000:.1f} ms", flush=True)
         if args.soak and steps == args.lengths[-1]:
             soak(app, window, args.soak)
         window.close()

@@ -8,7 +8,7 @@ error names the limit it hit (``... (limit MAX_LENGTH)``), so that a user can fi
 =========================  ===============  ==================================================
 limit                      value            what it bounds
 =========================  ===============  ==================================================
-``MAX_LENGTH``             10 000           time steps of a sequence: a task's length, an
+``MAX_LENGTH``             100 000          time steps of a sequence: a task's length, an
                                             input or target array, a session's input
 ``MAX_HIDDEN``             1 024            hidden units of a layer (preset, weights)
 ``MAX_STATE``              32 768           values of one per-step record of a layer (Mamba's
@@ -36,7 +36,7 @@ limit                      value            what it bounds
                                             ``.csv``
 ``MAX_WEIGHTS_BYTES``      2 GiB            a weight file or a session's weight member (the
                                             largest model allowed above is ~0.8 GiB)
-``MAX_ARRAY_VALUES``       ``MAX_LENGTH *   values of one ``.npy`` array (input, target,
+``MAX_ARRAY_VALUES``       ``10 000 *       values of one ``.npy`` array (input, target,
                            MAX_FEATURES``   mask), read off its header before loading
 ``MAX_MEMBERS``            256              arrays in a weight file, members of an ``.npz``
                                             or of a session zip
@@ -52,7 +52,7 @@ from typing import Any
 
 from rnnviz.errors import RnnvizError
 
-MAX_LENGTH = 10_000
+MAX_LENGTH = 100_000
 MAX_HIDDEN = 1024
 MAX_STATE = 32 * MAX_HIDDEN
 MAX_LAYERS = 8
@@ -68,7 +68,7 @@ MAX_SEED = 2**63 - 1
 MAX_PRESET_BYTES = 1 << 20
 MAX_DATA_BYTES = 64 << 20
 MAX_WEIGHTS_BYTES = 2 << 30
-MAX_ARRAY_VALUES = MAX_LENGTH * MAX_FEATURES
+MAX_ARRAY_VALUES = 10_000 * MAX_FEATURES  # 160 MB of float32, what 10,000 steps allowed
 MAX_MEMBERS = 256
 MAX_NESTING = 16
 MAX_NAME_BYTES = 255

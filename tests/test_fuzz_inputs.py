@@ -331,7 +331,7 @@ def array_cases(c: Cases, weights: Path, good_input: Path) -> None:
         ("beyond float32", np.full((12, 2), 1e300)), ("no steps", np.zeros((0, 2))),
         ("wrong width", np.zeros((12, 3))), ("3-D", np.zeros((12, 2, 1))),
         ("1-D", np.zeros(12)), ("1,000,000 steps", np.zeros((1_000_000, 2), np.float32)),
-        ("10001 steps", np.zeros((10_001, 2), np.float32)),
+        ("100001 steps", np.zeros((100_001, 2), np.float32)),
         ("records", np.zeros((12, 2), [("a", "<f4")])),
         ("dates", np.zeros((12, 2), "datetime64[s]")),
     ]

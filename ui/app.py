@@ -43,6 +43,21 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
         print(f"wrote {out}", file=sys.stderr)
         return 0
 
+    try:
+        app, window = open_window(preset_arg, model=model)
+    except RnnvizError as exc:
+        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        return 2
+    return app.exec()
+
+
+def open_window(preset_arg: str | None, *, model: str | None = None):
+    """``(app, window)``: the application and the main window on ``preset_arg`` (a preset, a
+    session file, or None for the last preset used), shown. The window is painted first,
+    empty but for the preset's title; once the event loop has painted it the columns are
+    built and their traces asked of the worker, and they fill in as the traces arrive
+    (benchmarks/bench_startup.py). Raises ``RnnvizError`` on a bad argument, before anything
+    is shown."""
     from PySide6.QtWidgets import QApplication
 
     from .window.main_window import MainWindow
@@ -50,11 +65,7 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
 
     session = None
     if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):  # rnnviz lesson.rnnviz
-        try:
-            session = read_session(preset_arg)
-        except RnnvizError as exc:
-            print(f"rnnviz: error: {exc}", file=sys.stderr)
-            return 2
+        session = read_session(preset_arg)
         preset_arg = None
     compile_cache.enable()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -62,21 +73,16 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
     settings = Settings()
     try:
         preset = load_preset(preset_arg or settings.last_preset() or DEFAULT_PRESET)
-    except RnnvizError as exc:
+    except RnnvizError:
         if preset_arg:
-            print(f"rnnviz: error: {exc}", file=sys.stderr)
-            return 2
+            raise
         preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
     if model is not None:
-        try:
-            preset = with_model_column(preset, model)
-        except RnnvizError as exc:
-            print(f"rnnviz: error: {exc}", file=sys.stderr)
-            return 2
+        preset = with_model_column(preset, model)
     window = MainWindow(settings=settings)
+    window.show_opening((session.preset if session is not None else preset).title)
     if session is None:
-        window.load(preset)
+        window.show_then(lambda: window.load(preset))
     else:
-        window.explorer.restore(session)
-    window.show()
-    return app.exec()
+        window.show_then(lambda: window.explorer.restore(session))
+    return app, window

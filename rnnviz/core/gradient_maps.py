@@ -53,6 +53,7 @@ from rnnviz.errors import RnnvizError
 FLOW_ROWS_PER_CHUNK = 128     # rows swept together: a (128, C H) @ (C H, H) product per step
 MEMORY_BATCH = 512            # cotangents swept together for memory rows (rows x H)
 COEFFICIENT_BYTES = 16 << 20  # a block's folded W_hh copies: sets the block length
+SEGMENT_FLOPS = 2e9           # a sweep's work between two chances to stop (~10 ms idle)
 Progress = Callable[[float], None]
 ShouldStop = Callable[[], bool]
 
@@ -169,17 +170,20 @@ def _pad(a, n: int):
 
 @partial(jax.jit, static_argnames=("spec", "unit", "block", "memory"))
 def _sweep_chunk(spec: ModelSpec, params: dict, records, carry_prev, inject, rows, last_block,
-                 *, unit: str, block: int, memory: bool):
-    """Squared norms ``(R, N)`` of the cotangent of h at every step for the chunk's rows
-    ``rows (R,)`` (steps in sweep order, -1 for none), swept back from block ``last_block``.
-    ``records``/``carry_prev``/``inject`` are padded to ``N`` steps, a multiple of ``block``.
-    Flow: row r's cotangent ``inject[rows[r]]`` enters at its step; memory: the ``H``
-    identity vectors, summed over in the norm (a Frobenius norm)."""
+                 first_block, d0, out0, *, unit: str, block: int, memory: bool):
+    """The cotangents ``d`` entering block ``first_block`` and the squared norms ``out``
+    ``(R, N)`` of the cotangent of h at every step for the chunk's rows ``rows (R,)`` (steps in
+    sweep order, -1 for none), swept back from block ``last_block`` to ``first_block`` with
+    ``d0`` (the carries' cotangents, each ``(B, H)``) entering ``last_block`` and ``out0``'s
+    squares for the blocks already swept. ``records``/``carry_prev``/``inject`` are padded to
+    ``N`` steps, a multiple of ``block``. Flow: row r's cotangent ``inject[rows[r]]`` enters at
+    its step; memory: the ``H`` identity vectors, summed over in the norm (a Frobenius
+    norm)."""
     step = spec.cell_type.linear_step
     p = unit_params(params, unit)
     h = spec.hidden_size
     dtype = jnp.dtype(spec.dtype)
-    n_rows, total = rows.shape[0], records["h"].shape[0]
+    n_rows = rows.shape[0]
     batch = n_rows * h if memory else n_rows
     eye = jnp.eye(h, dtype=dtype)
 
@@ -206,10 +210,15 @@ def _sweep_chunk(spec: ModelSpec, params: dict, records, carry_prev, inject, row
         d, squares = lax.scan(body, d, (coeffs, steps, cut(inject)), reverse=True)
         return d, lax.dynamic_update_slice_in_dim(out, squares.T, start, axis=1)
 
-    d0 = tuple(jnp.zeros((batch, h), dtype) for _ in spec.cell_type.carry_names)
-    out0 = jnp.zeros((n_rows, total), dtype)
-    _, out = lax.fori_loop(0, last_block + 1, block_body, (d0, out0))
-    return jnp.sqrt(out)
+    return lax.fori_loop(0, last_block - first_block + 1, block_body, (d0, out0))
+
+
+def _segment_blocks(spec: ModelSpec, batch: int, block: int) -> int:
+    """Blocks swept in one call: about ``SEGMENT_FLOPS`` of work, so that a long row can be
+    stopped (and the window's worker freed for the next step's rows) between calls."""
+    carries = len(spec.cell_type.carry_names)
+    per_block = 2.0 * batch * carries * spec.hidden_size ** 2 * block
+    return max(1, int(SEGMENT_FLOPS // per_block))
 
 
 def _chunks(order: np.ndarray, size: int):
@@ -266,13 +275,25 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, targe
     size = min(size, len(order))
     out = np.zeros((len(order), steps), np.dtype(spec.dtype))
 
+    batch = size * spec.hidden_size if memory else size
+    segment = _segment_blocks(spec, batch, block)
+
     def compute(item):
         first, chunk = item
         last = int(chunk.max()) // block
-        norms = _sweep_chunk(spec, params, records, carry_prev, inject, chunk, last,
-                             unit=unit, block=block, memory=memory)
+        rows_in = jnp.asarray(chunk)
+        d = tuple(jnp.zeros((batch, spec.hidden_size), spec.dtype)
+                  for _ in spec.cell_type.carry_names)
+        squares = jnp.zeros((size, padded), spec.dtype)
+        for top in range(last, -1, -segment):  # the sweep in segments, stoppable between
+            if top != last and should_stop is not None and should_stop():
+                raise Cancelled
+            d, squares = _sweep_chunk(spec, params, records, carry_prev, inject, rows_in, top,
+                                      max(top - segment + 1, 0), d, squares, unit=unit,
+                                      block=block, memory=memory)
+            squares.block_until_ready()  # JAX returns at once: wait, to stop between segments
         count = min(len(chunk), len(order) - first)
-        out[first:first + count] = np.asarray(norms)[:count, :steps]
+        out[first:first + count] = np.sqrt(np.asarray(squares)[:count, :steps])
 
     _run_chunks(list(_chunks(order, size)), lambda c: int(c[1].max()) // block + 1, compute,
                 progress, should_stop)

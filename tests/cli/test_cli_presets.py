@@ -91,7 +91,7 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("start_step = 3", "start_step = 12"),
      "start_step: expected an integer in 0..11 (the task has 12 steps), got 12"),
     (GOOD.replace("length = 12", "length = 1"),
-     "task.length: expected an integer in 2..10000, got 1"),
+     "task.length: expected an integer in 2..100000, got 1"),
     (GOOD.replace("steps = 30", "steps = 30\nlearning_rate = -1"),
      "training.learning_rate: expected a number in (0, 1000], got -1"),
     (GOOD.replace('name = "sine"', 'name = "sinus"'), "task.name: expected one of"),
@@ -196,7 +196,7 @@ def test_train_errors(tmp_path, capsys):
     assert ("--steps: expected an integer in 0..1000000, got -3 (limit MAX_STEPS)"
             in capsys.readouterr().err)
     assert main(["train", str(path), "--out", str(tmp_path), "--bptt-window", "0"]) == 2
-    assert ("--bptt-window: expected an integer in 1..10000" in capsys.readouterr().err)
+    assert ("--bptt-window: expected an integer in 1..100000" in capsys.readouterr().err)
 
 
 def test_train_with_truncated_bptt(tmp_path, capsys):

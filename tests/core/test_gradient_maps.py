@@ -43,6 +43,7 @@ def _close(got: np.ndarray, expected: np.ndarray) -> None:
 def small_chunks(monkeypatch):
     monkeypatch.setattr(gradient_maps, "FLOW_ROWS_PER_CHUNK", 8)
     monkeypatch.setattr(gradient_maps, "MEMORY_BATCH", 8 * HIDDEN)
+    monkeypatch.setattr(gradient_maps, "SEGMENT_FLOPS", 1.0)  # a call per block of steps
 
 
 @pytest.mark.parametrize("method", sorted(SHAPES))
@@ -118,7 +119,18 @@ def test_cost_counts_the_issue_floor():
     assert gradient_maps.map_cost(spec, 1000, "flow", rows=3).out_bytes == 3 * 1000 * 4
 
 
-def test_the_windows_memory_row_is_the_swept_one():
+def test_a_memory_row_stops_between_segments(small_chunks):
+    """One row is one chunk: the window's worker can still stop it part way back (the
+    cursor moved on), between two segments of its sweep."""
+    spec, params, xs, _, _ = _case("lstm", "sweep")
+    asked: list[int] = []
+    with pytest.raises(gradient_maps.Cancelled):
+        gradient_maps.memory_map(spec, params, xs, "l0", rows=[36],
+                                 should_stop=lambda: bool(asked.append(1)) or len(asked) > 1)
+    assert len(asked) == 2  # before the chunk, then between its two blocks
+
+
+def test_the_windows_memory_row_is_the_swept_one(small_chunks):
     from rnnviz.core.model import Model
 
     spec, params, xs, _, _ = _case("lstm", "blocks")

@@ -199,7 +199,7 @@ def test_bad_settings_are_one_line_errors():
     cases = [
         (("nope",), {}, "name: expected one of"),
         (("sine",), {"lenght": 5}, "lenght: unknown setting of task sine"),
-        (("adding",), {"length": 1}, "length: expected an integer in 2..10000, got 1"),
+        (("adding",), {"length": 1}, "length: expected an integer in 2..100000, got 1"),
         (("copy",), {"symbols": 30}, "symbols: expected an integer in 2..26"),
         (("temporal_order",), {"length": "long"}, "length: expected an integer"),
         (("anbn",), {"n_min": 5, "n_max": 3}, "n_max: expected an integer in 5..1000"),
@@ -360,8 +360,8 @@ def test_csv_too_short_and_missing_file(tmp_path, series_csv):
 
 
 def test_copy_length_stays_within_the_maximum():
-    with pytest.raises(RnnvizError, match="delay: expected an integer in 0..7999"):
-        make_task("copy", memory=1000, delay=9000)
+    with pytest.raises(RnnvizError, match="delay: expected an integer in 0..97999"):
+        make_task("copy", memory=1000, delay=99000)
 
 
 def test_single_column_csv_with_header(tmp_path):

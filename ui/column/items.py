@@ -2,7 +2,7 @@
 
 Time runs along x with step t centred on x = t, so heatmap columns, curve samples and the
 cursor line agree. The future (x > t + 0.5) is covered by a shade rather than cut out of the
-data, so a step costs the same whether the sequence has 100 or 10,000 steps.
+data, so a step costs the same whether the sequence has 100 or 100,000 steps.
 """
 
 from __future__ import annotations
@@ -96,9 +96,29 @@ class Cursor(QGraphicsItem):
         self.update(QRectF(lo - margin, -_FAR, hi - lo + 2 * margin, 2 * _FAR))
 
 
+IMAGE_COLUMNS = 2048  # a heatmap's image has at most this many columns: more than a plot's pixels
+
+
+def bin_means(data: np.ndarray, size: int) -> np.ndarray:
+    """``data (n, H)`` in bins of ``size`` consecutive steps (the last one may be shorter):
+    ``(ceil(n / size), H)``, each bin's mean over its steps."""
+    n = len(data)
+    starts = np.arange(0, n, size)
+    counts = np.diff(np.append(starts, n)).astype(np.float32)
+    return np.add.reduceat(data, starts, axis=0) / counts[:, None]
+
+
 class Heatmap:
     """An ``(H, T)`` image of one state over time, units down the y axis (unit 0 on top),
-    with a fixed colour scale and an outline around the selected unit."""
+    with a fixed colour scale and an outline around the selected unit.
+
+    ``data`` is the ``(H, T)`` values (a view of the trace's ``(T, H)`` array, not a copy):
+    the bars at t and the hover read it, exact. The image drawn has one column per step up
+    to ``IMAGE_COLUMNS`` steps in view; a longer view is drawn at screen resolution, each image
+    column the mean of ``ceil(steps / IMAGE_COLUMNS)`` steps, for the steps in view (with as
+    many again on either side, so that panning a little draws nothing new). Zooming in or
+    panning further re-bins the steps then in view, finer, down to one column per step.
+    """
 
     def __init__(self, plot: pg.PlotItem, theme: Theme):
         self.plot = plot
@@ -113,15 +133,54 @@ class Heatmap:
         plot.addItem(self.outline, ignoreBounds=True)
         self.data: np.ndarray | None = None
         self.levels: tuple[float, float] | None = None
+        self.drawn: tuple[int, int, int] | None = None  # steps first..last of the image, bin
+        plot.getViewBox().sigXRangeChanged.connect(self._view_moved)
 
     def set(self, data: np.ndarray, levels: tuple[float, float], lut: np.ndarray) -> None:
         """``data`` is ``(T, H)`` as traces store it; shown as ``(H, T)``."""
-        image = np.ascontiguousarray(np.asarray(data, np.float32).T)
-        self.data, self.levels = image, levels
-        self.image.setImage(image, levels=levels, lut=lut, autoLevels=False)
-        steps, units = image.shape[1], image.shape[0]
-        self.image.setRect(QRectF(-0.5, 0, steps, units))
-        self.plot.setYRange(0, units, padding=0)
+        units = None if self.data is None else self.data.shape[0]
+        self.data, self.levels = np.asarray(data, np.float32).T, levels
+        self.drawn = None
+        self._draw(levels=levels, lut=lut, autoLevels=False)
+        if units != self.data.shape[0]:  # the same units again (training) keep their zoom
+            self.plot.setYRange(0, self.data.shape[0], padding=0)
+
+    def replace(self, data: np.ndarray) -> None:
+        """New values ``(T, H)`` of the same shape, on the same scale (an edited input)."""
+        self.data = np.asarray(data, np.float32).T
+        self.drawn = None
+        self._draw(autoLevels=False)
+
+    def _wanted(self) -> tuple[int, int, int]:
+        """The steps to draw and the bin: every step up to ``IMAGE_COLUMNS`` steps, else the
+        view's steps with a view's width either side, binned to ``IMAGE_COLUMNS`` per view."""
+        steps = self.data.shape[1]
+        if steps <= IMAGE_COLUMNS:
+            return 0, steps, 1
+        x0, x1 = self.plot.getViewBox().viewRange()[0]
+        lo, hi = max(int(np.floor(x0)), 0), min(int(np.ceil(x1)) + 1, steps)
+        shown = max(hi - lo, 1)
+        size = max(1, int(np.ceil(shown / IMAGE_COLUMNS)))
+        first = max(0, (lo - shown) // size * size)
+        return first, min(steps, hi + shown), size
+
+    def _draw(self, **options) -> None:
+        first, last, size = self.drawn = self._wanted()
+        part = self.data[:, first:last]
+        image = (np.ascontiguousarray(part) if size == 1
+                 else np.ascontiguousarray(bin_means(part.T, size).T))
+        self.image.setImage(image, **options)
+        self.image.setRect(QRectF(first - 0.5, 0, last - first, self.data.shape[0]))
+
+    def _view_moved(self, *_) -> None:
+        if self.data is None or self.drawn is None or self.data.shape[1] <= IMAGE_COLUMNS:
+            return
+        first, last, size = self.drawn
+        want_first, want_last, want_size = self._wanted()
+        x0, x1 = self.plot.getViewBox().viewRange()[0]
+        if (want_size != size or x0 < first - 0.5 and first > 0
+                or x1 > last - 0.5 and last < self.data.shape[1]):
+            self._draw(autoLevels=False)
 
     def apply_theme(self, theme: Theme) -> None:
         """The outline's colour and width, and the colour map (the same maps in every theme,
@@ -132,7 +191,7 @@ class Heatmap:
             self.image.setLookupTable(theme.lut_for(self.levels))
 
     def clear(self) -> None:
-        self.data = None
+        self.data = self.drawn = None
         self.image.clear()
         self.outline.setVisible(False)
 

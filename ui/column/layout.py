@@ -4,6 +4,8 @@ for colour bars. Rows register their plots here for hover, click, highlight and 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pyqtgraph as pg
 from PySide6.QtGui import QFontMetricsF
 
@@ -37,9 +39,23 @@ class PlotGrid:
         self.row += 1
         return row
 
+    @contextmanager
+    def building(self):
+        """Add many items, laying the grid out once at the end: pyqtgraph's ``addItem``
+        activates the whole grid after every item, which made building a column's 25 plots
+        cost O(n^2) (a third of a column's build time, benchmarks/bench_startup.py)."""
+        grid = self.layout.layout
+        grid.activate = lambda: None  # the instance's, shadowing Qt's method while building
+        try:
+            yield self
+        finally:
+            del grid.activate
+            grid.activate()
+
     def plot(self, row: int, col: int, label: str, tooltip: str) -> pg.PlotItem:
-        plot = self.layout.addPlot(row=row, col=col)
-        plot.setMenuEnabled(False)
+        # no context menu: built and then dropped, pyqtgraph's menus cost a fifth of a column's
+        # build time
+        plot = self.layout.addPlot(row=row, col=col, enableMenu=False)
         plot.hideButtons()
         plot.setToolTip(tooltip)
         plot.getAxis("left").setWidth(self.theme.axis_width)

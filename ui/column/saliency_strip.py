@@ -44,7 +44,9 @@ class SaliencyStrip:
 
     def __init__(self, plot: pg.PlotItem, theme: Theme):
         self.plot, self.theme = plot, theme
-        self.image = pg.ImageItem(axisOrder="row-major")
+        # a long row is drawn at screen resolution (means of neighbouring steps), not a column a
+        # step; the hover reads ``row``, exact
+        self.image = pg.ImageItem(axisOrder="row-major", autoDownsample=True)
         plot.addItem(self.image)
         self.bad = pg.ScatterPlotItem(symbol="x", size=8, pen=pg.mkPen("#cc0000", width=2))
         plot.addItem(self.bad)

@@ -154,9 +154,7 @@ class InputRow:
             for c, curve in enumerate(self.curves[: inputs.shape[1]]):
                 curve.setData(x, inputs[:, c])
         else:
-            image = np.ascontiguousarray(inputs.T, np.float32)
-            self.map.data = image
-            self.map.image.setImage(image, autoLevels=False)
+            self.map.replace(inputs)
         if labels is not None and k < len(self.char_items):
             self.char_items[k].setText(labels[k])
 

@@ -19,9 +19,11 @@ from .items import Bars, Cursor, Heatmap
 from .layout import PlotGrid
 
 TANH = (-1.0, 1.0)
+MIN_UNITS_SHOWN = 8  # zoomed in on the units, at least this many rows stay in view
 HELP = {
     "h": "Hidden state h: one row per unit, one column per step (revealed up to t). "
-         "Bars: h at step t. Click a row to select that unit.",
+         "Bars: h at step t. Click a row to select that unit; the wheel zooms in on steps "
+         "and units.",
     "c": "LSTM cell state c, the long-term memory: f*c_(t-1) + i*g. Bars: c at step t.",
     "gate": "Gate activation per unit over time; colour scale fixed to the gate's range.",
     "means": "Mean of each gate over the units, over time.",
@@ -39,6 +41,7 @@ class StateRow:
         self.side = grid.plot(row, 1, "", help_text)
         self.heatmap = Heatmap(self.plot, theme)
         self.bars = Bars(self.side, theme, TANH)
+        self.side.setYLink(self.plot)  # the bars follow the units the heatmap is zoomed to
         self.colour_bar = colour_bar(TANH, theme)
         grid.layout.addItem(self.colour_bar, row=row, col=2)
         self.cursor = Cursor(self.plot, theme)
@@ -60,7 +63,11 @@ class StateRow:
         self.colour_bar.setVisible(True)
         if label is not None:
             self.grid.label(self.plot, label)
-        self.plot.setMouseEnabled(x=True, y=False)
+        # the wheel zooms the units too (within them, at least a few shown): 512 rows of a
+        # pixel or less each become rows a click can tell apart
+        units = data.shape[1]
+        self.plot.setLimits(yMin=0, yMax=units, minYRange=min(units, MIN_UNITS_SHOWN))
+        self.plot.setMouseEnabled(x=True, y=True)
 
     def set_levels(self, levels) -> None:
         """A new colour scale for the data shown (a shared scale moved)."""
@@ -78,6 +85,8 @@ class StateRow:
         self.heatmap.clear()
         self.bars.clear()
         self.colour_bar.setVisible(False)
+        self.plot.setLimits(yMin=None, yMax=None, minYRange=None)
+        self.plot.setMouseEnabled(x=True, y=False)
         if self.blank is None:
             self.plot.hideAxis("left")
             self.blank = pg.TextItem(text, color=self.theme.muted, anchor=(0.5, 0.5))

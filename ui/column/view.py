@@ -134,12 +134,13 @@ class ColumnView(QWidget):
     def _build_rows(self) -> None:
         t = self.theme
         self.grid = PlotGrid(self.canvas, t)
-        self.input = InputRow(self.grid, t)
-        self.output = OutputRow(self.grid, t)
-        self.states = {slot: StateRow(self.grid, t, slot) for slot in
-                       ["h", "c"] + [f"gate{k}" for k in range(GATE_SLOTS)]}
-        self.means = GateMeansRow(self.grid, t, GATE_SLOTS)
-        self.grad = GradientRow(self.grid, t)
+        with self.grid.building():
+            self.input = InputRow(self.grid, t)
+            self.output = OutputRow(self.grid, t)
+            self.states = {slot: StateRow(self.grid, t, slot) for slot in
+                           ["h", "c"] + [f"gate{k}" for k in range(GATE_SLOTS)]}
+            self.means = GateMeansRow(self.grid, t, GATE_SLOTS)
+            self.grad = GradientRow(self.grid, t)
         self.cursors = [*self.input.cursors, self.output.cursor,
                         *(row.cursor for row in self.states.values()), self.means.cursor,
                         self.grad.cursor]

@@ -172,7 +172,8 @@ class FlowMapView(QWidget):
             kept = {i: p for i, p in self.panels.items() if i in wanted}
             self.panels = {}
             for row, column_id in enumerate(wanted):
-                panel = kept.get(column_id) or FlowMapPanel(pg.PlotItem(), self.theme)
+                panel = kept.get(column_id) or FlowMapPanel(pg.PlotItem(enableMenu=False),
+                                                            self.theme)
                 self.canvas.addItem(panel.plot, row=row, col=0)
                 self.panels[column_id] = panel
         self.running = {i: f for i, f in self.running.items() if i in wanted}

@@ -250,7 +250,7 @@ class TrainingPanel(QWidget):
         self.grad_plot.addItem(self.clip_line, ignoreBounds=True)
 
     def _plot(self, col: int, label: str, help_key: str) -> pg.PlotItem:
-        plot = self.canvas.ci.addPlot(row=0, col=col)
+        plot = self.canvas.ci.addPlot(row=0, col=col, enableMenu=False)
         plot.setLogMode(x=False, y=True)
         plot.showGrid(x=True, y=True, alpha=0.15)
         plot.setMenuEnabled(False)

@@ -145,7 +145,7 @@ class TrajectoryView(QWidget):
             for row, column_id in enumerate(wanted):
                 item = kept.get(column_id)
                 if item is None:
-                    item = TrajectoryPlot(pg.PlotItem(), self.theme)
+                    item = TrajectoryPlot(pg.PlotItem(enableMenu=False), self.theme)
                 self.canvas.addItem(item.plot, row=row, col=0)
                 self.plots[column_id] = item
         for column_id in wanted:

@@ -174,7 +174,8 @@ class WeightsView(QWidget):
             kept = {i: p for i, p in self.panels.items() if i in wanted}
             self.panels = {}
             for row, column_id in enumerate(wanted):
-                panel = kept.get(column_id) or WeightsPanel(pg.PlotItem(), pg.PlotItem(),
+                panel = kept.get(column_id) or WeightsPanel(pg.PlotItem(enableMenu=False),
+                                                            pg.PlotItem(enableMenu=False),
                                                             self.theme)
                 self.canvas.addItem(panel.matrix_plot, row=row, col=0)
                 self.canvas.addItem(panel.spectrum_plot, row=row, col=1)

@@ -123,9 +123,10 @@ class Explorer:
             s.t = min(t, s.steps - 1)
             s.selection = self._selection_at(selection)
             s.highlights = preset.highlights
-        s.announce_all()
+        # the traces first: the worker computes them while the views build themselves
         for column, model in zip(columns, models, strict=True):
             self._submit_trace(column, model)
+        s.announce_all()
 
     def _selection_at(self, select: tuple[int, str, int] | None) -> Selection | None:
         """The ``Selection`` of ``(column index, row, unit)`` (a preset's or a session's)."""
@@ -191,6 +192,9 @@ class Explorer:
         if t != s.t:
             s.t = t
             for column in s.columns:
+                # a Jacobian row being computed is for the step left: stopped between two
+                # segments of its sweep, it leaves the worker to this step's rows
+                self.jobs.cancel(f"memory:{column.id}")
                 self._submit_rows(column)
             self._memory_timer.start()
 
@@ -337,7 +341,8 @@ class Explorer:
         self.state.events.message.emit(f"{column.config.title}: {message}", True)
 
     def _submit_row(self, column: Column, name: str, compute) -> None:
-        """Compute one gradient row of ``column`` for the cursor; latest wins."""
+        """Compute one gradient row of ``column`` for the cursor, ``compute(model, unit, t,
+        job_context)``; latest wins."""
         model, unit, t, column_id = column.model, column.unit, self.state.t, column.id
 
         def arrived(row) -> None:
@@ -349,7 +354,7 @@ class Explorer:
         def failed(message: str) -> None:
             self.state.events.message.emit(f"{column.config.title}: {message}", True)
 
-        self.jobs.submit(f"{name}:{column_id}", lambda ctx: compute(model, unit, t),
+        self.jobs.submit(f"{name}:{column_id}", lambda ctx: compute(model, unit, t, ctx),
                          on_done=arrived, on_error=failed)
 
     def _submit_rows(self, column: Column) -> None:
@@ -359,17 +364,18 @@ class Explorer:
         if column.model is None:
             return
         inputs, target = self.state.inputs, self.state.target
-        self._submit_row(column, "saliency", lambda model, unit, t: model.saliency(inputs, t))
+        self._submit_row(column, "saliency",
+                         lambda model, unit, t, ctx: model.saliency(inputs, t))
         if target is not None:
-            self._submit_row(column, "flow", lambda model, unit, t: model.gradient_flow(
+            self._submit_row(column, "flow", lambda model, unit, t, ctx: model.gradient_flow(
                 inputs, target, t)[unit])
 
     def _submit_memory_rows(self) -> None:
         inputs = self.state.inputs
         for column in self.state.columns:
             if column.model is not None:
-                self._submit_row(column, "memory", lambda model, unit, t: model.memory(
-                    inputs, t, unit))
+                self._submit_row(column, "memory", lambda model, unit, t, ctx: model.memory_map(
+                    inputs, unit, [t], should_stop=ctx.cancelled)[0])
 
     # -- the whole gradient-flow map ---------------------------------------------------------
     def flow_map_cost(self, column_id: int) -> MapCost | None:

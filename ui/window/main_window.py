@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, Qt
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QComboBox,
@@ -42,6 +42,29 @@ from .time_controls import TimeControls
 from .view_modes import ViewModes
 
 OPEN_ITEM = "Open…"
+FIRST_PAINT_WAIT_MS = 500
+
+
+class AfterFirstPaint(QObject):
+    """Calls ``then()`` once, from the event loop, after ``widget``'s first paint (or after
+    ``FIRST_PAINT_WAIT_MS``, should the platform not paint a hidden or minimised window)."""
+
+    def __init__(self, widget: QWidget, then):
+        super().__init__(widget)
+        self.widget, self.then, self.done = widget, then, False
+        widget.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_WAIT_MS, self._go)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() == QEvent.Type.Paint and not self.done:
+            QTimer.singleShot(0, self._go)  # after the paint, not inside it
+        return False
+
+    def _go(self) -> None:
+        if not self.done:
+            self.done = True
+            self.widget.removeEventFilter(self)
+            self.then()
 
 
 class MainWindow(QMainWindow):
@@ -208,6 +231,17 @@ class MainWindow(QMainWindow):
         self._select_current_preset()
         if self.settings is not None and preset.path is not None:
             self.settings.set_last_preset(str(preset.path))
+
+    def show_opening(self, title: str) -> None:
+        """What the window says while a preset's columns are being built."""
+        self.description.setText(f"<b>{title}</b> — opening…")
+        self.setWindowTitle(f"rnnviz — {title}")
+
+    def show_then(self, then) -> None:
+        """Show the window and call ``then()`` once it has been painted (or after
+        ``FIRST_PAINT_WAIT_MS`` at the latest), from the event loop."""
+        self._after_paint = AfterFirstPaint(self, then)
+        self.show()
 
     def _update_description(self) -> None:
         preset = self.state.preset

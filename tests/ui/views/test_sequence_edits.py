@@ -355,17 +355,17 @@ def test_the_length_box_says_its_limit(make_window, qtbot):
     window = make_window()
     dialog = window.sequence_tools.open_dialog()
     box = dialog.editors["length"][1]
-    assert dialog.limit_label.text() == "at most 10 000 steps"
+    assert dialog.limit_label.text() == "at most 100 000 steps"
     assert str(MAX_LENGTH) in box.toolTip().replace(" ", "")
     box.selectAll()
-    qtbot.keyClicks(box.lineEdit(), "20000")
-    assert box.value() == 20000  # taken as typed
+    qtbot.keyClicks(box.lineEdit(), "200000")
+    assert box.value() == 200000  # taken as typed
     assert dialog.error.isVisibleTo(dialog)
-    assert "length: at most 10 000 steps" in dialog.error.text() and "20000" in \
+    assert "length: at most 100 000 steps" in dialog.error.text() and "200000" in \
         dialog.error.text()
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert dialog.isVisible()
-    assert f"length: expected an integer in 2..{MAX_LENGTH}, got 20000" in dialog.error.text()
+    assert f"length: expected an integer in 2..{MAX_LENGTH}, got 200000" in dialog.error.text()
     box.setValue(100)
     assert not dialog.error.isVisibleTo(dialog)
     dialog.reject()
@@ -374,16 +374,16 @@ def test_the_length_box_says_its_limit(make_window, qtbot):
 def test_a_csv_longer_than_a_sequence_says_so(make_window, tmp_path, qtbot):
     window = make_window()
     path = tmp_path / "long.csv"
-    path.write_text("v\n" + "".join(f"{np.sin(i / 50):.4f}\n" for i in range(20_000)))
+    path.write_text("v\n" + "".join(f"{np.sin(i / 50):.4f}\n" for i in range(200_000)))
     dialog = window.sequence_tools.open_dialog()
     dialog.name.setCurrentIndex(dialog.name.findData("csv"))
     dialog.editors["path"][1].line.setText(str(path))
     assert dialog.error.isVisibleTo(dialog)
-    assert dialog.error.text() == ("long.csv: column 'v' holds 20000 values; a sequence is at "
-                                   "most 10 000 steps (rnnviz's limit), so each example is a "
+    assert dialog.error.text() == ("long.csv: column 'v' holds 200000 values; a sequence is at "
+                                   "most 100 000 steps (rnnviz's limit), so each example is a "
                                    "window of the series")
     dialog.editors["length"][1].setValue(30)
-    assert "holds 20000 values" in dialog.error.text()  # a note: OK is taken
+    assert "holds 200000 values" in dialog.error.text()  # a note: OK is taken
     qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
     assert not dialog.isVisible()
     assert window.state.steps == 30
