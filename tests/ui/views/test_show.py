@@ -45,6 +45,7 @@ def test_show_with_a_running_qapplication_returns_the_window(qtbot, wait_ready):
 def test_show_without_one_starts_a_process_of_its_own(tmp_path, monkeypatch):
     out = tmp_path / "shown.png"
     monkeypatch.setenv("RNNVIZ_SNAPSHOT", str(out))
+    monkeypatch.setenv("RNNVIZ_CACHE_DIR", str(tmp_path / "cache"))  # the child's JAX cache
     model = _gru()
     x = np.linspace(-1, 1, 12, dtype=np.float32)[:, None]
     handle = rnnviz.show(model, x, preset=_alone(), in_process=False)
