@@ -1,11 +1,16 @@
 """Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
 used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session; ``rnnviz open
-MODEL [--preset PRESET]`` shows a model file as a column beside the preset's."""
+MODEL [--preset PRESET]`` shows a model file as a column beside the preset's.
+
+With ``RNNVIZ_SNAPSHOT=FILE.png`` in the environment the window, once every column is traced,
+draws itself to that PNG, says its columns in one line and closes: how the tests see a window
+that ``rnnviz.show`` started in a process of its own."""
 
 from __future__ import annotations
 
 import os
 import sys
+import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
@@ -48,6 +53,9 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
     except RnnvizError as exc:
         print(f"rnnviz: error: {exc}", file=sys.stderr)
         return 2
+    snapshot = os.environ.get("RNNVIZ_SNAPSHOT")
+    if snapshot:
+        return _snapshot(app, window, snapshot)
     return app.exec()
 
 
@@ -86,3 +94,25 @@ def open_window(preset_arg: str | None, *, model: str | None = None):
     else:
         window.show_then(lambda: window.explorer.restore(session))
     return app, window
+
+
+def _snapshot(app, window, out: str) -> int:
+    """Draw ``window``, once ready, to the PNG ``out``, say which columns it shows, close it."""
+    from rnnviz.paths import write_bytes_atomic
+
+    from .export.pictures import png_bytes
+    from .render import close_window, wait_until_ready
+
+    try:
+        deadline = time.monotonic() + 60  # the columns are built once the window is painted
+        while not window.state.columns and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        wait_until_ready(app, window)
+        picture = png_bytes(window.grab())
+        columns = ", ".join(c.config.title for c in window.state.columns)
+    finally:
+        close_window(window)
+    write_bytes_atomic(out, picture)
+    print(f"rnnviz: drew the window (columns: {columns}) to {out}", file=sys.stderr)
+    return 0

@@ -1,6 +1,5 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -86,11 +85,11 @@ def test_no_traceback_from_the_real_command(files):
         f"rnnviz: error: {path / 'nope.npz'}: no such file (the model)"]
 
 
-def test_trace_a_keras_model_on_chosen_csv_columns(tmp_path, capsys):
+def test_trace_a_keras_model_on_chosen_csv_columns(tmp_path, capsys, keras_models):
     """Any model format, inputs picked from a CSV by name: the same arrays as the API."""
     import rnnviz
 
-    model = Path(__file__).parents[1] / "files" / "reference" / "keras" / "gru_before_2.keras"
+    model = keras_models[0] / "gru_before_2.keras"
     rng = np.random.default_rng(0)
     x = rng.normal(size=(5, 2))
     data = tmp_path / "d.csv"

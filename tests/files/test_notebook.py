@@ -18,9 +18,9 @@ def _reference(name):
         return {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith(name + "/")}
 
 
-def test_trace_of_a_path_with_text_through_the_vocabulary_beside_it(tmp_path):
+def test_trace_of_a_path_with_text_through_the_vocabulary_beside_it(tmp_path, keras_models):
     model_path = tmp_path / "model.keras"
-    shutil.copy(REFERENCE / "keras" / "lstm_emb_bi_2.keras", model_path)  # 13 tokens
+    shutil.copy(keras_models[0] / "lstm_emb_bi_2.keras", model_path)  # 13 tokens
     (tmp_path / "vocab.txt").write_text("".join(f"{c}\n" for c in "abcdefghijklm"))
     (tmp_path / "x.txt").write_text("badcab")
     y = np.arange(12, dtype=np.float32).reshape(6, 2)

@@ -15,8 +15,6 @@ from PySide6.QtWidgets import QFileDialog
 
 import rnnviz
 
-KERAS = Path(__file__).parents[2] / "files" / "reference" / "keras"
-
 
 def _onnx_lstm(path):
     """A one-input, one-output ONNX LSTM with a MatMul+Add head (fits the sine task)."""
@@ -58,12 +56,14 @@ def _check_column(window, wait_ready, tmp_path, name, cell):
         assert f"gate_{next(iter(column.model.spec.cell_type.gates))}_l0" in z.files
 
 
-def test_open_each_format_through_the_menu(make_window, wait_ready, tmp_path, monkeypatch):
+def test_open_each_format_through_the_menu(make_window, wait_ready, tmp_path, monkeypatch,
+                                           keras_models):
+    keras_folder = keras_models[0]
     window = make_window("sine")
     first_ids = [c.id for c in window.state.columns[:2]]
     files = [(_onnx_lstm(tmp_path / "mine.onnx"), "lstm"),
-             (shutil.copy(KERAS / "lstm_sine.keras", tmp_path), "lstm"),
-             (shutil.copy(KERAS / "lstm_sine.weights.h5", tmp_path), "lstm")]
+             (shutil.copy(keras_folder / "lstm_sine.keras", tmp_path), "lstm"),
+             (shutil.copy(keras_folder / "lstm_sine.weights.h5", tmp_path), "lstm")]
     for path, cell in files:
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
         window.open_model_action.trigger()
@@ -94,18 +94,20 @@ def test_open_a_pytorch_file_by_dropping_it(make_window, wait_ready, tmp_path):
     _check_column(window, wait_ready, tmp_path, "mine.pt", "gru")
 
 
-def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path, monkeypatch):
+def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path, monkeypatch,
+                                                           keras_models):
+    keras_folder = keras_models[0]
     window = make_window("sine")
     before = [(c.id, c.config) for c in window.state.columns]
     cut = tmp_path / "cut.keras"
-    cut.write_bytes((KERAS / "lstm_sine.keras").read_bytes()[:2000])
+    cut.write_bytes((keras_folder / "lstm_sine.keras").read_bytes()[:2000])
     pickled = tmp_path / "model.pth"
     pickled.write_bytes(pickle.dumps(object(), protocol=2))
     bad = {cut: "not a .keras archive",
            pickled: "not a PyTorch state_dict" if _has_torch() else "needs PyTorch",
-           KERAS / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
+           keras_folder / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
                                         "gives 1 and needs 1",
-           KERAS / "lstm_emb_bi_2.keras": "reads token ids through an embedding"}
+           keras_folder / "lstm_emb_bi_2.keras": "reads token ids through an embedding"}
     for path, message in bad.items():
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
         window.open_model_action.trigger()
@@ -121,18 +123,20 @@ def _has_torch() -> bool:
     return True
 
 
-def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, capsys):
+def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, capsys,
+                                                            keras_models):
     """``rnnviz render --model`` draws the model's column; ``rnnviz open`` refuses a model that
     does not fit the preset's task in one line, before any window opens."""
     from PySide6.QtGui import QImage
 
     from rnnviz.cli import main
 
+    keras_folder = keras_models[0]
     out = tmp_path / "shot.png"
-    assert main(["render", "sine", "--model", str(KERAS / "lstm_sine.keras"), "--out",
+    assert main(["render", "sine", "--model", str(keras_folder / "lstm_sine.keras"), "--out",
                  str(out)]) == 0
     assert QImage(str(out)).width() == 1600
     capsys.readouterr()
-    assert main(["open", str(KERAS / "gru_after_1.keras"), "--preset", "sine"]) == 2
+    assert main(["open", str(keras_folder / "gru_after_1.keras"), "--preset", "sine"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the model reads 3 and writes 1 features" in err
