@@ -581,14 +581,21 @@ def claim_selective_copy(preset, named_unit=True):
                   ratio[unit], 20),
             above("lesson 4: channels whose Delta opens more than 10-fold",
                   np.sum(ratio > 10), 2.5),  # "several"
-            below(f"lesson 4: {name}: Delta on the blanks, steps 12 to 28",
-                  delta[12:29].max(), 0.01),
-            above(f"lesson 4: {name}: Delta at steps 7..11 / its largest on the blanks 12..28",
-                  delta[7:12].min() / max(delta[12:29].max(), 1e-12), 10),
             above("lesson 5: mamba accuracy", accuracy[1], 0.9),
             *between("lesson 5: lru accuracy", accuracy[0], 0.35, 0.65),  # "about half"
             above("lesson 5: mamba p(right symbol), each marker step", right.min(), 0.9),
-            holds("lesson 5: plays the 4 markers", preset.lesson[4].play == (40, 43))]
+            holds("lesson 5: plays the 4 markers", preset.lesson[4].play == (40, 43)),
+            *(_named_channel_opening(name, delta) if named_unit else [])]
+
+
+def _named_channel_opening(name: str, delta: np.ndarray) -> list[Check]:
+    """On the example: the channel's Delta near 0 on the blanks 12..28 and open at each of
+    steps 7..11, while C (step 7) or B (step 8) is in the convolution window. (Retrained
+    with another seed, the channel that opens most may open at other steps of the window.)"""
+    return [below(f"lesson 4: {name}: Delta on the blanks, steps 12 to 28",
+                  delta[12:29].max(), 0.01),
+            above(f"lesson 4: {name}: Delta at steps 7..11 / its largest on the blanks 12..28",
+                  delta[7:12].min() / max(delta[12:29].max(), 1e-12), 10)]
 
 
 def _parity_accuracy(model, length: int, n: int = 64) -> np.ndarray:
@@ -608,6 +615,16 @@ def _transitions(model, x) -> np.ndarray:
     return 2 * a - 1 if model.spec.cell == "mamba_signed" else a
 
 
+def _named_state_flips(name: str, flip: np.ndarray, keep: np.ndarray) -> list[Check]:
+    """The state of the channel the lesson selects: A_bar about -1 at each 1 and about +1 at
+    each 0. (Retrained with another seed, a state may instead flip on a combination of the
+    last bits its convolution sees, which tracks parity as well: one of four nearby seeds.)"""
+    return [below(f"lesson 3: signed: {name}: A_bar at the 1s, mean", flip.mean(), -0.9),
+            below(f"lesson 3: signed: {name}: A_bar at the 1s, largest", flip.max(), -0.5),
+            above(f"lesson 3: signed: {name}: A_bar at the 0s, mean", keep.mean(), 0.9),
+            above(f"lesson 3: signed: {name}: A_bar at the 0s, smallest", keep.min(), 0.5)]
+
+
 def claim_parity(preset, named_unit=True):
     """Running parity: the Mamba block with A_bar in [-1, 1] right at every step, on 20 bits
     and on 60; with A_bar in [0, 1] right only while its convolution sees every bit, near
@@ -620,14 +637,12 @@ def claim_parity(preset, named_unit=True):
     xs, _, _ = task.batch(32, seed=EVAL_SEED)
     flips = np.concatenate([_transitions(signed, b)[np.argmax(b, axis=1) == 1] for b in xs])
     keeps = np.concatenate([_transitions(signed, b)[np.argmax(b, axis=1) == 0] for b in xs])
-    contrast = keeps.mean(axis=0) - flips.mean(axis=0)           # (E, N)
     model, row, channel, _ = preset.lesson[2].select
     assert (model, row) == (1, "dt")
-    if not named_unit:
-        channel = int(np.unravel_index(np.argmax(contrast), contrast.shape)[0])
-    state = (channel, int(np.argmax(contrast[channel])))
-    name = f"channel {channel} ({state[1]})" if named_unit else f"channel (best: {state})"
+    state = (channel, int(np.argmax(keeps.mean(axis=0)[channel] - flips.mean(axis=0)[channel])))
     flip, keep = flips[:, state[0], state[1]], keeps[:, state[0], state[1]]
+    every = np.concatenate([_transitions(signed, b).reshape(len(b), -1) for b in xs])
+    flipping = (every < -0.9).mean(axis=0).max()  # the state that flips most often
     unsigned_range = np.concatenate([_transitions(unsigned, b).ravel() for b in xs])
     short = {m.spec.cell: _parity_accuracy(m, 20) for m in (unsigned, signed)}
     long = {m.spec.cell: _parity_accuracy(m, 60) for m in (unsigned, signed)}
@@ -641,10 +656,10 @@ def claim_parity(preset, named_unit=True):
                   unsigned_range.min(), -1e-9),
             below("lesson 3, 6: unsigned: largest A_bar", unsigned_range.max(), 1.0 + 1e-6),
             below("lesson 3, 6: signed: smallest A_bar", flips.min(), 0),
-            below(f"lesson 3: signed: {name}: A_bar at the 1s, mean", flip.mean(), -0.9),
-            below(f"lesson 3: signed: {name}: A_bar at the 1s, largest", flip.max(), -0.5),
-            above(f"lesson 3: signed: {name}: A_bar at the 0s, mean", keep.mean(), 0.9),
-            above(f"lesson 3: signed: {name}: A_bar at the 0s, smallest", keep.min(), 0.5),
+            above("signed: the state flipping most often: steps with A_bar < -0.9", flipping,
+                  0.25),
+            *(_named_state_flips(f"channel {channel} ({state[1]})", flip, keep)
+              if named_unit else []),
             above("lesson 4: signed accuracy, 20 bits", short["mamba_signed"].mean(), 0.98),
             below("lesson 4: unsigned accuracy, 20 bits", short["mamba"].mean(), 0.75),
             above(f"lesson 4: unsigned accuracy, steps 0..{width - 1}",
