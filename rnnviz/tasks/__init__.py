@@ -29,6 +29,8 @@ from rnnviz.tasks.symbols import (
     CopyTask,
     DelayTask,
     LookaheadTask,
+    ParityTask,
+    SelectiveCopyTask,
     TemporalOrderTask,
 )
 from rnnviz.tasks.text import TextTask, sample_text, shipped_corpus
@@ -36,7 +38,7 @@ from rnnviz.tasks.text import TextTask, sample_text, shipped_corpus
 # -- the registry ------------------------------------------------------------------------------
 TASKS: dict[str, type[Task]] = {t.name: t for t in (
     SineTask, AddingTask, CopyTask, TemporalOrderTask, AnBnTask, TextTask, CsvTask,
-    LookaheadTask, DelayTask, MelodyTask)}
+    LookaheadTask, DelayTask, MelodyTask, SelectiveCopyTask, ParityTask)}
 
 def task_settings(name: str) -> list[str]:
     """The setting keys task ``name`` accepts (its dataclass fields)."""
@@ -56,6 +58,6 @@ def make_task(name: str, **settings) -> Task:
 
 
 __all__ = ["TASKS", "AddingTask", "AnBnTask", "Batch", "CopyTask", "CsvTask", "DelayTask",
-           "LookaheadTask", "MelodyTask",
+           "LookaheadTask", "MelodyTask", "ParityTask", "SelectiveCopyTask",
            "SineTask", "Task", "TemporalOrderTask", "TextTask", "csv_header", "make_task",
            "read_csv_column", "sample_text", "shipped_corpus", "task_settings"]

@@ -344,3 +344,124 @@ class DelayTask(SymbolAtOffset):
     @property
     def offset(self) -> int:
         return -self.delay
+
+
+@dataclass(frozen=True)
+class SelectiveCopyTask(Task):
+    """Selective copying (Gu & Dao 2023, arXiv 2312.00752, section 3.1 and Fig. 2).
+
+    ``memory`` data symbols (of ``symbols`` classes) stand at random steps, in order, among
+    blank (noise) steps in the first ``span`` steps; then ``memory`` marker steps ``>`` during
+    which the model must output the data symbols in the order they came: ``T = span +
+    memory``. Unlike the copy task, where the symbols to remember always stand at the same
+    steps, which steps to keep changes from sequence to sequence, so a model must decide from
+    each input whether to keep it. Input: one-hot over the symbols, blank, marker
+    (``symbols + 2`` channels); output: ``symbols`` classes, scored on the ``memory`` marker
+    steps only. Guessing scores ``1/symbols``.
+    """
+
+    name: ClassVar[str] = "selective_copy"
+    title: ClassVar[str] = "Selective copying"
+    description: ClassVar[str] = ("Output, after the markers, the few symbols scattered among "
+                                  "blanks, in order.")
+    loss: ClassVar[str] = "xent"
+
+    symbols: int = 4
+    memory: int = 4
+    span: int = 20
+
+    def __post_init__(self):
+        integer("symbols", self.symbols, 2, 26)
+        integer("memory", self.memory, 1, 1000)
+        integer("span", self.span, self.memory, MAX_LENGTH - self.memory, limit="MAX_LENGTH")
+
+    @property
+    def length(self) -> int:
+        return self.span + self.memory
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols + 2
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return (*self.classes, "_", ">")
+
+    def data_steps(self, inputs) -> np.ndarray:
+        """The steps of one sequence ``(T, I)`` before the markers that show a data symbol."""
+        codes = np.argmax(np.asarray(inputs)[: self.span], axis=-1)
+        return np.nonzero(codes < self.symbols)[0]
+
+    def retarget(self, inputs, target, k):
+        """The marker steps output the data symbols among the first ``span`` steps, in
+        order, as far as there are some."""
+        values = target.values.copy()
+        codes = np.argmax(inputs[: self.span], axis=-1)
+        kept = codes[codes < self.symbols][: self.memory]
+        values[self.span: self.span + len(kept)] = kept
+        return Target(values, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        S, M, L = self.symbols, self.memory, self.span
+        rows = np.arange(n)[:, None]
+        steps = np.sort(np.argsort(rng.random((n, L)), axis=1)[:, :M], axis=1)
+        data = rng.integers(0, S, (n, M))
+        codes = np.full((n, L + M), S)  # blank
+        codes[rows, steps] = data
+        codes[:, L:] = S + 1  # markers
+        targets = np.zeros((n, L + M), np.int32)
+        targets[:, L:] = data
+        mask = np.zeros((n, L + M))
+        mask[:, L:] = 1.0
+        return one_hot(codes, S + 2), targets, mask
+
+
+@dataclass(frozen=True)
+class ParityTask(Task):
+    """Running parity of a bit stream (the state-tracking task of Grazzi et al. 2024, arXiv
+    2411.12537).
+
+    Each step shows a bit, 0 or 1, drawn independently and uniformly; the target at step t is
+    the parity of the bits so far, ``y_t = (x_0 + ... + x_t) mod 2``, scored at every step.
+    Input: one-hot over ``0 1`` (2 channels); output: classes ``even, odd``. A reading of the
+    last few bits scores about 50% once t exceeds what it sees: only a state that flips with
+    each 1 and keeps still with each 0, for as long as the sequence lasts, gets it right.
+    """
+
+    name: ClassVar[str] = "parity"
+    title: ClassVar[str] = "Parity"
+    description: ClassVar[str] = ("Is the number of 1s so far even or odd? Output the running "
+                                  "parity of a bit stream.")
+    loss: ClassVar[str] = "xent"
+    input_size: ClassVar[int] = 2
+    output_size: ClassVar[int] = 2
+
+    length: int = 20
+
+    def __post_init__(self):
+        integer("length", self.length, 1, MAX_LENGTH, limit="MAX_LENGTH")
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return ("0", "1")
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return ("even", "odd")
+
+    def retarget(self, inputs, target, k):
+        """The parity of the bits up to each step."""
+        bits = np.argmax(inputs, axis=-1)
+        return Target(np.cumsum(bits) % 2, target.mask, target.kind)
+
+    def _generate(self, rng, n):
+        bits = rng.integers(0, 2, (n, self.length))
+        return one_hot(bits, 2), np.cumsum(bits, axis=1) % 2, np.ones((n, self.length))

@@ -523,4 +523,157 @@ def claim_melody(preset, named_unit=True):
                   np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2)]
 
 
+
+def _delta_opening(model, task, n: int = 64) -> np.ndarray:
+    """Per channel of a Mamba block's Delta: its mean over the steps whose convolution window
+    (the step and the ``d_conv - 1`` before it) holds a data symbol, over its mean on the steps
+    whose window holds only blanks (steps ``d_conv - 1 .. span - 1``: before that the window
+    still holds the zero padding)."""
+    width = dict(model.spec.options)["d_conv"]
+    xs, _, _ = task.batch(n, seed=EVAL_SEED)
+    opened, shut = [], []
+    for x in xs:
+        delta = model.trace(x)["gate_dt_l0"]
+        symbol = (np.argmax(x, axis=1) < task.symbols).astype(float)
+        held = np.convolve(symbol, np.ones(width))[: len(x)] > 0
+        steps = np.arange(len(x))
+        looked = (steps >= width - 1) & (steps < task.span)
+        opened.append(delta[looked & held])
+        shut.append(delta[looked & ~held])
+    return np.concatenate(opened).mean(axis=0) / np.concatenate(shut).mean(axis=0)
+
+
+def _probabilities(out: np.ndarray) -> np.ndarray:
+    p = np.exp(out - out.max(axis=-1, keepdims=True))
+    return p / p.sum(axis=-1, keepdims=True)
+
+
+def claim_selective_copy(preset, named_unit=True):
+    """Selective copying: the Mamba block nearly always right, the LRU (a fixed, linear) near
+    half; Delta of the channel the lesson selects (retrained: the channel that does it best)
+    opens more than 10-fold while a symbol is in its convolution window, and so do several
+    other channels."""
+    task, (lru, mamba) = models_of(preset)
+    assert [m.cell for m in preset.models] == ["lru", "mamba"]
+    assert (task.symbols, task.memory, task.span) == (4, 4, 40)
+    accuracy = [s["accuracy"] for s in scores(preset)]
+    x, target = task.example(seed=preset.example_seed)
+    data = task.data_steps(x)
+    shown = "".join(task.classes[k] for k in target.values[task.span:])
+    ratio = _delta_opening(mamba, task)
+    model, row, unit, _ = preset.lesson[3].select
+    assert (model, row) == (1, "dt")
+    if not named_unit:
+        unit = int(np.argmax(ratio))
+    name = f"channel ({unit})" if named_unit else f"channel (best: {unit})"
+    delta = mamba.trace(x)["gate_dt_l0"][:, unit]
+    right = _probabilities(mamba.trace(x)["output"])[task.span:]
+    right = right[np.arange(task.memory), target.values[task.span:]]
+    question = preset.lesson[2].question
+    return [holds("lesson 1: 4 symbols in the first 40 steps, then 4 markers",
+                  x.shape == (44, 6) and len(data) == 4),
+            holds("lesson 1, 2: the symbols C B A D at steps 7, 8, 29 and 31",
+                  list(data) == [7, 8, 29, 31] and shown == "CBAD"
+                  and preset.lesson[1].question.steps == (7, 7)),
+            holds("lesson 3: the answer is the Mamba column",
+                  question.choices[question.answer].startswith("Mamba")),
+            above(f"lesson 4: {name}: Delta with a symbol in the window / on blanks",
+                  ratio[unit], 20),
+            above("lesson 4: channels whose Delta opens more than 10-fold",
+                  np.sum(ratio > 10), 2.5),  # "several"
+            above("lesson 5: mamba accuracy", accuracy[1], 0.9),
+            *between("lesson 5: lru accuracy", accuracy[0], 0.35, 0.65),  # "about half"
+            above("lesson 5: mamba p(right symbol), each marker step", right.min(), 0.9),
+            holds("lesson 5: plays the 4 markers", preset.lesson[4].play == (40, 43)),
+            *(_named_channel_opening(name, delta) if named_unit else [])]
+
+
+def _named_channel_opening(name: str, delta: np.ndarray) -> list[Check]:
+    """On the example: the channel's Delta near 0 on the blanks 12..28 and open at each of
+    steps 7..11, while C (step 7) or B (step 8) is in the convolution window. (Retrained
+    with another seed, the channel that opens most may open at other steps of the window.)"""
+    return [below(f"lesson 4: {name}: Delta on the blanks, steps 12 to 28",
+                  delta[12:29].max(), 0.01),
+            above(f"lesson 4: {name}: Delta at steps 7..11 / its largest on the blanks 12..28",
+                  delta[7:12].min() / max(delta[12:29].max(), 1e-12), 10)]
+
+
+def _parity_accuracy(model, length: int, n: int = 64) -> np.ndarray:
+    """Per step, the fraction of ``n`` bit streams of ``length`` whose running parity the
+    model gets right (the preset's models on a parity task of another length)."""
+    from rnnviz.tasks import make_task
+
+    xs, ys, _ = make_task("parity", length=length).batch(n, seed=EVAL_SEED)
+    guesses = np.stack([model.trace(x)["output"].argmax(axis=1) for x in xs])
+    return (guesses == ys).mean(axis=0)
+
+
+def _transitions(model, x) -> np.ndarray:
+    """A_bar at every step of ``x``, ``(T, E, N)``, from its Delta row and ``A_log``."""
+    delta = model.trace(x)["gate_dt_l0"]
+    a = np.exp(delta[:, :, None] * -np.exp(np.asarray(model.params["A_log_l0"])))
+    return 2 * a - 1 if model.spec.cell == "mamba_signed" else a
+
+
+def _named_state_flips(name: str, flip: np.ndarray, keep: np.ndarray) -> list[Check]:
+    """The state of the channel the lesson selects: A_bar about -1 at each 1 and about +1 at
+    each 0. (Retrained with another seed, a state may instead flip on a combination of the
+    last bits its convolution sees, which tracks parity as well: one of four nearby seeds.)"""
+    return [below(f"lesson 3: signed: {name}: A_bar at the 1s, mean", flip.mean(), -0.9),
+            below(f"lesson 3: signed: {name}: A_bar at the 1s, largest", flip.max(), -0.5),
+            above(f"lesson 3: signed: {name}: A_bar at the 0s, mean", keep.mean(), 0.9),
+            above(f"lesson 3: signed: {name}: A_bar at the 0s, smallest", keep.min(), 0.5)]
+
+
+def claim_parity(preset, named_unit=True):
+    """Running parity: the Mamba block with A_bar in [-1, 1] right at every step, on 20 bits
+    and on 60; with A_bar in [0, 1] right only while its convolution sees every bit, near
+    chance after. One state of the signed block flips (A_bar near -1) at each 1 and keeps
+    (near +1) at each 0."""
+    task, (unsigned, signed) = models_of(preset)
+    assert [m.cell for m in preset.models] == ["mamba", "mamba_signed"]
+    width = dict(unsigned.spec.options)["d_conv"]
+    x, target = task.example(seed=preset.example_seed)
+    xs, _, _ = task.batch(32, seed=EVAL_SEED)
+    flips = np.concatenate([_transitions(signed, b)[np.argmax(b, axis=1) == 1] for b in xs])
+    keeps = np.concatenate([_transitions(signed, b)[np.argmax(b, axis=1) == 0] for b in xs])
+    model, row, channel, _ = preset.lesson[2].select
+    assert (model, row) == (1, "dt")
+    state = (channel, int(np.argmax(keeps.mean(axis=0)[channel] - flips.mean(axis=0)[channel])))
+    flip, keep = flips[:, state[0], state[1]], keeps[:, state[0], state[1]]
+    every = np.concatenate([_transitions(signed, b).reshape(len(b), -1) for b in xs])
+    flipping = (every < -0.9).mean(axis=0).max()  # the state that flips most often
+    unsigned_range = np.concatenate([_transitions(unsigned, b).ravel() for b in xs])
+    short = {m.spec.cell: _parity_accuracy(m, 20) for m in (unsigned, signed)}
+    long = {m.spec.cell: _parity_accuracy(m, 60) for m in (unsigned, signed)}
+    very_long = _parity_accuracy(signed, 200).mean()
+    asked = [step.question for step in preset.lesson if step.question is not None]
+    return [holds("lesson 1: 20 bits, the example 01110011001001001100",
+                  task.length == 20 and "".join(task.decode(x)) == "01110011001001001100"),
+            holds("lesson 2: the answer is to flip",
+                  "flip" in asked[0].choices[asked[0].answer].lower()),
+            above("lesson 3, 6: unsigned: smallest A_bar (never negative)",
+                  unsigned_range.min(), -1e-9),
+            below("lesson 3, 6: unsigned: largest A_bar", unsigned_range.max(), 1.0 + 1e-6),
+            below("lesson 3, 6: signed: smallest A_bar", flips.min(), 0),
+            above("signed: the state flipping most often: steps with A_bar < -0.9", flipping,
+                  0.25),
+            *(_named_state_flips(f"channel {channel} ({state[1]})", flip, keep)
+              if named_unit else []),
+            above("lesson 4: signed accuracy, 20 bits", short["mamba_signed"].mean(), 0.98),
+            below("lesson 4: unsigned accuracy, 20 bits", short["mamba"].mean(), 0.75),
+            above(f"lesson 4: unsigned accuracy, steps 0..{width - 1}",
+                  short["mamba"][:width].min(), 0.95),
+            *between(f"lesson 4: unsigned accuracy, steps {width + 1}..19",
+                     short["mamba"][width + 1:].mean(), 0.4, 0.6),  # "about half"
+            holds("lesson 4: the example's right column right at every step",
+                  np.array_equal(signed.trace(x)["output"].argmax(axis=1), target.values)),
+            holds("lesson 4: 4-step convolution", width == 4),
+            above("lesson 5: signed accuracy, 60 bits", long["mamba_signed"].mean(), 0.95),
+            *between("lesson 5: unsigned accuracy, 60 bits, after step 4",
+                     long["mamba"][width + 1:].mean(), 0.4, 0.6),
+            below("lesson 5: signed accuracy, 200 bits (it slips)", very_long, 0.99),
+            above("lesson 5: signed accuracy, 200 bits", very_long, 0.6)]
+
+
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

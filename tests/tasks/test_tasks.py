@@ -27,6 +27,8 @@ SMALL = {
     "bidirectional_demo": dict(length=10, symbols=3, shift=2),
     "delay": dict(length=10, symbols=3, delay=4),
     "melody": dict(length=16),
+    "selective_copy": dict(symbols=3, memory=2, span=8),
+    "parity": dict(length=12),
 }
 
 
@@ -185,6 +187,41 @@ def test_delay_by_hand():
     np.testing.assert_array_equal(mask, np.tile([0] * 4 + [1] * 6, (20, 1)))
 
 
+def test_selective_copy_by_hand():
+    task = make_task("selective_copy", symbols=4, memory=3, span=10)
+    assert task.length == 13 and task.input_size == 6 and task.output_size == 4
+    xs, ys, mask = task.batch(50, seed=0)
+    codes = np.argmax(xs, axis=-1)
+    assert np.all(xs.sum(axis=-1) == 1)  # one-hot at every step
+    np.testing.assert_array_equal(codes[:, 10:], 5)  # the markers
+    steps = set()
+    for row, y in zip(codes, ys, strict=True):
+        data = np.nonzero(row[:10] < 4)[0]
+        assert len(data) == 3 and np.all(row[:10][row[:10] >= 4] == 4)  # the rest blank
+        np.testing.assert_array_equal(y[10:], row[data])  # recalled in order
+        np.testing.assert_array_equal(task.data_steps(row[:, None] == np.arange(6)), data)
+        steps.update(data.tolist())
+    assert steps == set(range(10))  # the symbols stand anywhere in the span
+    np.testing.assert_array_equal(mask, np.tile([0] * 10 + [1] * 3, (50, 1)))
+    assert task.decode(xs[0])[10:] == [">"] * 3
+    x, target = task.example(seed=1)  # an edited symbol is the new target at its marker
+    edited, first = x.copy(), task.data_steps(x)[0]
+    other = (int(np.argmax(x[first])) + 1) % 4
+    edited[first] = np.eye(6)[other]
+    values = task.retarget(edited, target, first).values
+    assert values[10] == other and list(values[11:]) == list(target.values[11:])
+
+
+def test_parity_by_hand():
+    task = make_task("parity", length=6)
+    x = np.eye(2, dtype=np.float32)[[1, 0, 1, 1, 0, 1]]
+    xs, ys, mask = task.batch(30, seed=0)
+    np.testing.assert_array_equal(ys, np.cumsum(np.argmax(xs, axis=-1), axis=1) % 2)
+    assert np.all(mask == 1) and task.classes == ("even", "odd")
+    _, target = task.example(seed=0)
+    np.testing.assert_array_equal(task.retarget(x, target, 2).values, [1, 1, 0, 1, 1, 0])
+
+
 def test_accuracy_by_hand():
     task = make_task("bidirectional_demo", length=4, symbols=3, shift=1)
     outputs = np.array([[[5, 0, 0], [0, 5, 0], [0, 0, 5], [5, 0, 0]]], float)
@@ -207,6 +244,8 @@ def test_bad_settings_are_one_line_errors():
         (("sine",), {"noise": True}, "noise: expected a number"),
         (("bidirectional_demo",), {"length": 5, "shift": 5}, "shift: expected an integer in"),
         (("delay",), {"length": 5, "delay": 0}, "delay: expected an integer in 1..4, got 0"),
+        (("selective_copy",), {"memory": 5, "span": 4}, "span: expected an integer in 5.."),
+        (("parity",), {"length": 0}, "length: expected an integer in 1.."),
     ]
     for args, settings, message in cases:
         with pytest.raises(RnnvizError) as info:
