@@ -73,14 +73,15 @@ def timed(fn, *args, **kwargs):
     """``(fn(*args, **kwargs), seconds)`` for a jitted ``fn``, waited for with
     ``jax.block_until_ready``; a call that compiled (the jit cache grew) is run again and
     that run timed, so the seconds are the program's, not the compiler's."""
-    size = fn._cache_size()
+    cache_size = getattr(fn, "_cache_size", lambda: 0)  # jax.jit's; a plain function: 0
+    size = cache_size()
     for _ in range(2):
         start = time.perf_counter()
         out = jax.block_until_ready(fn(*args, **kwargs))
         seconds = time.perf_counter() - start
-        if fn._cache_size() == size:
+        if cache_size() == size:
             break
-        size = fn._cache_size()
+        size = cache_size()
     return out, seconds
 
 
