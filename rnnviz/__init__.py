@@ -18,11 +18,11 @@ from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.spec import ModelSpec, enable_float64
 from rnnviz.core.stepper import Stepper
-from rnnviz.core.trace import Trace, compute_trace
+from rnnviz.core.trace import Trace, TraceTime, compute_trace
 from rnnviz.errors import RnnvizError
 from rnnviz.files.notebook import open_model, trace
 
 __all__ = ["CELLS", "InitOptions", "Model", "ModelSpec", "RnnvizError", "Stepper", "Target",
-           "Trace", "compute_trace", "enable_float64", "get_cell", "init_params", "open_model",
-           "show", "trace"]
+           "Trace", "TraceTime", "compute_trace", "enable_float64", "get_cell", "init_params",
+           "open_model", "show", "trace"]
 __version__ = "0.1.0"

@@ -16,13 +16,21 @@ Array names (each unit ``u`` is ``l{k}`` or ``l{k}_reverse``):
 
 The loss and gradient arrays are present only when the trace had a target (``memory_u`` needs
 none); the ``(T, T)`` ones only when asked for.
+
+``Trace.timing`` (a ``TraceTime``) is the measured wall time of the trace's jitted forward
+pass (and, with a target, its backward pass), waited for with ``jax.block_until_ready``, and
+which scan the cell ran: ``"parallel"`` (an associative scan over every step at once, where
+the cell prefers it) or ``"sequential"`` (a ``lax.scan`` of its step). A call that compiled
+its program is run and timed once more, so compilation is never counted.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, field
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -44,12 +52,56 @@ def _run_states(spec: ModelSpec, params: dict, xs):
     return states, outputs
 
 
+class TraceTime(NamedTuple):
+    """How long a trace's jitted work took: ``seconds`` of wall time (compilation not
+    counted), over ``steps`` steps, with the ``scan`` the cell ran (``"parallel"`` or
+    ``"sequential"``)."""
+
+    seconds: float
+    steps: int
+    scan: str
+
+
+def scan_kind(spec: ModelSpec) -> str:
+    """``"parallel"`` if the trace runs the cell's associative scan (``prefer_parallel``),
+    else ``"sequential"``."""
+    cell = spec.cell_type
+    return "parallel" if cell.prefer_parallel and cell.parallel is not None else "sequential"
+
+
+RERUN_LIMIT_S = 0.5  # a call that compiled is run again to be timed only if it was this quick
+
+
+def timed(fn, *args, **kwargs):
+    """``(fn(*args, **kwargs), seconds)`` for a jitted ``fn``, waited for with
+    ``jax.block_until_ready``. A call that compiled (the jit cache grew) is run again and that
+    run timed, so the seconds are the program's, not the compiler's; when the compiled call
+    took more than ``RERUN_LIMIT_S`` (a long sequence), running it twice would cost the user
+    more than the figure is worth: its seconds are None (unknown), and the next call of that
+    shape is timed."""
+    cache_size = getattr(fn, "_cache_size", lambda: 0)  # jax.jit's; a plain function: 0
+    size = cache_size()
+    seconds: float | None = None
+    for _ in range(2):
+        start = time.perf_counter()
+        out = jax.block_until_ready(fn(*args, **kwargs))
+        seconds = time.perf_counter() - start
+        if cache_size() == size:
+            break
+        size = cache_size()
+        if seconds > RERUN_LIMIT_S:
+            return out, None
+    return out, seconds
+
+
 @dataclass
 class Trace:
-    """Named numpy arrays of one run (see the module docstring for the names)."""
+    """Named numpy arrays of one run (see the module docstring for the names), and how long
+    the run took (``timing``; None for a trace spliced or read from elsewhere)."""
 
     spec: ModelSpec
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    timing: TraceTime | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.arrays[name]
@@ -154,14 +206,15 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     PROGRAMS.use(spec, len(xs))
     out: dict[str, np.ndarray] = {}
     if target is None:
-        states, outputs = _run_states(spec, params, xs)
+        (states, outputs), seconds = timed(_run_states, spec, params, xs)
         out.update(to_host(states))
         out["output"] = np.asarray(outputs)
     else:
         check_target(spec, target, len(xs))
         values, mask = target.values, target.mask  # numpy: jit moves them in its C++ path
-        states, outputs, losses, grad_h, grad_params = to_host(
-            gradients.trace_with_bptt(spec, params, xs, values, mask, target.kind))
+        result, seconds = timed(gradients.trace_with_bptt, spec, params, xs, values, mask,
+                                target.kind)
+        states, outputs, losses, grad_h, grad_params = to_host(result)
         out.update(states)
         out["output"], out["loss"] = outputs, losses
         out.update({f"grad_loss_h_{u}": g for u, g in grad_h.items()})
@@ -173,7 +226,8 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     if memory:
         for unit in spec.units:
             out[f"memory_{unit}"] = gradient_maps.memory_map(spec, params, xs, unit)
-    return Trace(spec, {k: np.asarray(v) for k, v in out.items()})
+    timing = None if seconds is None else TraceTime(seconds, len(xs), scan_kind(spec))
+    return Trace(spec, {k: np.asarray(v) for k, v in out.items()}, timing)
 
 
 def class_probability(trace: Trace, target: Target) -> np.ndarray:

@@ -88,6 +88,9 @@ def test_the_trace_has_every_view(cell):
     trace = model.trace(xs, target, flow=True, memory=True)
     widths = model.spec.cell_type.record_widths(4, model.spec.options)
     assert trace["h_l0"].shape == (10, widths["h"])
+    # the trace says how long it took and which scan it ran (the LRU's parallel one only)
+    assert trace.timing.steps == 10 and trace.timing.seconds > 0
+    assert trace.timing.scan == ("parallel" if cell == "lru" else "sequential")
     for name, value in trace.arrays.items():
         assert np.all(np.isfinite(value)), name
     # the memory view is the Jacobian of h_t with respect to h_k: the identity at k = t

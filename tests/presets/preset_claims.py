@@ -22,6 +22,7 @@ preset pointing at the fresh weights. ``tests/presets/test_preset_claims.py`` an
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -674,6 +675,120 @@ def claim_parity(preset, named_unit=True):
                      long["mamba"][width + 1:].mean(), 0.4, 0.6),
             below("lesson 5: signed accuracy, 200 bits (it slips)", very_long, 0.99),
             above("lesson 5: signed accuracy, 200 bits", very_long, 0.6)]
+def _accumulator(trace, marked, at):
+    """Per unit of a minLSTM trace: i' at the markers (the smaller), i' elsewhere (the
+    largest), f' between the markers (the smallest)."""
+    i, f = trace["gate_i_l0"], trace["gate_f_l0"]
+    return i[marked].min(axis=0), i[~marked].max(axis=0), f[at[0] + 1: at[1]].min(axis=0)
+
+
+def claim_long_memory(preset, named_unit=True):
+    """Adding over 200 steps, the same training: the minLSTM learns it (MSE < 0.01), the LSTM
+    stays near the no-memory baseline 0.167; the minLSTM's named unit (or, retrained, the
+    unit whose forget gate stays highest between the markers) opens its input gate only at
+    the markers and keeps its forget gate near 1 between them; its gradient reaches back to
+    the first marker, the LSTM's falls more than a billion-fold."""
+    assert [m.cell for m in preset.models] == ["lstm", "minlstm"]
+    loss = by_cell(preset, [s["loss"] for s in scores(preset)])
+    task, (lstm, minlstm) = models_of(preset)
+    x, target = task.example(seed=preset.example_seed)
+    marked = x[:, 1] == 1
+    at, total = np.nonzero(marked)[0], x[marked, 0].sum()
+    traces = {"lstm": lstm.trace(x, target), "minlstm": minlstm.trace(x, target)}
+    answers = {cell: t["output"][-1, 0] for cell, t in traces.items()}
+    grad = {cell: t["grad_loss_h_l0"] for cell, t in traces.items()}
+    opened, elsewhere, kept = _accumulator(traces["minlstm"], marked, at)
+    model, row, unit, _ = preset.lesson[4].select
+    assert (model, row) == (1, "h")
+    if not named_unit:
+        unit = int(np.argmax(kept))
+    name = f"unit ({unit})" if named_unit else f"unit (best: {unit})"
+    h = traces["minlstm"]["h_l0"][:, unit]
+    options = preset.train_options(0)
+    return [holds("lesson 1: 200 steps, two input rows", x.shape == (200, 2)),
+            holds("lesson 2: markers at steps 17 and 189, 172 apart, 182 before the end",
+                  tuple(at) == (17, 189) and preset.lesson[1].question.steps == (17, 17)),
+            *between("lesson 2: the first marked value", x[at[0], 0], 0.675, 0.685),
+            *between("lesson 2: the second marked value", x[at[1], 0], 0.725, 0.735),
+            *between("lesson 2: the sum", total, 1.405, 1.415),  # "about 1.41"
+            holds("lesson 3: 32 units each, 1500 updates, the same options",
+                  all(m.hidden_size == 32 for m in preset.models) and options.steps == 1500
+                  and preset.train_options(1) == options),
+            holds("lesson 3: the answer is the minLSTM",
+                  preset.lesson[2].question.answer == 1),
+            below("lesson 4: minlstm MSE", loss["minlstm"], 0.01),
+            *between("lesson 4: lstm MSE", loss["lstm"], 0.12, 0.2),  # "near 0.167"
+            below("lesson 4: minlstm's answer - the sum, absolute",
+                  abs(answers["minlstm"] - total), 0.1),
+            above("lesson 4: lstm's answer - the sum, absolute", abs(answers["lstm"] - total),
+                  0.2),
+            below("lesson 4: lstm's answer - 1, absolute (the average)",
+                  abs(answers["lstm"] - 1), 0.15),
+            above(f"lesson 5: minlstm {name}: i' at the markers", opened[unit], 0.1),
+            below(f"lesson 5: minlstm {name}: i' elsewhere, max", elsewhere[unit], 0.02),
+            above(f"lesson 5: minlstm {name}: f' between the markers, min", kept[unit], 0.95),
+            above(f"lesson 5: minlstm {name}: h rises at step 17", h[17] - h[16], 0.1),
+            below(f"lesson 5: minlstm {name}: |h at 188 - h at 17| / rise",
+                  abs(h[188] - h[17]) / (h[17] - h[16]), 0.5),
+            above("lesson 6: minlstm gradient at the first marker / at the end",
+                  grad["minlstm"][at[0]] / grad["minlstm"][-1], 1 / 3),
+            above("lesson 6: lstm log10 fall of the gradient, end to first marker",
+                  np.log10(grad["lstm"][-1] / grad["lstm"][at[0]]), 9)]
+
+
+PERFORMANCE = Path(__file__).resolve().parents[2] / "docs" / "performance.md"
+BENCH_SECTION = "### Measured again for the `sequential_parallel` lesson"
+
+
+def quoted_from_benchmark(text: str) -> bool:
+    """Whether every number ``text`` states appears in the section of docs/performance.md
+    that records ``benchmarks/bench_parallel.py``'s runs for the lesson: what a lesson says
+    was measured is what was (no test times anything)."""
+    doc = PERFORMANCE.read_text(encoding="utf-8")
+    section = doc[doc.index(BENCH_SECTION):]
+    section = section[:section.index("\n## ")]
+    numbers = set(re.findall(r"\d+(?:[.,]\d+)*", text))
+    return bool(numbers) and all(
+        re.search(rf"(?<![\d.,]){re.escape(n)}(?![\d]|[.,]\d)", section) for n in numbers)
+
+
+def claim_sequential_parallel(preset, named_unit=True):
+    """An LSTM and a minGRU both learn the sine (MSE far below its variance); the trace runs
+    both step by step (the minGRU's parallel scan measured slower here), the LRU's in
+    parallel; the figures the lesson quotes are those docs/performance.md records."""
+    from rnnviz.core.cells import LRU
+    from rnnviz.core.spec import ModelSpec
+    from rnnviz.core.trace import scan_kind
+
+    assert [m.cell for m in preset.models] == ["lstm", "mingru"]
+    task, models = models_of(preset)
+    variance = float(np.var(task.batch(EVAL_N, seed=EVAL_SEED)[1]))
+    assert abs(variance - 0.25) < 0.025, variance
+    losses = by_cell(preset, [s["loss"] for s in scores(preset)])
+    x, target = task.example(seed=preset.example_seed)
+    scans = [m.trace(x, target).timing.scan for m in models]
+    lesson = preset.lesson
+
+    def said(k):
+        q = lesson[k].question
+        return " ".join([lesson[k].text, *([q.ask, q.why] if q is not None else [])])
+
+    return [*(below(f"lesson 1: {cell} MSE / variance", loss / variance, 1 / 20)
+              for cell, loss in losses.items()),
+            holds("lesson 1: 32 units each", all(m.hidden_size == 32 for m in preset.models)),
+            holds("lesson 2: 200 steps, each trace timed, both step by step",
+                  task.length == 200 and scans == ["sequential", "sequential"]),
+            holds("lesson 3: the minGRU has a parallel scan the trace does not use",
+                  models[1].spec.cell_type.parallel is not None
+                  and not models[1].spec.cell_type.prefer_parallel
+                  and models[0].spec.cell_type.parallel is None
+                  and lesson[2].question.answer == 0),
+            holds("lesson 3: its figures are docs/performance.md's",
+                  quoted_from_benchmark(lesson[2].question.why + lesson[2].question.ask)),
+            *(holds(f"lesson {k + 1}: its figures are docs/performance.md's",
+                    quoted_from_benchmark(said(k))) for k in (3, 4)),
+            holds("lesson 5: an LRU column's trace runs the parallel scan",
+                  scan_kind(ModelSpec(LRU.name, 1, 32)) == "parallel")]
 
 
 CLAIMS = {name[len("claim_"):]: f for name, f in globals().items() if name.startswith("claim_")}

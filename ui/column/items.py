@@ -212,6 +212,72 @@ class Heatmap:
         return None
 
 
+class StateGrid:
+    """A record that is a matrix (a cell's ``Grid``: Mamba's state, channels by states) at the
+    cursor, as a small heatmap in the row's side plot instead of bars: row r, column c is unit
+    ``r * cols + c``, row 0 on top, the selected unit outlined. Made once, hidden until a
+    column's cell declares a grid; each step is one ``setImage``."""
+
+    def __init__(self, plot: pg.PlotItem, theme: Theme):
+        self.plot = plot
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setVisible(False)
+        plot.addItem(self.image)
+        self.outline = QGraphicsRectItem()
+        self.outline.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+        self.outline.setZValue(5)
+        self.outline.setVisible(False)
+        plot.addItem(self.outline, ignoreBounds=True)
+        self.shape = None  # the Grid shown, or None
+        self.levels: tuple[float, float] | None = None
+        self.lut: np.ndarray | None = None
+        self.apply_theme(theme)
+
+    def show(self, shape, levels: tuple[float, float] | None = None, lut=None) -> None:
+        """Show the grid ``shape`` (``rows``, ``cols``) on the colour scale ``levels``, or
+        hide it (``shape`` None)."""
+        self.shape = shape
+        self.image.setVisible(shape is not None)
+        self.outline.setVisible(False)
+        if shape is None:
+            self.image.clear()
+            return
+        self.set_levels(levels, lut)
+        self.image.setRect(QRectF(0, 0, shape.cols, shape.rows))
+        self.plot.setXRange(0, shape.cols, padding=0)
+        self.plot.setYRange(0, shape.rows, padding=0)
+
+    def set_levels(self, levels, lut) -> None:
+        self.levels, self.lut = levels, lut
+        if self.image.image is not None and levels is not None:
+            self.image.setLevels(levels)
+            self.image.setLookupTable(lut)
+
+    def set(self, values: np.ndarray, selected: int | None = None) -> None:
+        """``values (rows * cols,)``: the record at the cursor, written out row by row."""
+        rows, cols = self.shape.rows, self.shape.cols
+        image = np.asarray(values, np.float32).reshape(rows, cols)
+        self.image.setImage(image, levels=self.levels, lut=self.lut, autoLevels=False)
+        if selected is not None and 0 <= selected < rows * cols:
+            self.outline.setRect(QRectF(selected % cols, selected // cols, 1, 1))
+            self.outline.setVisible(True)
+        else:
+            self.outline.setVisible(False)
+
+    def value_at(self, x: float, y: float) -> tuple[int, float] | None:
+        """``(unit, value)`` of the cell under the point, or None outside the grid."""
+        if self.shape is None or self.image.image is None:
+            return None
+        r, c = int(np.floor(y)), int(np.floor(x))
+        if 0 <= r < self.shape.rows and 0 <= c < self.shape.cols:
+            return r * self.shape.cols + c, float(self.image.image[r, c])
+        return None
+
+    def apply_theme(self, theme: Theme) -> None:
+        self.outline.setPen(pg.mkPen(theme.selection, width=max(2.0, theme.line_width),
+                                     cosmetic=True))
+
+
 class BarsItem(QGraphicsItem):
     """Horizontal bars from x = 0, one per unit at y = unit + 0.1 .. unit + 0.9, painted with one
     ``drawRects`` call. pyqtgraph's BarGraphItem re-measures itself in pixels whenever it is
@@ -321,6 +387,13 @@ class Bars:
         self.values = np.zeros(0)
         self.item.set_rects(np.zeros(0), np.zeros(0))
         self.selected.setVisible(False)
+
+    def set_visible(self, visible: bool) -> None:
+        """Hide the bars (and their zero line) while the side shows a ``StateGrid``."""
+        for item in (self.item, self.zero_line):
+            item.setVisible(visible)
+        if not visible:
+            self.selected.setVisible(False)
 
 
 def finite_positive(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

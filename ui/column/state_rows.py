@@ -2,7 +2,9 @@
 means.
 
 A ``StateRow`` is a heatmap of the state over time (one row per unit, revealed up to t by
-the cursor's veil), the state at t as bars beside it and a colour bar with its fixed scale.
+the cursor's veil), the state at t as bars beside it (or, for a record the cell declares a
+matrix, ``CellType.grids``, as a small heatmap of that matrix: Mamba's state, channels by
+states) and a colour bar with its fixed scale.
 A row whose state the column's cell does not have is blank and says why.
 """
 
@@ -15,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem
 from ..style import theme as colours
 from ..style.styling import colour_bar, set_colour_bar, style_colour_bar, style_plot
 from ..style.theme import Theme
-from .items import Bars, Cursor, Heatmap
+from .items import Bars, Cursor, Heatmap, StateGrid
 from .layout import PlotGrid
 
 TANH = (-1.0, 1.0)
@@ -35,13 +37,14 @@ class StateRow:
 
     def __init__(self, grid: PlotGrid, theme: Theme, slot: str):
         self.slot, self.grid, self.theme = slot, grid, theme
-        help_text = HELP[slot if slot in ("h", "c") else "gate"]
+        self.help_text = help_text = HELP[slot if slot in ("h", "c") else "gate"]
         self.row = row = grid.next_row()
         self.plot = grid.plot(row, 0, slot if slot in ("h", "c") else "", help_text)
         self.side = grid.plot(row, 1, "", help_text)
         self.heatmap = Heatmap(self.plot, theme)
         self.bars = Bars(self.side, theme, TANH)
         self.side.setYLink(self.plot)  # the bars follow the units the heatmap is zoomed to
+        self.grid_at_t = StateGrid(self.side, theme)
         self.colour_bar = colour_bar(TANH, theme)
         grid.layout.addItem(self.colour_bar, row=row, col=2)
         self.cursor = Cursor(self.plot, theme)
@@ -49,8 +52,10 @@ class StateRow:
         self.blank: pg.TextItem | None = None
         self.name = ""  # the state shown: "h", "c" or a gate's letter ("" when blank)
 
-    def fill(self, name: str, data: np.ndarray, levels, label: str | None = None) -> None:
-        """Show state ``name``, ``data (T, H)``, on the colour scale ``levels``."""
+    def fill(self, name: str, data: np.ndarray, levels, label: str | None = None,
+             grid=None) -> None:
+        """Show state ``name``, ``data (T, H)``, on the colour scale ``levels``; ``grid`` (a
+        ``rnnviz.core.cells.Grid``): the state at t drawn as that matrix, not as bars."""
         if self.blank is not None:
             self.plot.removeItem(self.blank)
             self.blank = None
@@ -59,6 +64,16 @@ class StateRow:
             self.cursor.set_visible(True)
         self.name = name
         self.heatmap.set(data, levels, self.theme.lut_for(levels))
+        if grid != self.grid_at_t.shape:
+            self.bars.clear()
+            self.bars.set_visible(grid is None)
+            # the bars follow the units the heatmap is zoomed to; a matrix has its own rows
+            self.side.setYLink(self.plot if grid is None else None)
+            self.grid_at_t.show(grid, levels, self.theme.lut_for(levels))
+            self.side.setToolTip(self.help_text if grid is None else
+                                 f"{name} at step t as the {grid.rows} x {grid.cols} matrix it "
+                                 f"is: one row per {grid.row_name}, one column per "
+                                 f"{grid.col_name}")
         self.set_levels(levels)
         self.colour_bar.setVisible(True)
         if label is not None:
@@ -76,7 +91,10 @@ class StateRow:
             self.heatmap.image.setLevels(levels)
             self.heatmap.image.setLookupTable(self.theme.lut_for(levels))
         self.levels = levels
-        self.bars.set_limits(levels)
+        if self.grid_at_t.shape is None:
+            self.bars.set_limits(levels)
+        else:
+            self.grid_at_t.set_levels(levels, self.theme.lut_for(levels))
         set_colour_bar(self.colour_bar, levels, self.theme)
 
     def show_blank(self, text: str, steps: int) -> None:
@@ -84,6 +102,10 @@ class StateRow:
         self.name = ""
         self.heatmap.clear()
         self.bars.clear()
+        if self.grid_at_t.shape is not None:
+            self.grid_at_t.show(None)
+            self.bars.set_visible(True)
+            self.side.setYLink(self.plot)
         self.colour_bar.setVisible(False)
         self.plot.setLimits(yMin=None, yMax=None, minYRange=None)
         self.plot.setMouseEnabled(x=True, y=False)
@@ -100,7 +122,11 @@ class StateRow:
 
     def move(self, t: int, selected: int | None) -> None:
         """Bars of the state at step ``t``, the selected unit's highlighted."""
-        if self.heatmap.data is not None:
+        if self.heatmap.data is None:
+            return
+        if self.grid_at_t.shape is not None:
+            self.grid_at_t.set(self.heatmap.data[:, t], selected)
+        else:
             self.bars.set(self.heatmap.data[:, t], selected)
 
     def select(self, index: int | None) -> None:
@@ -117,6 +143,7 @@ class StateRow:
         self.plot.getAxis("left").setStyle(showValues=not theme.presentation)
         self.heatmap.apply_theme(theme)
         self.bars.apply_theme(theme)
+        self.grid_at_t.apply_theme(theme)
         style_colour_bar(self.colour_bar, theme)
         if self.heatmap.levels is not None:
             set_colour_bar(self.colour_bar, self.heatmap.levels, theme)

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from rnnviz.core.cells import get_cell
 
 from ..state.controller import Explorer
-from ..state.explorer import Column
+from ..state.explorer import Column, trace_time_words
 from ..state.scales import SharedScales, reached_levels
 from ..style import theme as colours
 from ..style.styling import style_plot
@@ -345,9 +345,12 @@ class ColumnView(QWidget):
         self.unit_box.blockSignals(False)
         if column.error:
             self.status.setText(f"⚠ {column.error}")
+            self.status.setToolTip(column.error)
             self.status.setStyleSheet(f"color: #cc0000; {self._font_css()}")
         else:
-            self.status.setText("" if column.ready else "computing…")
+            words, about = trace_time_words(column.trace_time if column.ready else None)
+            self.status.setText(words if column.ready else "computing…")
+            self.status.setToolTip(about)
             self.status.setStyleSheet(f"color: {self.theme.muted}; {self._font_css()}")
         self._collapse_rows()
         s = self.state
@@ -367,9 +370,11 @@ class ColumnView(QWidget):
     def _fill_trace(self, column: Column) -> None:
         trace, spec, unit = column.trace, column.model.spec, column.unit
         cell = spec.cell_type
+        grids = cell.record_grids(spec.hidden_size, spec.options)  # matrices, drawn as such
         self.output.classes = getattr(self.state.task, "classes", None)
         self.output.fill(trace, self.state.target)
-        self.states["h"].fill("h", trace[f"h_{unit}"], self.scales.levels("h"))
+        self.states["h"].fill("h", trace[f"h_{unit}"], self.scales.levels("h"),
+                              grid=grids.get("h"))
         if cell.has_cell_state:
             self.states["c"].fill("c", trace[f"c_{unit}"], self.scales.levels("c"))
         else:
@@ -382,7 +387,8 @@ class ColumnView(QWidget):
             if k < len(gates):
                 letter, (name, levels) = gates[k]
                 data = trace[f"gate_{letter}_{unit}"]
-                row.fill(letter, data, levels or reached_levels(data), label=f"{letter} {name}")
+                row.fill(letter, data, levels or reached_levels(data), label=f"{letter} {name}",
+                         grid=grids.get(letter))
             elif not gates and k == 0:
                 row.show_blank(f"a vanilla {cell.kind} has no gates", trace.steps)
             else:

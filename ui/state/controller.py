@@ -262,7 +262,7 @@ class Explorer:
         s = self.state
         column = s.column(column_id)
         column.config = config
-        column.model = column.trace = None
+        column.model = column.trace = column.trace_time = None
         column.rows, column.error = {}, None
         column.unit = config.units[0]
         self._basis.pop(column_id, None)
@@ -321,6 +321,8 @@ class Explorer:
         if column is None:
             return
         column.model, column.trace, column.error = model, trace, None
+        if trace.timing is not None:  # a spliced retrace keeps the whole trace's time
+            column.trace_time = trace.timing
         column.flow_map = column.map_error = None  # of the trace before: let it go
         self._basis[column_id] = basis
         if column.unit not in model.spec.units:

@@ -13,6 +13,7 @@ from rnnviz.core.cells.base import (
     CellOption,
     CellType,
     Gate,
+    Grid,
     Params,
     Record,
     UnitRows,
@@ -93,6 +94,6 @@ def cell_with_layout(arrays: dict, hints=()):
 
 __all__ = ["CELLS", "GRU", "GRU_CHO", "LRU", "LSTM", "LSTM_PROJ", "MAMBA", "MAMBA_SIGNED",
            "MINGRU", "MINLSTM", "RNN_RELU", "RNN_TANH", "Carry", "CellOption", "CellType", "Gate",
-           "Params", "Record", "UnitRows", "cell_names", "cell_with_gate_blocks",
+           "Grid", "Params", "Record", "UnitRows", "cell_names", "cell_with_gate_blocks",
            "cell_with_layout", "get_cell", "lstm_gates", "own_parameter_names", "project",
            "recurrent_matmul"]

@@ -78,6 +78,18 @@ class CellOption(NamedTuple):
     hi: int
 
 
+class Grid(NamedTuple):
+    """A record that is a matrix written out row by row (Mamba's state: ``d_inner`` channels
+    by ``d_state`` states, unit ``r * cols + c`` at row r, column c), which the views draw at
+    the cursor as a small heatmap rather than bars; ``row_name``/``col_name`` say what its
+    rows and columns are."""
+
+    rows: int
+    cols: int
+    row_name: str
+    col_name: str
+
+
 class Backward(NamedTuple):
     """What a cell's backward scan returns (see ``rnnviz.core.recurrence``): the cotangent of the
     initial carry, ``dz_hh (T, ..., G*H)`` the gradient of the recurrent pre-activations (for
@@ -229,7 +241,8 @@ class CellType:
     - ``output``: the record the layer passes on (to the layer above and the readout), of its
       width in ``widths`` (``(H,)`` but for the projected LSTM's ``(P,)`` h); default h;
     - ``options``: sizes beyond ``H`` (``ModelSpec.options``); ``widths``: ``(H, options) ->
-      {record: width}`` for records that are not ``(H,)``;
+      {record: width}`` for records that are not ``(H,)``; ``grids``: ``(H, options) ->
+      {record: Grid}`` for records that are matrices (shown as one at the cursor);
     - ``init``: ``(key, input_size, hidden_size, options, dtype) -> params`` of one layer
       and direction (default: every tensor ``U(-1/sqrt(H), 1/sqrt(H))``, as PyTorch);
       ``infer``: ``(arrays) -> (input_size, hidden_size, options, arrays)`` read off one
@@ -267,6 +280,7 @@ class CellType:
     output: str = "h"
     options: tuple[CellOption, ...] = ()
     widths: Callable[[int, Options], dict[str, int]] | None = None
+    grids: Callable[[int, Options], dict[str, Grid]] | None = None
     init: Callable[..., dict[str, jax.Array]] | None = None
     infer: Callable[[dict[str, np.ndarray]], tuple[int, int, Options, dict] | None] | None \
         = None
@@ -328,6 +342,12 @@ class CellType:
         own = ({} if self.widths is None else
                self.widths(hidden_size, dict(self.check_options(options, hidden_size))))
         return {name: own.get(name, hidden_size) for name in self.state_names}
+
+    def record_grids(self, hidden_size: int, options=()) -> dict[str, Grid]:
+        """The records that are matrices (``grids``), each ``Grid`` ``rows * cols`` wide."""
+        if self.grids is None:
+            return {}
+        return self.grids(hidden_size, dict(self.check_options(options, hidden_size)))
 
     def zero_carry(self, hidden_size: int, dtype, batch_shape: tuple[int, ...] = (),
                    options=()) -> Carry:

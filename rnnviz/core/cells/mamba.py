@@ -26,7 +26,8 @@ What the views show: the record ``h`` is the selective state ``s_t`` written out
 channel, ``(E*N,)`` (row ``e*N + n`` is channel e, state n): it is what carries memory, so
 the gradient views perturb it; the rows beside it are ``dt`` (``Delta_t``, ``(E,)``: how much
 each channel writes, large, or keeps, near 0, at this step: the selection), ``B`` and ``C``
-(``(N,)``) and the output ``y`` (``(H,)``). The carry is ``(h, w)``: ``w`` holds the last
+(``(N,)``) and the output ``y`` (``(H,)``); at the cursor, h is drawn as the matrix it is,
+channels by states (``grids``). The carry is ``(h, w)``: ``w`` holds the last
 ``K - 1`` inputs of the convolution, oldest first, ``((K-1)*E,)``. The transition at step t is
 diagonal with eigenvalues ``exp(Delta_t A)`` in (0, 1).
 
@@ -56,6 +57,7 @@ from rnnviz.core.cells.base import (
     CellOption,
     CellType,
     Gate,
+    Grid,
     Lines,
     Options,
     Params,
@@ -87,6 +89,11 @@ def _layout(cell: CellType, input_size: int, hidden_size: int, options: Options)
 def _widths(hidden_size: int, options: Options) -> dict[str, int]:
     e, n, k = options["d_inner"], options["d_state"], options["d_conv"]
     return {"h": e * n, "w": (k - 1) * e, "dt": e, "B": n, "C": n, "y": hidden_size}
+
+
+def _grids(hidden_size: int, options: Options) -> dict[str, Grid]:
+    """The state ``h`` is the matrix ``s_t``, ``(E, N)``: channels by states."""
+    return {"h": Grid(options["d_inner"], options["d_state"], "channel", "state")}
 
 
 def _project(params: Params, u: jax.Array) -> jax.Array:
@@ -305,6 +312,7 @@ def _mamba(signed: bool) -> CellType:
         output="y",
         options=OPTIONS,
         widths=_widths,
+        grids=_grids,
         init=_init,
         infer=_infer,
         transition=_transition_fn(signed),

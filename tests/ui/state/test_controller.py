@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 from rnnviz.ui.state.controller import Explorer
+from rnnviz.ui.state.explorer import trace_time_words
 from rnnviz.ui.state.jobs import InlineJobRunner
 from tests_support import settle
 
@@ -70,6 +71,13 @@ def test_a_preset_shows_its_task_columns_and_start_step(explorer):
     for column in s.columns:
         for row in ("flow", "memory", "saliency"):
             assert column.row(row, s.t) is not None, row
+        timing = column.trace_time  # measured by the engine around the jitted work
+        assert timing is column.trace.timing and timing.steps == 200
+        assert 0 < timing.seconds < 60 and timing.scan == "sequential"
+        words, about = trace_time_words(timing)
+        assert words.startswith("trace ") and words.endswith(" ms, sequential scan")
+        assert "200 steps" in about and "one step after another" in about
+    assert trace_time_words(None) == ("", "")
 
 
 def test_moving_the_cursor_recomputes_the_rows_for_the_new_step(sine):
@@ -133,7 +141,7 @@ def test_a_column_added_and_reconfigured_is_traced(sine):
     assert column.ready and column.model.spec.hidden_size == 4
     assert sine.add_column() is None  # three at most
     sine.configure_column(column.id, ModelConfig(cell="gru", hidden_size=5, num_layers=2))
-    assert column.trace is None and column.unit == "l0"
+    assert column.trace is None and column.trace_time is None and column.unit == "l0"
     settle(sine)
     assert column.model.spec.describe() == "GRU 2x5"
     sine.show_unit(column.id, "l1")
@@ -144,6 +152,7 @@ def test_a_column_added_and_reconfigured_is_traced(sine):
 def test_an_input_edit_recomputes_from_the_edit_and_undo_puts_back_the_trace(sine):
     s = sine.state
     before = {c.id: c.trace for c in s.columns}
+    timed = {c.id: c.trace_time for c in s.columns}
     x0, target0 = s.inputs.copy(), s.target
     record = Recorder(s)
     assert sine.set_input(50, [0.9])
@@ -155,6 +164,8 @@ def test_an_input_edit_recomputes_from_the_edit_and_undo_puts_back_the_trace(sin
         fresh = column.model.trace(s.inputs, s.target)
         np.testing.assert_allclose(column.trace["h_l0"], fresh["h_l0"], atol=1e-6)
         np.testing.assert_array_equal(column.trace["h_l0"][:50], before[column.id]["h_l0"][:50])
+        # a spliced retrace computed only steps 50 on: the whole trace's time stays shown
+        assert column.trace.timing is None and column.trace_time is timed[column.id]
     assert sine.undo()
     np.testing.assert_array_equal(s.inputs, x0)
     assert s.target is target0

@@ -211,3 +211,22 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     lines = window.inspector.lines()
     assert any(abs(v - mamba.trace.arrays["gate_dt_l0"][12, 4]) < 1e-4 for _, v in lines)
     assert "Delta_t[4] = softplus(" in window.inspector.body.text()
+    # Mamba's state at the cursor is drawn as the matrix its cell declares (d_inner 6 by
+    # d_state 4), one setImage per step; the other columns keep their bars
+    qtbot.waitUntil(lambda: window.views[mamba.id].states["h"].grid_at_t.shape is not None)
+    h_row = window.views[mamba.id].states["h"]
+    assert h_row.grid_at_t.shape[:2] == (6, 4) and not h_row.bars.item.isVisible()
+    image = h_row.grid_at_t.image
+    np.testing.assert_allclose(image.image, mamba.trace.arrays["h_l0"][12].reshape(6, 4),
+                               rtol=1e-6)
+    explorer.select(mamba.id, "h", 9)  # channel 2, state 1
+    assert h_row.grid_at_t.outline.isVisible()
+    assert h_row.grid_at_t.outline.rect().topLeft().toTuple() == (1.0, 2.0)
+    explorer.set_cursor(13)
+    np.testing.assert_allclose(image.image, mamba.trace.arrays["h_l0"][13].reshape(6, 4),
+                               rtol=1e-6)
+    assert h_row.grid_at_t.value_at(1.5, 2.5) == (9, pytest.approx(
+        float(mamba.trace.arrays["h_l0"][13, 9]), rel=1e-6))
+    for column in (lru, mingru):
+        other = window.views[column.id].states["h"]
+        assert other.grid_at_t.shape is None and other.bars.item.isVisible()

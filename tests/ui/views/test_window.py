@@ -148,6 +148,41 @@ def test_column_editor_builds_the_config(qtbot):
     config = editor.config()
     assert (config.cell, config.hidden_size, config.bidirectional) == ("gru", 32, True)
     assert config.init.spectral_radius == 1.5 and config.init.forget_bias is None
+    assert editor.options == {} and config.options == ()  # a GRU declares no sizes of its own
+
+
+def test_column_editor_offers_the_sizes_each_cell_declares(qtbot):
+    """Mamba's d_inner, d_state, d_conv and dt_rank, the LRU's state size: a spin box each,
+    from the cell module's CellOptions, checked together with one line in red."""
+    from rnnviz.ui.dialogs.column_editor import ColumnEditor
+
+    from rnnviz.core.cells import get_cell
+
+    editor = ColumnEditor(ModelConfig(cell="lstm", hidden_size=16))
+    qtbot.addWidget(editor)
+    editor.cell.setCurrentIndex(editor.cell.findData("mamba"))
+    declared = get_cell("mamba").options
+    assert list(editor.options) == [o.name for o in declared]
+    assert editor.option_values() == tuple((o.name, o.default(16)) for o in declared)
+    assert [editor.options[o.name].maximum() for o in declared] == [o.hi for o in declared]
+    editor.options["d_state"].setValue(8)
+    editor.options["d_conv"].setValue(3)
+    config = editor.config()
+    assert config.cell == "mamba" and dict(config.options) == {"d_state": 8, "d_conv": 3}
+    assert config.build(1, 1).spec.options == (("d_conv", 3), ("d_inner", 32),
+                                               ("d_state", 8), ("dt_rank", 1))
+    editor.hidden.setValue(1000)   # the defaults follow the size: d_inner 2000
+    editor.options["d_state"].setValue(64)
+    error = editor.option_error.text()
+    assert editor.option_error.isVisibleTo(editor) and "\n" not in error
+    assert "MAX_STATE" in error and not editor.ok_button.isEnabled()
+    editor.options["d_state"].setValue(16)
+    assert not editor.option_error.isVisibleTo(editor) and editor.ok_button.isEnabled()
+    editor.cell.setCurrentIndex(editor.cell.findData("lru"))
+    assert editor.option_values() == (("state_size", 1000),)
+    again = ColumnEditor(config)   # a column's own sizes are shown as they are
+    qtbot.addWidget(again)
+    assert dict(again.option_values())["d_state"] == 8 and again.config() is config
 
 
 def test_clicking_a_unit_selects_it_and_explains_it(make_window, qtbot, wait_ready):
