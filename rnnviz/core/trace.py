@@ -69,16 +69,15 @@ def scan_kind(spec: ModelSpec) -> str:
     return "parallel" if cell.prefer_parallel and cell.parallel is not None else "sequential"
 
 
-RERUN_LIMIT_S = 0.5  # a call that compiled is run again to be timed only if it was this quick
+RERUN_MAX_STEPS = 10_000  # a trace that compiled is run again to be timed up to this length
 
 
-def timed(fn, *args, **kwargs):
+def timed(fn, *args, rerun: bool = True, **kwargs):
     """``(fn(*args, **kwargs), seconds)`` for a jitted ``fn``, waited for with
     ``jax.block_until_ready``. A call that compiled (the jit cache grew) is run again and that
-    run timed, so the seconds are the program's, not the compiler's; when the compiled call
-    took more than ``RERUN_LIMIT_S`` (a long sequence), running it twice would cost the user
-    more than the figure is worth: its seconds are None (unknown), and the next call of that
-    shape is timed."""
+    run timed, so the seconds are the program's, not the compiler's; with ``rerun=False`` (a
+    long sequence, where running twice would cost the user more than the figure is worth)
+    its seconds are None (unknown), and the next call of that shape is timed."""
     cache_size = getattr(fn, "_cache_size", lambda: 0)  # jax.jit's; a plain function: 0
     size = cache_size()
     seconds: float | None = None
@@ -89,7 +88,7 @@ def timed(fn, *args, **kwargs):
         if cache_size() == size:
             break
         size = cache_size()
-        if seconds > RERUN_LIMIT_S:
+        if not rerun:
             return out, None
     return out, seconds
 
@@ -206,14 +205,15 @@ def compute_trace(spec: ModelSpec, params: dict, xs, target: Target | None = Non
     PROGRAMS.use(spec, len(xs))
     out: dict[str, np.ndarray] = {}
     if target is None:
-        (states, outputs), seconds = timed(_run_states, spec, params, xs)
+        (states, outputs), seconds = timed(_run_states, spec, params, xs,
+                                           rerun=len(xs) <= RERUN_MAX_STEPS)
         out.update(to_host(states))
         out["output"] = np.asarray(outputs)
     else:
         check_target(spec, target, len(xs))
         values, mask = target.values, target.mask  # numpy: jit moves them in its C++ path
         result, seconds = timed(gradients.trace_with_bptt, spec, params, xs, values, mask,
-                                target.kind)
+                                target.kind, rerun=len(xs) <= RERUN_MAX_STEPS)
         states, outputs, losses, grad_h, grad_params = to_host(result)
         out.update(states)
         out["output"], out["loss"] = outputs, losses
