@@ -1,6 +1,8 @@
 """What ``rnnviz.show`` opens, checked before any window (no Qt here): the model as the last
 column over the given data, and bad input as one line."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -12,7 +14,7 @@ def _model(inputs=1):
     return rnnviz.Model.create("gru", input_size=inputs, hidden_size=3, output_size=1, seed=0)
 
 
-def test_the_model_joins_the_preset_over_the_data():
+def test_the_model_joins_the_preset_over_the_data(monkeypatch):
     x = np.arange(9, dtype=np.float32)
     session = show_session(_model(), x, np.ones(9), preset="sine")
     assert session.preset.models[-1].label == "GRU (notebook)"
@@ -21,7 +23,8 @@ def test_the_model_joins_the_preset_over_the_data():
     assert session.inputs.shape == (9, 1) and session.target.values.shape == (9, 1)
     example = show_session(preset="adding")  # no model, no data: the preset as it is
     assert example.models == [None] * len(example.preset.models)
-    assert not qt_application_running()  # and asking did not load Qt
+    monkeypatch.delitem(sys.modules, "PySide6.QtWidgets", raising=False)  # as before any GUI
+    assert not qt_application_running() and "PySide6.QtWidgets" not in sys.modules  # not loaded
 
 
 @pytest.mark.parametrize("args, kwargs, message", [
