@@ -1,6 +1,7 @@
 """Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
 used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session; ``rnnviz open
-MODEL [--preset PRESET]`` shows a model file as a column beside the preset's."""
+MODEL [--preset PRESET] [--data FILE [--column C ...] [--target FILE_OR_COLUMN] [--vocab V]]``
+shows a model file as a column beside the preset's, on its own data when given."""
 
 from __future__ import annotations
 
@@ -9,10 +10,13 @@ import sys
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
+from rnnviz.files.data_task import model_and_data
 from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import DEFAULT_PRESET, load_preset
 from rnnviz.files.session import SUFFIX as SESSION_SUFFIX
 from rnnviz.files.session import read_session
+
+from .state.model_files import show_data
 
 
 def _has_display() -> bool:
@@ -23,10 +27,14 @@ def _has_display() -> bool:
 
 def open_main(args) -> int:
     """``rnnviz open MODEL [--preset PRESET]``."""
-    return main([args.preset] if args.preset else [], model=args.model)
+    from .render import own_data_args
+
+    return main([args.preset] if args.preset else [], model=args.model,
+                data=own_data_args(args))
 
 
-def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
+def main(argv: list[str] | None = None, *, model: str | None = None,
+         data: dict | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     preset_arg = argv[0] if argv else None
     if not _has_display():
@@ -36,7 +44,8 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
         from .render import render_to_file
 
         try:
-            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model)
+            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model,
+                           data=data)
         except RnnvizError as exc:
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
@@ -67,15 +76,20 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
         preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
-    if model is not None:
-        try:
+    own = None
+    try:
+        if model is not None and data is not None:
+            own = model_and_data(model, **data)  # the model's own data: checked before
+        elif model is not None:
             preset = with_model_column(preset, model)
-        except RnnvizError as exc:
-            print(f"rnnviz: error: {exc}", file=sys.stderr)
-            return 2
+    except RnnvizError as exc:
+        print(f"rnnviz: error: {exc}", file=sys.stderr)
+        return 2
     window = MainWindow(settings=settings)
     if session is None:
         window.load(preset)
+        if own is not None:
+            show_data(window.explorer, own[1], (model, own[0]))
     else:
         window.explorer.restore(session)
     window.show()

@@ -20,9 +20,10 @@ def test_the_model_replaces_the_last_of_three_columns():
     assert last.build(1, 1).spec.hidden_size == 6
 
 
-def test_token_models_and_misfits_are_one_line():
+def test_token_models_and_misfits_of_the_task_are_one_line():
     preset = load_preset("sine")
-    with pytest.raises(RnnvizError, match="reads token ids through an embedding of 13 rows"):
+    with pytest.raises(RnnvizError, match=r"reads token ids \(an embedding of 13 rows\) and "
+                                          "writes 2 features; the task gives 1"):
         with_model_column(preset, KERAS / "lstm_emb_bi_2.keras")
     with pytest.raises(RnnvizError, match="reads 2 and writes 3 features; the task gives 1"):
         with_model_column(preset, KERAS / "gru_before_2.keras")
