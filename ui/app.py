@@ -1,6 +1,7 @@
 """Starting the app: ``rnnviz [PRESET]`` opens the window on PRESET (default: the last preset
 used, or the default one); ``rnnviz FILE.rnnviz`` reopens a saved session; ``rnnviz open
-MODEL [--preset PRESET]`` shows a model file as a column beside the preset's.
+MODEL [--preset PRESET] [--data FILE [--column C ...] [--target FILE_OR_COLUMN] [--vocab V]]``
+shows a model file as a column beside the preset's, on its own data when given.
 
 With ``RNNVIZ_SNAPSHOT=FILE.png`` in the environment the window, once every column is traced,
 draws itself to that PNG, says its columns in one line and closes: how the tests see a window
@@ -14,10 +15,13 @@ import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError
+from rnnviz.files.data_task import model_and_data
 from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import DEFAULT_PRESET, load_preset
 from rnnviz.files.session import SUFFIX as SESSION_SUFFIX
 from rnnviz.files.session import read_session
+
+from .state.model_files import show_data
 
 
 def _has_display() -> bool:
@@ -27,11 +31,15 @@ def _has_display() -> bool:
 
 
 def open_main(args) -> int:
-    """``rnnviz open MODEL [--preset PRESET]``."""
-    return main([args.preset] if args.preset else [], model=args.model)
+    """``rnnviz open MODEL [--preset PRESET] [--data FILE ...]``."""
+    from .render import own_data_args
+
+    return main([args.preset] if args.preset else [], model=args.model,
+                data=own_data_args(args))
 
 
-def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
+def main(argv: list[str] | None = None, *, model: str | None = None,
+         data: dict | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     preset_arg = argv[0] if argv else None
     if not _has_display():
@@ -41,7 +49,8 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
         from .render import render_to_file
 
         try:
-            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model)
+            render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model,
+                           data=data)
         except RnnvizError as exc:
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
@@ -49,7 +58,7 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
         return 0
 
     try:
-        app, window = open_window(preset_arg, model=model)
+        app, window = open_window(preset_arg, model=model, data=data)
     except RnnvizError as exc:
         print(f"rnnviz: error: {exc}", file=sys.stderr)
         return 2
@@ -59,7 +68,8 @@ def main(argv: list[str] | None = None, *, model: str | None = None) -> int:
     return app.exec()
 
 
-def open_window(preset_arg: str | None, *, model: str | None = None):
+def open_window(preset_arg: str | None, *, model: str | None = None,
+                data: dict | None = None):
     """``(app, window)``: the application and the main window on ``preset_arg`` (a preset, a
     session file, or None for the last preset used), shown. The window is painted first,
     empty but for the preset's title; once the event loop has painted it the columns are
@@ -85,12 +95,20 @@ def open_window(preset_arg: str | None, *, model: str | None = None):
         if preset_arg:
             raise
         preset = load_preset(DEFAULT_PRESET)  # the remembered preset is gone: start afresh
-    if model is not None:
+    own = None
+    if model is not None and data is not None:
+        own = model_and_data(model, **data)  # the model's own data: checked before
+    elif model is not None:
         preset = with_model_column(preset, model)
     window = MainWindow(settings=settings)
     window.show_opening((session.preset if session is not None else preset).title)
     if session is None:
-        window.show_then(lambda: window.load(preset))
+        def load() -> None:
+            window.load(preset)
+            if own is not None:
+                show_data(window.explorer, own[1], (model, own[0]))
+
+        window.show_then(load)
     else:
         window.show_then(lambda: window.explorer.restore(session))
     return app, window

@@ -10,11 +10,13 @@ import time
 
 from rnnviz import compile_cache
 from rnnviz.errors import RnnvizError, one_line
+from rnnviz.files.data_task import model_and_data
 from rnnviz.files.model_columns import with_model_column
 from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
 from .export.pictures import png_bytes
+from .state.model_files import show_data
 
 TIMEOUT_S = 900.0
 
@@ -87,16 +89,29 @@ def close_window(window) -> None:
 def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
                    theme: str = "light", presentation: bool = False,
                    lesson_step: int | None = None, model: str | None = None,
-                   tab: str | None = None) -> None:
+                   tab: str | None = None, data: dict | None = None) -> None:
     """Draw the window on ``preset_arg`` at ``step`` (or at step ``lesson_step`` of its
     lesson, from 1; with the side tab named ``tab``) and write it to ``out`` as PNG;
     ``model`` (a model file) is shown as a column, in place of the last one if there are
-    three. The destination is checked before anything is drawn."""
+    three; with ``data`` (``data=``, and ``columns``, ``target``, ``vocab``, as
+    ``rnnviz.files.data_task.model_and_data`` takes them) the model's own data is the
+    sequence. The destination is checked before anything is drawn."""
     check_destination(out)
     preset = load_preset(preset_arg)
-    if model is not None:
+    own = None
+    if model is None and data is not None:
+        raise RnnvizError(f"--data {data['data']}: expected --model too (the data is fitted "
+                          f"to a model)")
+    if model is not None and data is not None and data.get("data") is not None:
+        own = model_and_data(model, **data)
+        step = own[1].length - 1 if step is None else step
+        if not 0 <= step < own[1].length:
+            raise RnnvizError(f"--step {step} is out of range: {data['data']} has steps "
+                              f"0..{own[1].length - 1}")
+    elif model is not None:
         preset = with_model_column(preset, model)
-    step = check_step(preset, step)
+    if own is None:
+        step = check_step(preset, step)
     check_lesson_step(preset, lesson_step)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     compile_cache.enable()
@@ -111,6 +126,8 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
         window.view_modes.set_presentation(presentation, full_screen=False)
         window.resize(*size)
         window.load(preset)
+        if own is not None:
+            show_data(window.explorer, own[1], (model, own[0]))
         window.show()
         if tab is not None:
             show_tab(window, tab)
@@ -130,6 +147,14 @@ def main(args) -> int:
     size = args.size
     render_to_file(args.preset, args.step, args.out, size, theme=args.theme,
                    presentation=args.presentation, lesson_step=args.lesson_step,
-                   model=args.model, tab=args.tab)
+                   model=args.model, tab=args.tab, data=own_data_args(args))
     print(one_line(f"wrote {args.out}"), flush=True)
     return 0
+
+
+def own_data_args(args) -> dict | None:
+    """``--data``, ``--column``, ``--target`` and ``--vocab`` for ``model_and_data``."""
+    if getattr(args, "data", None) is None:
+        return None
+    return {"data": args.data, "columns": args.column, "target": args.target,
+            "vocab": args.vocab}

@@ -63,6 +63,20 @@ def _prefixed(source: str, action):
         raise RnnvizError(f"{source}: {exc}") from None
 
 
+def _own_data_arguments(p: argparse.ArgumentParser) -> None:
+    """``--data`` and what goes with it, for ``open`` and ``render --model``."""
+    p.add_argument("--data", help="the model's own data as the sequence: (T, inputs) values "
+                   "or token ids (.npy), CSV columns (.csv), text through a vocabulary (.txt)")
+    p.add_argument("--column", action="append", default=None, metavar="C",
+                   help="with a CSV: the column (name or number) of the next model input; "
+                   "repeat it, in order (default: the first columns not named target/y/label)")
+    p.add_argument("--target", metavar="FILE_OR_COLUMN", help="with --data: the target, for "
+                   "the loss and gradient views: a .npy or .csv file, or a column of the data "
+                   "CSV")
+    p.add_argument("--vocab", help="with --data: the vocabulary of a model with an embedding "
+                   "(default: vocab.json or vocab.txt beside the model)")
+
+
 def cmd_trace(args: argparse.Namespace) -> int:
     from rnnviz.arrays import real_array
     from rnnviz.cli.maps import add_maps, parse_rows
@@ -251,7 +265,8 @@ def build_parser() -> _Parser:
                    ".weights.h5 or .onnx")
     p.add_argument("--preset", help="the preset whose task and columns it joins (default: "
                    "the last one used, or the default preset); the model must read its "
-                   "task's inputs and write its outputs")
+                   "task's inputs and write its outputs, unless --data gives its own")
+    _own_data_arguments(p)
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.app").open_main(args))
 
     p = sub.add_parser("render", help="draw the window offscreen at one step to a PNG")
@@ -272,6 +287,7 @@ def build_parser() -> _Parser:
                    "last when there are three)")
     p.add_argument("--tab", default=None, help="the side tab to show: Unit, Trajectory, "
                    "Weights or 'Flow map' (default: Unit)")
+    _own_data_arguments(p)
     p.set_defaults(func=lambda args: _front_end("rnnviz.ui.render").main(args))
 
     p = sub.add_parser("export", help="step the window offscreen and write a GIF/MP4")

@@ -2,8 +2,10 @@
 preset's models.
 
 The window's columns share one task's sequence, so a model opens there when it reads the
-task's inputs and writes its outputs; anything else is one line saying what the model and the
-task have, pointing to ``rnnviz trace`` / ``rnnviz.trace`` for the model on its own data.
+task's inputs (``spec.in_size``: one token id per step for a model with an embedding) and
+writes its outputs; anything else is one line saying what the model and the task have, and
+that the model's own data (``rnnviz.files.data_task``) makes a sequence it reads. A cell's
+own sizes (an LSTM's ``proj_size``) travel in the config's ``options``.
 """
 
 from __future__ import annotations
@@ -21,21 +23,18 @@ def column_config(spec: ModelSpec, path: str | os.PathLike, input_size: int,
                   output_size: int) -> ModelConfig:
     """The column of the model ``spec`` read from ``path``, for a task of ``input_size``
     inputs and ``output_size`` outputs; one-line ``RnnvizError`` when it does not fit."""
-    elsewhere = "; trace it on your own data with rnnviz trace or rnnviz.trace"
-    if spec.vocab_size is not None:
-        raise RnnvizError(f"{path}: the model reads token ids through an embedding of "
-                          f"{spec.vocab_size} rows; the window's tasks give values{elsewhere}")
-    if spec.options:  # a column (ModelConfig) keeps no cell options yet: proj_size, d_state
-        sizes = ", ".join(f"{k} {v}" for k, v in spec.options)
-        raise RnnvizError(f"{path}: a {spec.cell_type.label} model ({sizes}) is not shown in "
-                          f"the window yet{elsewhere}")
-    if (spec.input_size, spec.out_size) != (input_size, output_size):
-        raise RnnvizError(f"{path}: the model reads {spec.input_size} and writes "
-                          f"{spec.out_size} features; the task gives {input_size} and needs "
-                          f"{output_size}: choose a task of those sizes (Task…){elsewhere}")
+    if (spec.in_size, spec.out_size) != (input_size, output_size):
+        reads = (f"token ids (an embedding of {spec.vocab_size} rows)"
+                 if spec.vocab_size is not None else str(spec.input_size))
+        raise RnnvizError(f"{path}: the model reads {reads} and writes {spec.out_size} "
+                          f"features; "
+                          f"the task gives {input_size} and needs {output_size}: open data "
+                          f"for it (rnnviz open MODEL --data FILE, or its data file when the "
+                          f"window asks) or choose a task of those sizes (Task…)")
     return ModelConfig(cell=spec.cell, hidden_size=spec.hidden_size,
                        num_layers=spec.num_layers, bidirectional=spec.bidirectional,
-                       weights=Path(path).resolve(), label=Path(path).name)
+                       weights=Path(path).resolve(), label=Path(path).name,
+                       options=spec.options)
 
 
 def model_column(path: str | os.PathLike, task) -> tuple[ModelSpec, ModelConfig]:

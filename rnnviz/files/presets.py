@@ -120,8 +120,8 @@ class ModelConfig:
         from rnnviz.core.model import Model
 
         model = Model.load(self.weights, cell=self.cell)
-        if (model.spec.input_size, model.spec.out_size) != (input_size, output_size):
-            raise RnnvizError(f"{self.weights}: the model reads {model.spec.input_size} and "
+        if (model.spec.in_size, model.spec.out_size) != (input_size, output_size):
+            raise RnnvizError(f"{self.weights}: the model reads {model.spec.in_size} and "
                               f"writes {model.spec.out_size} features; the task needs "
                               f"{input_size} and {output_size}")
         return model

@@ -16,9 +16,10 @@ def test_the_model_replaces_the_last_of_three_columns(keras_models):
     assert last.build(1, 1).spec.hidden_size == 6
 
 
-def test_token_models_and_misfits_are_one_line(keras_models):
+def test_token_models_and_misfits_of_the_task_are_one_line(keras_models):
     preset = load_preset("sine")
-    with pytest.raises(RnnvizError, match="reads token ids through an embedding of 13 rows"):
+    with pytest.raises(RnnvizError, match=r"reads token ids \(an embedding of 13 rows\) and "
+                                          "writes 2 features; the task gives 1"):
         with_model_column(preset, keras_models[0] / "lstm_emb_bi_2.keras")
     with pytest.raises(RnnvizError, match="reads 2 and writes 3 features; the task gives 1"):
         with_model_column(preset, keras_models[0] / "gru_before_2.keras")

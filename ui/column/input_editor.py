@@ -46,7 +46,9 @@ class InputEditor(QObject):
     # -- where the mouse is ------------------------------------------------------------------
     def _numeric(self) -> bool:
         task = self.state.task
+        # a model's token ids (rnnviz.files.data_task) are symbols, not values to drag
         return (task is not None and task.alphabet is None
+                and getattr(task, "tokens", None) is None
                 and self.view.input.map.data is None)
 
     def _in_input_plot(self, scene_pos) -> bool:

@@ -114,6 +114,8 @@ class TaskDialog(QDialog):
         self.editors: dict[str, tuple[str, QWidget]] = {}
         self._csv_sizes: dict[tuple, tuple[int, str]] = {}  # (path, column): values, label
         self.name.currentIndexChanged.connect(lambda _: self._build_form(None))
+        if task is not None and task.name not in TASKS:
+            task = None  # a user's data file (rnnviz.files.data_task): choose a task afresh
         if task is not None:
             self.name.setCurrentIndex(self.name.findData(task.name))
         self._build_form(task)

@@ -100,7 +100,11 @@ class TrainingDock:
         one line
         in the window."""
         explorer = self.window.explorer
-        preset = explorer.preset_now()
+        try:
+            preset = explorer.preset_now()
+        except RnnvizError as exc:
+            self.window.show_message(f"{path}: cannot save: {exc}", error=True)
+            return False
         if preset is None:
             return False
         broken = next((c for c in explorer.state.columns if c.error), None)

@@ -32,6 +32,7 @@ from rnnviz.core.model import Model
 from rnnviz.core.splice import bptt_arrays, retrace_from, with_arrays
 from rnnviz.core.trace import check_matrices
 from rnnviz.errors import RnnvizError
+from rnnviz.files.data_task import DataTask
 from rnnviz.files.lessons import lesson_to_tables, parse_lesson
 from rnnviz.files.presets import MAX_MODELS, ModelConfig, Preset
 
@@ -143,6 +144,10 @@ class Explorer:
         s = self.state
         if s.preset is None:
             return None
+        if isinstance(s.task, DataTask):
+            raise RnnvizError(f"the sequence is read from {s.task.source}, which presets and "
+                              f"sessions do not keep yet: export the trace or a picture "
+                              f"instead")
         select = None
         if s.selection is not None:
             index = s.index_of(s.selection.column)
@@ -586,6 +591,21 @@ class Explorer:
         new = SequenceState(task, int(seed), inputs, target, labels, preset, {})
         self.undo_stack.push(TaskChange(self, old, new))
 
+    def set_data(self, task: DataTask, configs: dict[int, ModelConfig] | None = None) -> None:
+        """Show the one sequence of a user's data file (``rnnviz.files.data_task``) as an
+        undoable change, as ``set_task`` does, with the columns of ``configs`` (id: config)
+        given those models in the same step; the other columns whose sizes do not fit it get
+        fresh seeded weights."""
+        inputs, target = task.example(seed=0)
+        old = self._sequence_now()
+        preset = old.preset
+        if preset is not None:
+            preset = replace(preset, title=f"{task.title}: {task.source}",
+                             description=task.description, lesson=())
+        models = {column_id: (config, None) for column_id, config in (configs or {}).items()}
+        new = SequenceState(task, 0, inputs, target, task.decode(inputs), preset, models)
+        self.undo_stack.push(TaskChange(self, old, new))
+
     def _sequence_now(self) -> SequenceState:
         s = self.state
         return SequenceState(s.task, s.example_seed, s.inputs, s.target, s.labels, s.preset,
@@ -606,6 +626,8 @@ class Explorer:
                 self._cancel_jobs(column.id)
                 if column.id in sequence.models:
                     column.config, column.model = sequence.models[column.id]
+                    if column.unit not in column.config.units:
+                        column.unit = column.config.units[0]
                 elif column.model is not None and not fits(column.model, sequence.task):
                     # other sizes: fresh seeded weights (a weights file cannot be read any
                     # more)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError, one_line
-from rnnviz.files.models import FILE_FILTER, MODEL_SUFFIXES
 from rnnviz.files.presets import MAX_MODELS, Preset, load_preset, shipped_presets
 
 from .. import ui_thread_gc
@@ -31,11 +30,11 @@ from ..panels.side_tabs import SideTabs
 from ..panels.training_dock import install as install_training
 from ..qt_support import qt_explorer
 from ..state.controller import Explorer
-from ..state.model_files import open_model_column
 from ..state.scales import SharedScales
 from ..style.theme import LIGHT, Theme
 from .lesson_author import LessonAuthor
 from .lesson_bar import LessonBar
+from .own_model import OwnModel
 from .sequence_tools import SequenceTools
 from .settings import Settings
 from .time_controls import TimeControls
@@ -140,11 +139,8 @@ class MainWindow(QMainWindow):
         self.view_modes.theme_changed.connect(self.lesson_bar.apply_theme)
         self.lesson_author = LessonAuthor(self)
         self.resize(1600, 1000)
-        self.open_model_action = QAction("Open model…", self)
-        self.open_model_action.setToolTip("Show your PyTorch, Keras or ONNX model as a column "
-                                          "(or drop its file on the window)")
-        self.open_model_action.triggered.connect(self.ask_open_model)
-        self.file_menu.addAction(self.open_model_action)
+        self.own_model = OwnModel(self)  # File: Open model…, Open data…; drops
+        self.open_model_action = self.own_model.open_model_action
         self.setAcceptDrops(True)
         self.share = install_share_menu(self)  # File: export, sessions
         if settings is not None:
@@ -285,29 +281,23 @@ class MainWindow(QMainWindow):
             view.input_plot.setXLink(first.input_plot if view is not first else None)
         self.add_action.setEnabled(len(wanted) < MAX_MODELS)
 
-    # -- your own model --------------------------------------------------------------------------
+    # -- your own model and data: dropped files ---------------------------------------------
     def ask_open_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", "", FILE_FILTER)
-        if path:
-            open_model_column(self.explorer, path)
-
-    @staticmethod
-    def _dropped_model(event) -> str | None:
-        urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        paths = [u.toLocalFile() for u in urls if u.isLocalFile()]
-        if len(paths) == 1 and Path(paths[0]).suffix.lower() in MODEL_SUFFIXES:
-            return paths[0]
-        return None
+        self.own_model.ask_open_model()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        if self._dropped_model(event) is not None:
+        if self.own_model.dropped_file(event) is not None:
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        if self.own_model.dropped_file(event) is not None:
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        path = self._dropped_model(event)
+        path = self.own_model.dropped_file(event)
         if path is not None:
             event.acceptProposedAction()
-            open_model_column(self.explorer, path)
+            self.own_model.drop(path, event.position().toPoint())
 
     def edit_column(self, column_id: int) -> None:
         dialog = ColumnEditor(self.state.column(column_id).config, self)

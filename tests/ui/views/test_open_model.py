@@ -107,9 +107,12 @@ def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path
            pickled: "not a PyTorch state_dict" if _has_torch() else "needs PyTorch",
            keras_folder / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
                                         "gives 1 and needs 1",
-           keras_folder / "lstm_emb_bi_2.keras": "reads token ids through an embedding"}
+           keras_folder / "lstm_emb_bi_2.keras": "reads token ids (an embedding of 13 rows)"}
     for path, message in bad.items():
-        monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
+        # a model that does not fit the task asks for its data: cancelled here
+        monkeypatch.setattr(QFileDialog, "getOpenFileName",
+                            lambda _, caption, *a, p=path: (str(p) if caption == "Open model"
+                                                            else "", ""))
         window.open_model_action.trigger()
         assert message in window.banner.text() and "\n" not in window.banner.text()
         assert [(c.id, c.config) for c in window.state.columns] == before
@@ -140,3 +143,8 @@ def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, caps
     assert main(["open", str(keras_folder / "gru_after_1.keras"), "--preset", "sine"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the model reads 3 and writes 1 features" in err
+    few = tmp_path / "few.csv"  # the model's own data, checked before any window opens
+    few.write_text("a,b\n1,2\n")
+    assert main(["open", str(keras_folder / "gru_after_1.keras"), "--data", str(few)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "few.csv: has 2 column(s) (a, b); the model reads 3" in err
