@@ -21,8 +21,6 @@ from rnnviz.files.presets import DEFAULT_PRESET, load_preset
 from rnnviz.files.session import SUFFIX as SESSION_SUFFIX
 from rnnviz.files.session import read_session
 
-from .state.model_files import show_data
-
 
 def _has_display() -> bool:
     if sys.platform != "linux" or os.environ.get("QT_QPA_PLATFORM"):
@@ -106,6 +104,8 @@ def open_window(preset_arg: str | None, *, model: str | None = None,
         def load() -> None:
             window.load(preset)
             if own is not None:
+                from .state.model_files import show_data
+
                 show_data(window.explorer, own[1], (model, own[0]))
 
         window.show_then(load)
