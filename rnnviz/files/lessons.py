@@ -348,7 +348,7 @@ def lesson_to_tables(steps, models) -> list[dict[str, Any]]:
         if s.select is not None:
             k, row, unit, layer = s.select
             table["select"] = {"model": k, "row": row, "unit": unit}
-            if layer != models[k].units[0]:
+            if k >= len(models) or layer != models[k].units[0]:  # a column gone: parse says
                 table["select"]["layer"] = layer
         if s.clear:
             table["clear"] = True

@@ -102,3 +102,10 @@ def test_a_damaged_step_is_one_line_naming_the_file_and_the_step(step, message):
     text = str(error.value)
     assert text.startswith("bad.toml: lesson[0]") and message in text, text
     assert "\n" not in text
+
+
+def test_a_lesson_that_selects_a_column_no_longer_there_is_dropped():
+    preset = parse_preset(GOOD, source="good.toml")
+    assert preset.lesson and preset.lesson[0].select[0] == 1
+    assert preset.with_models(preset.models[:1]).lesson == ()
+    assert preset.with_models([]).lesson == ()
