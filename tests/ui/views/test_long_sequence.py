@@ -27,16 +27,23 @@ def long_csv(tmp_path):
     return path
 
 
-def test_a_100000_step_csv_opens_and_steps(long_csv, qtbot):
+def _shown(qtbot, preset):
+    """A window on ``preset``, shown (its columns not waited for: the conftest's
+    ``make_window`` waits for the memory rows too, minutes at 100,000 steps)."""
     from rnnviz.ui.window.main_window import MainWindow
 
-    preset = Preset("long series", "", "csv", {"path": str(long_csv), "length": STEPS},
-                    (ModelConfig(cell="gru", hidden_size=4, seed=0),))
     window = MainWindow()
     qtbot.addWidget(window)
     window.resize(1400, 900)
     window.load(preset)
     window.show()
+    return window
+
+
+def test_a_100000_step_csv_opens_and_steps(long_csv, qtbot):
+    preset = Preset("long series", "", "csv", {"path": str(long_csv), "length": STEPS},
+                    (ModelConfig(cell="gru", hidden_size=4, seed=0),))
+    window = _shown(qtbot, preset)
     qtbot.waitUntil(lambda: window.state.columns[0].ready, timeout=120_000)
     state, explorer = window.state, window.explorer
     assert state.steps == STEPS
@@ -69,15 +76,9 @@ def test_the_wheel_zooms_in_on_512_units_and_a_click_picks_one(qtbot):
     from PySide6.QtCore import QPoint, QPointF, Qt
     from PySide6.QtGui import QWheelEvent
     from PySide6.QtWidgets import QApplication
-    from rnnviz.ui.window.main_window import MainWindow
-
     preset = Preset("wide", "", "sine", {"length": 40},
                     (ModelConfig(cell="gru", hidden_size=512, seed=0),))
-    window = MainWindow()
-    qtbot.addWidget(window)
-    window.resize(1400, 900)
-    window.load(preset)
-    window.show()
+    window = _shown(qtbot, preset)
     state = window.state
     qtbot.waitUntil(lambda: state.columns[0].ready, timeout=120_000)
     view = window.views[state.columns[0].id]
