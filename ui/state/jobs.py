@@ -84,7 +84,7 @@ class Job:
                  on_progress: Callable[[Any], None] | None):
         self.key, self.fn = key, fn
         self._runner = runner
-        self._on_done, self._on_error, self._on_progress = on_done, on_error, on_progress
+        self.on_done, self.on_error, self.on_progress = on_done, on_error, on_progress
         self.cancelled = False      # no callback will run
         self.stop_requested = False  # the function is asked to return early
 
@@ -96,9 +96,6 @@ class Job:
         self.stop_requested = True
         self._runner.discard_waiting(self)
 
-    def _deliverable(self) -> bool:
-        return not self.cancelled
-
 
 class JobContext:
     """What a running job may use: ``report(value)`` for partial results (to
@@ -108,7 +105,7 @@ class JobContext:
         self._job, self._post = job, post
 
     def report(self, value: Any) -> None:
-        callback = self._job._on_progress  # noqa: SLF001 (the job's own runner machinery)
+        callback = self._job.on_progress
         if callback is not None:
             self._post(self._job, lambda: callback(value))
 
@@ -204,7 +201,7 @@ class _Runner:
             with self._lock:
                 self._undelivered -= 1
             try:
-                if job._deliverable() and not self._stopping:  # noqa: SLF001
+                if not job.cancelled and not self._stopping:
                     callback()
             finally:
                 self._check_idle()
@@ -228,7 +225,7 @@ class _Runner:
         return job
 
     def _run(self, job: Job) -> None:
-        on_done, on_error = job._on_done, job._on_error  # noqa: SLF001
+        on_done, on_error = job.on_done, job.on_error
         try:
             result = job.fn(JobContext(job, self._deliver))
         except Exception as exc:  # reported in the window; the app keeps running

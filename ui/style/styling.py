@@ -20,8 +20,14 @@ def style_axis(axis: pg.AxisItem, theme: Theme) -> None:
     axis.setTextPen(theme.foreground)
     axis.setTickFont(theme.font())
     axis.setStyle(tickLength=-max(4, theme.font_size // 2))
-    axis.labelStyle = {"color": theme.foreground, "font-size": f"{theme.font_size}pt"}
-    axis._updateLabel()  # noqa: SLF001 (re-render the label with the new style)
+    # setLabel with the axis's own text re-renders its label in the new style; it shows the
+    # label when there is text, so a label hidden on purpose is hidden again
+    shown = axis.label.isVisibleTo(axis)
+    axis.setLabel(axis.labelText, axis.labelUnits, axis.labelUnitPrefix,
+                  unitPower=axis.unitPower,
+                  **{"color": theme.foreground, "font-size": f"{theme.font_size}pt"})
+    if axis.label.isVisibleTo(axis) != shown:
+        axis.showLabel(shown)
 
 
 def style_plot(plot: pg.PlotItem, theme: Theme, *, left_width: int | None = None) -> None:
