@@ -56,11 +56,21 @@ class Task:
     name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     loss: ClassVar[str] = "mse"
+    # a task with a ``path`` setting: what that file is (a caption) and the suffixes a file
+    # dialog offers for it
+    data_file: ClassVar[str] = "Data file"
+    data_suffixes: ClassVar[tuple[str, ...]] = ()
 
     @property
     def description(self) -> str:
         """One or two sentences for people: what the model must do."""
         return ""
+
+    @classmethod
+    def overview(cls) -> str:
+        """What the task asks before its settings are known (the Task dialog's line): the
+        ``description``, where the task has one without its settings."""
+        return cls.description if isinstance(cls.description, str) else ""
 
     @property
     def input_size(self) -> int:

@@ -145,6 +145,8 @@ class CsvTask(Task):
     loss: ClassVar[str] = "mse"
     input_size: ClassVar[int] = 1
     output_size: ClassVar[int] = 1
+    data_file: ClassVar[str] = "CSV file"
+    data_suffixes: ClassVar[tuple[str, ...]] = (".csv", ".tsv", ".txt")
 
     path: str | None = None
     column: str | int = 0
@@ -169,6 +171,10 @@ class CsvTask(Task):
         object.__setattr__(self, "std", std)
         object.__setattr__(self, "label", label)
         object.__setattr__(self, "series", ((values - mean) / std).astype(np.float32))
+
+    @classmethod
+    def overview(cls) -> str:
+        return "Predict the next value of a column of your CSV file."
 
     @property
     def description(self) -> str:

@@ -43,6 +43,8 @@ class TextTask(Task):
     description: ClassVar[str] = ("Predict the next character of a text; look for cells that "
                                   "track quotes, brackets and line length.")
     loss: ClassVar[str] = "xent"
+    data_file: ClassVar[str] = "Text file"
+    data_suffixes: ClassVar[tuple[str, ...]] = (".txt", ".md", ".py")
 
     length: int = 64
     text: str | None = field(default=None, repr=False)

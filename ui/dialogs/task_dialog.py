@@ -43,6 +43,13 @@ MAX_TYPED = 2**31 - 1  # a number box takes what is typed; the task says what it
 LIMIT_TEXT = f"at most {MAX_LENGTH:,} steps".replace(",", " ")
 
 
+def file_filters(task: type[Task]) -> str:
+    """The file dialog's filters for the file of ``task``'s ``path`` setting."""
+    patterns = " ".join(f"*{suffix}" for suffix in task.data_suffixes)
+    mine = f"{task.data_file}s ({patterns});;" if patterns else ""
+    return f"{mine}All files (*)"
+
+
 class PathField(QWidget):
     """A file path: a line to type it and a "Browse…" button."""
 
@@ -133,15 +140,16 @@ class TaskDialog(QDialog):
         self.error.hide()
         name = self.task_name
         cls = TASKS[name]
-        self.description.setText(cls.description if isinstance(cls.description, str)
-                                 else "Predict the next value of a column of your CSV file.")
+        self.description.setText(cls.overview())
         wanted = set(task_settings(name))
         for f in fields(cls):
             if f.name not in wanted:
                 continue
             default = getattr(task, f.name) if task is not None else (
                 f.default if f.default is not MISSING else None)
-            kind, editor = self._editor(name, f.name, str(f.type), default)
+            # "int" as written (postponed annotations) or the class int itself
+            kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+            kind, editor = self._editor(cls, f.name, kind, default)
             self.editors[f.name] = (kind, editor)
             self.form.addRow(f.name.replace("_", " ").capitalize(),
                              self._with_limit(editor) if f.name == "length" else editor)
@@ -166,11 +174,9 @@ class TaskDialog(QDialog):
         layout.addWidget(self.limit_label)
         return row
 
-    def _editor(self, task: str, key: str, kind: str, value) -> tuple[str, QWidget]:
+    def _editor(self, task: type[Task], key: str, kind: str, value) -> tuple[str, QWidget]:
         if key == "path":
-            filters = "CSV files (*.csv *.tsv *.txt);;All files (*)" if task == "csv" else (
-                "Text files (*.txt *.md *.py);;All files (*)")
-            editor = PathField("CSV file" if task == "csv" else "Text file", filters)
+            editor = PathField(task.data_file, file_filters(task))
             editor.set_value(value)
             return "path", editor
         if key == "column":
@@ -230,7 +236,7 @@ class TaskDialog(QDialog):
         if length > MAX_LENGTH:
             self.say(f"length: {LIMIT_TEXT} (rnnviz's limit), got {length}", error=True)
             return
-        self.say(self._csv_note() if self.task_name == "csv" else "")
+        self.say(self._csv_note() if "column" in self.editors else "")
 
     def _csv_note(self) -> str:
         try:
@@ -275,7 +281,7 @@ class TaskDialog(QDialog):
                                       f"{editor.text()!r}") from None
             if value is not None:
                 out[key] = value
-        if self.task_name == "text" and "text" in out and "path" in out:
+        if "text" in out and "path" in out:
             del out["path"]  # typed text wins over a file
         return out
 
