@@ -9,7 +9,7 @@ A lesson lives in its preset's TOML as an array of ``[[lesson]]`` tables, one pe
     select = { model = 1, row = "c", unit = 5 }   # outline a unit (layer = "l1" as in presets)
     clear = true                               # or clear the selection
     highlight = ["grad", { panel = "c", models = [1] }]   # frame panels (all columns, or some)
-    tab = "trajectory"                         # unit | trajectory | weights
+    tab = "trajectory"                         # unit | trajectory | weights | flow map
     change = { model = 0, spectral_radius = 2.0 }   # a column's init settings, re-drawn
     train = { model = 2, steps = 100 }         # train one column for this many steps
     [lesson.question]                          # asked before the step's answer is shown
@@ -37,7 +37,7 @@ from typing import Any
 from rnnviz.errors import RnnvizError
 
 PANELS = ("input", "saliency", "output", "h", "c", "gates", "means", "grad")
-TABS = ("unit", "trajectory", "weights")
+TABS = ("unit", "trajectory", "weights", "flow map")  # the side panel's tabs, named in lower case
 # settings of a column a step may change: its initialisation, seed and size
 CHANGES = ("spectral_radius", "recurrent_gain", "forget_bias", "recurrent", "seed",
            "hidden_size")

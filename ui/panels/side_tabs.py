@@ -35,7 +35,8 @@ class SideTabs(QTabWidget):
         self.currentChanged.connect(self._make_room)
 
     def tab_name(self) -> str:
-        """The tab shown, as a lesson names it (``unit``, ``trajectory``, ``weights``)."""
+        """The tab shown, as a lesson names it (``rnnviz.files.lessons.TABS``: its text in
+        lower case)."""
         return self.tabText(self.currentIndex()).lower()
 
     def show_tab(self, name: str) -> None:

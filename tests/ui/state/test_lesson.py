@@ -90,6 +90,10 @@ def test_record_move_delete_and_save(explorer, tmp_path):
     saved = explorer.preset_now()
     again = parse_preset(tomli_w.dumps(preset_to_dict(saved)), source="saved.toml")
     assert again.lesson == tuple(lesson.steps) and len(again.lesson) == 3
+    lesson.tab = "flow map"  # every side tab is one a lesson can name (it was dropped once)
+    lesson.record("The flow map.")
+    saved = explorer.preset_now()
+    assert saved.lesson == tuple(lesson.steps) and saved.lesson[-1].tab == "flow map"
 
 
 def test_a_task_change_ends_the_lesson_and_drops_it_from_what_is_saved(explorer):

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from tests_support import TINY_LESSON as LESSON
 
-from rnnviz.files.lessons import Highlight
+from rnnviz.files.lessons import TABS, Highlight
 from rnnviz.files.presets import load_preset
 
 
@@ -120,6 +120,8 @@ def test_record_reorder_save_and_reopen(make_window, qtbot, lesson_path, tmp_pat
     explorer.select(window.state.columns[0].id, "h", 1)
     explorer.set_highlights([Highlight("output")])
     window.side.show_tab("weights")
+    # a lesson can name every side tab: the lesson files' names are the tabs' own
+    assert [window.side.tabText(i).lower() for i in range(window.side.count())] == list(TABS)
     author.text.setPlainText("Unit 1 of the {h:RNN} at step 30.")
     author.record()
     assert lesson.count == 4 and lesson.index == 1
