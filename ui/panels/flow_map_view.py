@@ -179,6 +179,16 @@ class FlowMapView(QWidget):
         self.running = {i: f for i, f in self.running.items() if i in wanted}
         self._refresh()
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw in ``theme``: the panels are made again in its colours and refilled (the maps
+        stay computed: they are the columns')."""
+        self.theme = theme
+        self.canvas.setBackground(theme.background)
+        for panel in self.panels.values():
+            self.canvas.removeItem(panel.plot)
+        self.panels = {}
+        self._sync_columns()
+
     def _on_column_ready(self, column_id: int) -> None:
         if column_id in self.panels and self.isVisible():
             self._fill(column_id, start=True)

@@ -34,6 +34,11 @@ class SideTabs(QTabWidget):
                               "reach")
         self.currentChanged.connect(self._make_room)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw the plotting tabs in ``theme`` (the inspector follows the window's palette)."""
+        for view in (self.trajectory, self.weights, self.flow_map):
+            view.apply_theme(theme)
+
     def tab_name(self) -> str:
         """The tab shown, as a lesson names it (``rnnviz.files.lessons.TABS``: its text in
         lower case)."""

@@ -249,6 +249,24 @@ class TrainingPanel(QWidget):
         self.clip_line.setVisible(False)
         self.grad_plot.addItem(self.clip_line, ignoreBounds=True)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Restyle the plots in place for ``theme`` (the curves keep their data)."""
+        self.theme = theme
+        self.canvas.setBackground(theme.background)
+        for plot in (self.loss_plot, self.grad_plot):
+            for name in ("left", "bottom"):
+                axis = plot.getAxis(name)
+                axis.setPen(pg.mkPen(theme.muted, width=1))
+                axis.setTextPen(theme.foreground)
+                axis.setLabel(axis.labelText, color=theme.foreground)
+            if plot.titleLabel.text:
+                plot.setTitle(plot.titleLabel.text, size="9pt", color=theme.foreground)
+        for legend in (self.legend, self.grad_legend):
+            legend.setLabelTextColor(theme.foreground)
+            for _sample, label in legend.items:  # the colour applies from the next setText
+                label.setText(label.text, color=theme.foreground)
+        self.grad_total.setPen(pg.mkPen(theme.foreground, width=2))
+
     def _plot(self, col: int, label: str, help_key: str) -> pg.PlotItem:
         plot = self.canvas.ci.addPlot(row=0, col=col, enableMenu=False)
         plot.setLogMode(x=False, y=True)

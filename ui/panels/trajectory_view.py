@@ -151,6 +151,15 @@ class TrajectoryView(QWidget):
         for column_id in wanted:
             self._on_column_ready(column_id)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw in ``theme``: the plots are made again in its colours and refilled."""
+        self.theme = theme
+        self.canvas.setBackground(theme.background)
+        for item in self.plots.values():
+            self.canvas.removeItem(item.plot)
+        self.plots = {}
+        self._sync_columns()
+
     def _on_column_ready(self, column_id: int) -> None:
         if column_id in self.plots and self.isVisible():
             self._fill(column_id)

@@ -183,6 +183,16 @@ class WeightsView(QWidget):
         for column_id in wanted:
             self._on_column_ready(column_id)
 
+    def apply_theme(self, theme: Theme) -> None:
+        """Draw in ``theme``: the panels are made again in its colours and refilled."""
+        self.theme = theme
+        self.canvas.setBackground(theme.background)
+        for panel in self.panels.values():
+            self.canvas.removeItem(panel.matrix_plot)
+            self.canvas.removeItem(panel.spectrum_plot)
+        self.panels = {}
+        self._sync_columns()
+
     def _on_column_ready(self, column_id: int) -> None:
         if column_id in self.panels and self.isVisible():
             self._fill(column_id)

@@ -137,6 +137,8 @@ class MainWindow(QMainWindow):
         self.lesson_bar = LessonBar(self)
         layout.insertWidget(0, self.lesson_bar)
         self.view_modes.theme_changed.connect(self.lesson_bar.apply_theme)
+        self.view_modes.theme_changed.connect(self.side.apply_theme)
+        self.view_modes.theme_changed.connect(self.training.panel.apply_theme)
         self.lesson_author = LessonAuthor(self)
         self.resize(1600, 1000)
         self.own_model = OwnModel(self)  # File: Open model…, Open data…; drops

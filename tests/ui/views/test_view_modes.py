@@ -122,3 +122,21 @@ def test_window_still_steps_after_theme_switches(make_window, wait_ready):
             assert view.cursors[0].t == t
             np.testing.assert_allclose(view.bars["h"].values, column.trace["h_l0"][t])
             assert not view.canvas.grab().isNull()
+
+
+def test_dark_theme_reaches_the_side_tabs_and_the_training_panel(make_window, qtbot):
+    window = make_window()
+    side, panel = window.side, window.training.panel
+    canvases = (side.trajectory.canvas, side.weights.canvas, side.flow_map.canvas, panel.canvas)
+    assert all(c.backgroundBrush().color() == QColor(LIGHT.background) for c in canvases)
+    window.view_modes.dark_action.trigger()
+    assert all(c.backgroundBrush().color() == QColor(DARK.background) for c in canvases)
+    assert all(v.theme is window.theme for v in (side.trajectory, side.weights, side.flow_map))
+    assert QColor(panel.loss_plot.getAxis("left").textPen().color()) == QColor(DARK.foreground)
+    # the plots were made again in the theme's colours, and show the columns again
+    side.show_tab("weights")
+    ids = [c.id for c in window.state.columns]
+    assert list(side.weights.panels) == ids and list(side.trajectory.plots) == ids
+    lstm = side.weights.panels[ids[1]]
+    qtbot.waitUntil(lambda: lstm.source is not None)
+    assert QColor(lstm.separators.opts["pen"].color()) == QColor(DARK.foreground)
