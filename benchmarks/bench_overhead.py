@@ -28,6 +28,7 @@ slows both alike); medians in microseconds. The load average is printed before a
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import statistics
 import time
@@ -97,6 +98,15 @@ def calls(cell: str, hidden: int, steps: int) -> dict:
     inject = jnp.zeros((padded, hidden), spec.dtype)
     rows = jnp.asarray(np.array([t], np.int32))
     sweep_args = (spec, p, records, carry_prev, inject, rows, t // block)
+    if "first_block" in inspect.signature(gradient_maps._sweep_chunk).parameters:  # noqa: SLF001
+        # since the sweep stops between segments: the segment's first block and the entering
+        # cotangents and squares, as ``gradient_maps._sweep`` passes them for one memory row
+        batch = hidden
+        segment = gradient_maps._segment_blocks(spec, batch, block)  # noqa: SLF001
+        sweep_args += (max(t // block - segment + 1, 0),
+                       tuple(jnp.zeros((batch, hidden), spec.dtype)
+                             for _ in spec.cell_type.carry_names),
+                       jnp.zeros((1, padded), spec.dtype))
     sweep_c = compiled(gradient_maps._sweep_chunk, *sweep_args,  # noqa: SLF001
                        unit=unit, block=block, memory=True)
 

@@ -27,7 +27,8 @@ limit                      value            what it bounds
 ``MAX_STEPS``              1 000 000        training steps of one run
 ``MAX_CHUNK_STEPS``        1 000            ``chunk_steps`` of training
 ``MAX_MATRIX_VALUES``      2**28            values of a trace's ``(T, T)`` gradient-flow and
-                                            Jacobian arrays together
+                                            Jacobian arrays and its chosen flow rows
+                                            together
 ``MAX_SEED``               2**63 - 1        every seed (model, task, training); seeds are
                                             ``>= 0``; ``jax.random.key`` takes at most this
 ``MAX_PRESET_BYTES``       1 MiB            a preset ``.toml``; a session's ``state.json``

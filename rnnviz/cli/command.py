@@ -79,7 +79,7 @@ def _own_data_arguments(p: argparse.ArgumentParser) -> None:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from rnnviz.arrays import real_array
-    from rnnviz.cli.maps import add_maps, parse_rows
+    from rnnviz.cli.maps import add_maps, check_asked, parse_rows
     from rnnviz.core.losses import Target, target_mask, target_values
     from rnnviz.core.model import Model
     from rnnviz.core.trace import as_input, check_target
@@ -117,6 +117,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
         target = Target(values, mask, args.loss)
         _prefixed(args.target, lambda: check_target(model.spec, target, len(xs)))
     rows = None if args.flow_rows is None else parse_rows(args.flow_rows, len(xs))
+    if rows is not None and target is None:
+        raise RnnvizError("--flow-rows: expected --target too (the rows are gradients of the "
+                          "loss)")
+    _prefixed(args.input, lambda: check_asked(
+        model.spec, len(xs), flow=target is not None and not args.no_flow,
+        memory=not args.no_memory, full=args.full, rows=None if rows is None else len(rows)))
     trace = _prefixed(args.input, lambda: add_maps(
         model, xs, target, model.trace(xs, target), flow=not args.no_flow,
         memory=not args.no_memory, full=args.full, flow_rows=rows))

@@ -5,7 +5,9 @@ measured in this process times ``EFFICIENCY``) and size are estimated. A map ove
 ``TIME_BUDGET_S`` or ``MEMORY_BUDGET_BYTES`` is left out with one line on stderr saying how
 large it would be and how to ask for it (``--full``) or for chosen rows (``--flow-rows``,
 written as ``grad_flow_rows_u (R, T)`` with ``flow_rows (R,)``). Work estimated over
-``PROGRESS_AFTER_S`` shows a progress line.
+``PROGRESS_AFTER_S`` shows a progress line. What no budget lets through (``--full`` maps and
+chosen rows over ``MAX_MATRIX_VALUES`` together) is refused by ``check_asked`` before the
+trace starts.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.core.trace import Trace, check_matrices
 from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_MATRIX_VALUES
 
 TIME_BUDGET_S = 30.0
 MEMORY_BUDGET_BYTES = 512 << 20
@@ -47,6 +50,23 @@ def parse_rows(text: str, steps: int) -> np.ndarray:
                               f"steps 0..{steps - 1}")
         rows.extend(range(lo, hi + 1))
     return np.asarray(rows, np.int32)
+
+
+def check_asked(spec, steps: int, *, flow: bool, memory: bool, full: bool,
+                rows: int | None) -> None:
+    """One-line ``RnnvizError`` before anything is computed when the arrays asked for
+    outright, the full maps with ``full`` (``flow`` only with a target) and ``rows`` flow rows
+    ``(R, T)``, one of each per unit, would hold more than ``MAX_MATRIX_VALUES`` values."""
+    if full:
+        check_matrices(spec, steps, flow=flow, memory=memory)
+    units = len(spec.units)
+    maps = (int(flow) + int(memory)) * units * steps * steps if full else 0
+    values = maps + (rows or 0) * units * steps
+    if rows and values > MAX_MATRIX_VALUES:
+        also = f" beside the --full maps' {maps}" if maps else ""
+        raise RnnvizError(f"--flow-rows: {rows} rows of {steps} steps for each of {units} "
+                          f"unit(s) would hold {rows * units * steps} values{also}; at most "
+                          f"{MAX_MATRIX_VALUES} (limit MAX_MATRIX_VALUES): ask for fewer rows")
 
 
 def _size(n: float) -> str:
@@ -103,6 +123,7 @@ def add_maps(model: Model, xs, target: Target | None, trace: Trace, *, flow: boo
         if target is None:
             raise RnnvizError("--flow-rows: expected --target too (the rows are gradients of "
                               "the loss)")
+        check_asked(spec, steps, flow=False, memory=False, full=False, rows=len(flow_rows))
         cost = gradient_maps.map_cost(spec, steps, "flow", rows=len(flow_rows))
         assert rate is not None
         maps = model.flow_map(xs, target, flow_rows,

@@ -281,10 +281,12 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, targe
     def compute(item):
         first, chunk = item
         last = int(chunk.max()) // block
-        rows_in = jnp.asarray(chunk)
-        d = tuple(jnp.zeros((batch, spec.hidden_size), spec.dtype)
+        rows_in = chunk
+        # numpy zeros: jit moves them in its C++ path, where eager jnp.zeros dispatched one
+        # program each (most of the Python around a small model's memory row)
+        d = tuple(np.zeros((batch, spec.hidden_size), np.dtype(spec.dtype))
                   for _ in spec.cell_type.carry_names)
-        squares = jnp.zeros((size, padded), spec.dtype)
+        squares = np.zeros((size, padded), np.dtype(spec.dtype))
         for top in range(last, -1, -segment):  # the sweep in segments, stoppable between
             if top != last and should_stop is not None and should_stop():
                 raise Cancelled

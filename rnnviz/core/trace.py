@@ -171,8 +171,10 @@ def check_matrices(spec: ModelSpec, steps: int, *, flow: bool, memory: bool) -> 
     with ``memory``, one per unit) would hold more than ``MAX_MATRIX_VALUES`` values."""
     values = (int(flow) + int(memory)) * len(spec.units) * steps * steps
     if values > MAX_MATRIX_VALUES:
-        raise RnnvizError(f"the (T, T) gradient-flow and memory arrays of {len(spec.units)} "
-                          f"unit(s) over {steps} steps would hold {values} values; at most "
+        names = " and ".join(name for name, on in (("gradient-flow", flow), ("memory", memory))
+                             if on)
+        raise RnnvizError(f"the (T, T) {names} arrays of {len(spec.units)} unit(s) over "
+                          f"{steps} steps would hold {values} values; at most "
                           f"{MAX_MATRIX_VALUES} (limit MAX_MATRIX_VALUES): trace fewer steps "
                           f"or leave them out")
 

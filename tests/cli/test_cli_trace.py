@@ -143,3 +143,42 @@ def test_chosen_flow_rows(files, capsys):
     assert main(_trace_args(path, "--flow-rows", "3-12")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "3-12 is not within the steps 0..11" in err
+
+
+def test_arrays_over_the_size_limit_are_refused_before_the_trace(files, capsys, monkeypatch):
+    """``--full`` maps and ``--flow-rows`` rows are bounded by ``MAX_MATRIX_VALUES`` before
+    anything is computed: one line naming what was asked, nothing written."""
+    from rnnviz.cli import maps
+    from rnnviz.core import trace
+
+    path, _ = files
+    for module in (maps, trace):
+        monkeypatch.setattr(module, "MAX_MATRIX_VALUES", 2 * 12 * 12)  # one (12, 12) per unit
+
+    def no_trace(*args, **kwargs):
+        raise AssertionError("the trace ran before the refusal")
+
+    monkeypatch.setattr(Model, "trace", no_trace)
+    capsys.readouterr()
+    assert main(_trace_args(path, "--full")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "gradient-flow and memory arrays" in err
+    assert main(_trace_args(path, "--flow-rows", "0-11,0-11")) == 2  # 24 rows of 12, 2 units
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--flow-rows: 24 rows of 12 steps" in err
+    assert "ask for fewer rows" in err
+    assert main(_trace_args(path, "--full", "--no-memory", "--flow-rows", "0")) == 2
+    err = capsys.readouterr().err
+    assert "beside the --full maps' 288" in err and "memory" not in err
+    assert not (path / "t.npz").exists()
+
+
+def test_long_map_work_shows_a_progress_line(files, capsys, monkeypatch):
+    from rnnviz.cli import maps
+
+    path, _ = files
+    monkeypatch.setattr(maps, "PROGRESS_AFTER_S", 0.0)
+    assert main(_trace_args(path, "--no-memory")) == 0
+    err = capsys.readouterr().err
+    assert "\r  flow map [" in err and "] 100%\n" in err
+    assert "#" * maps.BAR in err

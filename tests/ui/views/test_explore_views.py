@@ -4,7 +4,7 @@ engine: what each view draws is checked against ``rnnviz.core.saliency``,
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from rnnviz.ui.column.saliency_strip import DECADES, log_levels
 
 from rnnviz.analysis.projection import pca_projection
@@ -165,6 +165,9 @@ def test_flow_map_tab_shows_each_columns_whole_map(make_window, qtbot):
         assert panel.value_at(k + 0.5, t + 0.5) == (t, k, expected[t, k])
         shown = panel.image.image            # log10, NaN where no gradient flows (k > t)
         assert np.isnan(shown[0, 1]) and shown[t, k] == pytest.approx(np.log10(expected[t, k]))
+        scene = panel.plot.getViewBox().mapViewToScene(QPointF(k + 0.5, t + 0.5))
+        tab._on_mouse_moved(scene)           # the hover's readout: the exact value
+        assert tab.readout.text().endswith(f"||d loss_{t}/dh_{k}|| = {expected[t, k]:.4g}")
     window.explorer.set_cursor(17)
     xs, ys = tab.panels[state.columns[0].id].outline.getData()
     assert set(ys) == {17, 18} and max(xs) == state.steps
