@@ -4,7 +4,7 @@ engine: what each view draws is checked against ``rnnviz.core.saliency``,
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRectF, Qt
 from rnnviz.ui.column.saliency_strip import DECADES, log_levels
 
 from rnnviz.analysis.projection import pca_projection
@@ -219,6 +219,9 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     image = h_row.grid_at_t.image
     np.testing.assert_allclose(image.image, mamba.trace.arrays["h_l0"][12].reshape(6, 4),
                                rtol=1e-6)
+    # one cell per value, filling the view (not one value stretched over it)
+    assert image.mapRectToParent(image.boundingRect()) == QRectF(0, 0, 4, 6)
+    assert h_row.side.getViewBox().viewRange() == [[0, 4], [0, 6]]
     explorer.select(mamba.id, "h", 9)  # channel 2, state 1
     assert h_row.grid_at_t.outline.isVisible()
     assert h_row.grid_at_t.outline.rect().topLeft().toTuple() == (1.0, 2.0)
@@ -230,3 +233,23 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     for column in (lru, mingru):
         other = window.views[column.id].states["h"]
         assert other.grid_at_t.shape is None and other.bars.item.isVisible()
+
+
+def test_a_state_grid_draws_one_cell_per_value_whatever_shape_came_before(qapp):
+    """The grid at the cursor covers its rows x cols in the side plot, the first time and
+    after a grid of another shape (pyqtgraph scales a rect by the image already held)."""
+    import pyqtgraph as pg
+    from rnnviz.ui.column.items import StateGrid
+    from rnnviz.ui.style.theme import LIGHT
+
+    from rnnviz.core.cells.base import Grid
+
+    plot = pg.PlotItem()
+    grid = StateGrid(plot, LIGHT)
+    for rows, cols in ((16, 8), (3, 5)):
+        grid.show(Grid(rows, cols, "channel", "state"), (-1.0, 1.0), None)
+        grid.set(np.arange(rows * cols, dtype=float), selected=cols + 1)
+        image = grid.image
+        assert image.mapRectToParent(image.boundingRect()) == QRectF(0, 0, cols, rows)
+        assert grid.value_at(1.5, 1.5) == (cols + 1, float(cols + 1))
+        assert grid.outline.rect() == QRectF(1, 1, 1, 1)
