@@ -253,3 +253,32 @@ def test_a_state_grid_draws_one_cell_per_value_whatever_shape_came_before(qapp):
         assert image.mapRectToParent(image.boundingRect()) == QRectF(0, 0, cols, rows)
         assert grid.value_at(1.5, 1.5) == (cols + 1, float(cols + 1))
         assert grid.outline.rect() == QRectF(1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("levels", [(-1.0, 1.0), (-16.93, 16.93), (-0.86, 0.86), (0.0, 41.2)])
+def test_a_colour_bar_shows_both_ends_of_its_scale(qapp, levels):
+    """A row's scale reaching what it reaches (a modern cell's: -17 .. 17) labels both ends:
+    pyqtgraph draws no label wider than the axis, so the axis fits the widest."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+    from rnnviz.ui.style.styling import colour_bar, set_colour_bar, style_colour_bar
+    from rnnviz.ui.style.theme import LIGHT, theme_for
+
+    lo, hi = levels
+    for theme in (LIGHT, theme_for(presenting=True)):
+        widget = pg.GraphicsLayoutWidget()
+        widget.resize(200, 300)
+        bar = colour_bar(levels, theme)
+        widget.addItem(bar)
+        style_colour_bar(bar, theme)
+        set_colour_bar(bar, levels, theme)
+        widget.show()
+        qapp.processEvents()
+        image = QImage(200, 300, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            drawn = [text for _, _, text in bar.axis.generateDrawSpecs(painter)[2]]
+        finally:
+            painter.end()
+        widget.close()
+        assert sorted(drawn) == sorted([f"{lo:.2g}", "0", f"{hi:.2g}"][lo == 0:]), drawn
