@@ -233,6 +233,16 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     for column in (lru, mingru):
         other = window.views[column.id].states["h"]
         assert other.grid_at_t.shape is None and other.bars.item.isVisible()
+    # the PCA trajectory of each state as the trace holds it (the LRU's [Re s; Im s], Mamba's
+    # channels x states written out)
+    trajectory = window.side.trajectory
+    window.side.setCurrentWidget(trajectory)
+    qtbot.waitUntil(trajectory.isVisible)
+    for column in state.columns:
+        item = trajectory.plots[column.id]
+        expected = pca_projection(column.trace["h_l0"])
+        np.testing.assert_allclose(item.projection.coords, expected.coords)
+        np.testing.assert_allclose(item.marker_position(), expected.coords[13], rtol=1e-6)
 
 
 def test_a_state_grid_draws_one_cell_per_value_whatever_shape_came_before(qapp):
