@@ -13,7 +13,8 @@ from rnnviz.core.forward import state_key
 LRU, MAMBA = {"state_size": 3}, {"d_state": 3, "d_inner": 4}
 CASES = [("mingru", None, ("h", "z", "n")), ("minlstm", None, ("h", "f", "i", "g")),
          ("lru", LRU, ("h", "mod", "phase", "y")),
-         ("mamba", MAMBA, ("h", "w", "dt", "B", "C", "y")), ("mamba_signed", MAMBA, ("h", "w", "dt", "B", "C", "y"))]
+         ("mamba", MAMBA, ("h", "w", "dt", "B", "C", "y")),
+         ("mamba_signed", MAMBA, ("h", "w", "dt", "B", "C", "y"))]
 
 
 @pytest.mark.parametrize("cell,options,rows", CASES)
