@@ -15,8 +15,9 @@ PyTorch (if installed; not a dependency of rnnviz), the same cell and sizes, the
 ``nn.LSTM`` (its fused C++ loop); minGRU and minLSTM in the paper's parallel log-space form
 (``logcumsumexp``, Feng et al. 2024, Appendix B, as lucidrains/minGRU-pytorch computes it);
 the LRU and Mamba as a Python loop over steps (PyTorch has no associative scan; ``mamba_ssm``'s
-``selective_scan_ref`` is such a loop, its fast kernel needs CUDA). Quote the load average: the
-machine is shared, so run it more than once.
+``selective_scan_ref`` is such a loop, its fast kernel needs CUDA), Mamba with its causal
+convolution, Delta's bias and the skip ``D`` as the module's slow path computes them. Quote
+the load average: the machine is shared, so run it more than once.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ def torch_ms(cell: str, steps: int, repeats: int) -> float | None:
     elif cell == "lru":
         lam = torch.exp(torch.complex(-torch.rand(h), torch.rand(h)))
         b, c = torch.randn(h, 1, dtype=torch.complex64), torch.randn(h, h, dtype=torch.complex64)
+        d = torch.randn(h, 1)
 
         def forward():
             s, ys = torch.zeros(h, dtype=torch.complex64), []
@@ -101,24 +103,27 @@ def torch_ms(cell: str, steps: int, repeats: int) -> float | None:
             for t in range(steps):
                 s = lam * s + u[t]
                 ys.append((c @ s).real)
-            return readout(torch.stack(ys))
+            return readout(torch.stack(ys) + x @ d.T)
     else:
-        e, n = 2 * h, 16
+        e, n, k = 2 * h, 16, 4
         a = -torch.arange(1, n + 1).float().repeat(e, 1)
         w_in, w_x = torch.randn(2 * e, 1), torch.randn(1 + 2 * n, e)
-        w_dt, w_out = torch.randn(e, 1), torch.randn(h, e)
+        w_conv, b_conv, d = torch.randn(e, 1, k), torch.randn(e), torch.ones(e)
+        w_dt, b_dt, w_out = torch.randn(e, 1), torch.randn(e), torch.randn(h, e)
+        silu = torch.nn.functional.silu
 
-        def forward():
+        def forward():              # mamba_simple.Mamba's slow path, batch 1
             xz = x @ w_in.T
             u, z = xz.chunk(2, dim=-1)
-            u = torch.nn.functional.silu(u)
+            u = silu(torch.nn.functional.conv1d(u.T[None], w_conv, b_conv, padding=k - 1,
+                                                groups=e)[0, :, :steps].T)
             dt_low, bb, cc = torch.split(u @ w_x.T, [1, n, n], dim=-1)
-            delta = softplus(dt_low @ w_dt.T)
+            delta = softplus(dt_low @ w_dt.T + b_dt)
             s, ys = torch.zeros(e, n), []
             for t in range(steps):       # selective_scan_ref's loop
                 s = torch.exp(delta[t][:, None] * a) * s + (delta[t] * u[t])[:, None] * bb[t]
                 ys.append(s @ cc[t])
-            y = torch.stack(ys) * torch.nn.functional.silu(z)
+            y = (torch.stack(ys) + u * d) * silu(z)
             return readout(y @ w_out.T)
     torch.set_num_threads(1)
     with torch.no_grad():

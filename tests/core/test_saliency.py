@@ -26,14 +26,19 @@ CONFIGS = {  # name: (cell, hidden, layers, bidirectional)
     "gru": ("gru", 3, 1, False),
     "lstm_2layers": ("lstm", 2, 2, False),
     "gru_2bi": ("gru", 2, 2, True),
+    # two modern cells: the LRU (its trace's scan the parallel one, its output y, not h) and
+    # Mamba (its convolution's window in the carry); minGRU's and minLSTM's step is simpler
+    "lru": ("lru", 3, 1, False),
+    "mamba": ("mamba", 3, 1, False),
 }
+OPTIONS = {"lru": (("state_size", 2),), "mamba": (("d_inner", 4), ("d_state", 2))}
 
 
 def _case(name: str):
     cell, hidden, layers, bidirectional = CONFIGS[name]
     enable_float64()
     spec = ModelSpec(cell, INPUT, hidden, layers, bidirectional, output_size=OUTPUT,
-                     dtype="float64")
+                     dtype="float64", options=OPTIONS.get(name, ()))
     rng = np.random.default_rng(sum(map(ord, name)))
     bound = 1.5 / np.sqrt(hidden)
     params = {k: rng.uniform(-bound, bound, shape) for k, shape in spec.param_shapes().items()}

@@ -243,7 +243,6 @@ class StateGrid:
             self.image.clear()
             return
         self.set_levels(levels, lut)
-        self.image.setRect(QRectF(0, 0, shape.cols, shape.rows))
         self.plot.setXRange(0, shape.cols, padding=0)
         self.plot.setYRange(0, shape.rows, padding=0)
 
@@ -257,7 +256,10 @@ class StateGrid:
         """``values (rows * cols,)``: the record at the cursor, written out row by row."""
         rows, cols = self.shape.rows, self.shape.cols
         image = np.asarray(values, np.float32).reshape(rows, cols)
-        self.image.setImage(image, levels=self.levels, lut=self.lut, autoLevels=False)
+        # the rect with each image: ImageItem.setRect scales by the image it holds, so one
+        # set before the first image (or before one of another shape) stretches the next
+        self.image.setImage(image, levels=self.levels, lut=self.lut, autoLevels=False,
+                            rect=QRectF(0, 0, cols, rows))
         if selected is not None and 0 <= selected < rows * cols:
             self.outline.setRect(QRectF(selected % cols, selected // cols, 1, 1))
             self.outline.setVisible(True)

@@ -6,7 +6,10 @@ the data, the ranges and the cursor stay as they are.
 
 from __future__ import annotations
 
+import math
+
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetricsF
 
 from .theme import Theme
 
@@ -47,10 +50,15 @@ def colour_bar(levels: tuple[float, float], theme: Theme) -> pg.ColorBarItem:
     return bar
 
 
+def _bar_axis_width(theme: Theme) -> int:
+    """The colour bar's axis: room for labels of two characters ("-1", "17")."""
+    return int(theme.font_size * 2.6)
+
+
 def style_colour_bar(bar: pg.ColorBarItem, theme: Theme) -> None:
     for name in AXES:
         style_axis(bar.getAxis(name), theme)
-    bar.axis.setWidth(int(theme.font_size * 2.6))
+    bar.axis.setWidth(_bar_axis_width(theme))
     bar.layout.setColumnFixedWidth(1, max(8, theme.font_size - 1))
     # keep the end labels (lo, hi) inside the row, clear of the next row's bar
     margin = int(theme.font(1.0).pointSizeF() * 0.7) + 1
@@ -65,3 +73,8 @@ def set_colour_bar(bar: pg.ColorBarItem, levels: tuple[float, float], theme: The
     if lo < 0 < hi:
         ticks.insert(1, (0.0, "0"))
     bar.axis.setTicks([ticks])
+    # pyqtgraph drops a label that does not fit in the axis: widen it to the widest end label
+    # ("-17", "-0.86": the scale of a row reaching what it reaches, a modern cell's)
+    widest = max(QFontMetricsF(theme.font()).horizontalAdvance(text) for _, text in ticks)
+    room = widest + bar.axis.style["tickTextOffset"][0] + 2
+    bar.axis.setWidth(max(_bar_axis_width(theme), math.ceil(room)))

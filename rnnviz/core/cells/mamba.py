@@ -250,9 +250,9 @@ def numpy_step(u: UnitRows, signed: bool) -> dict[str, np.ndarray]:
     s = decay * prev + (delta * xc)[:, None] * b[None, :]
     y_ssm = s @ c + p["D"] * xc
     gated = y_ssm * _silu(z)
-    return {"x": x, "z": z, "pre": pre, "xc": xc, "B": b, "C": c, "dt_pre": dt_pre,
-            "dt": delta, "A": a_cont, "decay": decay, "prev": prev, "s": s, "y_ssm": y_ssm,
-            "gated": gated, "y": p["out_proj.weight"] @ gated}
+    return {"x": x, "z": z, "window": window, "pre": pre, "xc": xc, "B": b, "C": c,
+            "dt_pre": dt_pre, "dt": delta, "A": a_cont, "decay": decay, "prev": prev, "s": s,
+            "y_ssm": y_ssm, "gated": gated, "y": p["out_proj.weight"] @ gated}
 
 
 def _explain_fn(signed: bool):
@@ -265,6 +265,13 @@ def _explain_fn(signed: bool):
         if u.row == "y":
             return [(f"y_t = W_out[{j}] . ((s_t C_t + D xc_t) * silu(z_t)) = {v['y'][j]:.2f}",
                      float(v["y"][j]))]
+        if u.row == "w":     # the convolution's inputs kept for the next steps, oldest first
+            k, d = divmod(j, e)
+            ago = v["window"].shape[0] - 2 - k
+            when = "t" if ago == 0 else f"t-{ago}"
+            value = float(v["window"][k + 1, d])
+            return [(f"w_t[{j}] = x_{when}[{d}] = {value:.2f}   (x = (W_in u)[:E], kept for "
+                     f"the causal conv1d of the next steps)", value)]
         if u.row in ("B", "C"):
             return [(f"{u.row}_t[{j}] = W_x[{u.row} row {j}] . xc_t = {v[u.row][j]:.2f}",
                      float(v[u.row][j]))]

@@ -78,8 +78,8 @@ def _explain(u: UnitRows) -> Lines:
     h = fn * hp + in_ * n
     return [(f"f_t = sigma(W_f x_t + b_f) = sigma({k:.2f}) = {f:.2f}", f),
             (f"i_t = sigma(W_i x_t + b_i) = sigma({q:.2f}) = {i:.2f}", i),
-            (f"f'_t = f_t / (f_t + i_t) = {f:.2f}/{f + i:.2f} = {fn:.2f},  i'_t = 1 - f'_t = "
-             f"{in_:.2f}", fn),
+            (f"f'_t = f_t / (f_t + i_t) = {f:.2f}/{f + i:.2f} = {fn:.2f}", fn),
+            (f"i'_t = i_t / (f_t + i_t) = 1 - f'_t = {in_:.2f}", in_),
             (f"h~_t = g(W_h x_t + b_h) = g({p:.2f}) = {n:.2f}   "
              f"(g(v) = v + 0.5 for v >= 0, sigma(v) below)", n),
             (f"h_t = f'_t h_(t-1) + i'_t h~_t = {fn:.2f}*{hp:.2f} + {in_:.2f}*{n:.2f} = "

@@ -4,7 +4,7 @@ engine: what each view draws is checked against ``rnnviz.core.saliency``,
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from rnnviz.ui.column.saliency_strip import DECADES, log_levels
 
 from rnnviz.analysis.projection import pca_projection
@@ -222,6 +222,9 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     image = h_row.grid_at_t.image
     np.testing.assert_allclose(image.image, mamba.trace.arrays["h_l0"][12].reshape(6, 4),
                                rtol=1e-6)
+    # one cell per value, filling the view (not one value stretched over it)
+    assert image.mapRectToParent(image.boundingRect()) == QRectF(0, 0, 4, 6)
+    assert h_row.side.getViewBox().viewRange() == [[0, 4], [0, 6]]
     explorer.select(mamba.id, "h", 9)  # channel 2, state 1
     assert h_row.grid_at_t.outline.isVisible()
     assert h_row.grid_at_t.outline.rect().topLeft().toTuple() == (1.0, 2.0)
@@ -233,3 +236,62 @@ def test_modern_cells_show_their_diagonal_transition_and_explain_any_row(make_wi
     for column in (lru, mingru):
         other = window.views[column.id].states["h"]
         assert other.grid_at_t.shape is None and other.bars.item.isVisible()
+    # the PCA trajectory of each state as the trace holds it (the LRU's [Re s; Im s], Mamba's
+    # channels x states written out)
+    trajectory = window.side.trajectory
+    window.side.setCurrentWidget(trajectory)
+    qtbot.waitUntil(trajectory.isVisible)
+    for column in state.columns:
+        item = trajectory.plots[column.id]
+        expected = pca_projection(column.trace["h_l0"])
+        np.testing.assert_allclose(item.projection.coords, expected.coords)
+        np.testing.assert_allclose(item.marker_position(), expected.coords[13], rtol=1e-6)
+
+
+def test_a_state_grid_draws_one_cell_per_value_whatever_shape_came_before(qapp):
+    """The grid at the cursor covers its rows x cols in the side plot, the first time and
+    after a grid of another shape (pyqtgraph scales a rect by the image already held)."""
+    import pyqtgraph as pg
+    from rnnviz.ui.column.items import StateGrid
+    from rnnviz.ui.style.theme import LIGHT
+
+    from rnnviz.core.cells.base import Grid
+
+    plot = pg.PlotItem()
+    grid = StateGrid(plot, LIGHT)
+    for rows, cols in ((16, 8), (3, 5)):
+        grid.show(Grid(rows, cols, "channel", "state"), (-1.0, 1.0), None)
+        grid.set(np.arange(rows * cols, dtype=float), selected=cols + 1)
+        image = grid.image
+        assert image.mapRectToParent(image.boundingRect()) == QRectF(0, 0, cols, rows)
+        assert grid.value_at(1.5, 1.5) == (cols + 1, float(cols + 1))
+        assert grid.outline.rect() == QRectF(1, 1, 1, 1)
+
+
+@pytest.mark.parametrize("levels", [(-1.0, 1.0), (-16.93, 16.93), (-0.86, 0.86), (0.0, 41.2)])
+def test_a_colour_bar_shows_both_ends_of_its_scale(qapp, levels):
+    """A row's scale reaching what it reaches (a modern cell's: -17 .. 17) labels both ends:
+    pyqtgraph draws no label wider than the axis, so the axis fits the widest."""
+    import pyqtgraph as pg
+    from PySide6.QtGui import QImage, QPainter
+    from rnnviz.ui.style.styling import colour_bar, set_colour_bar, style_colour_bar
+    from rnnviz.ui.style.theme import LIGHT, theme_for
+
+    lo, hi = levels
+    for theme in (LIGHT, theme_for(presenting=True)):
+        widget = pg.GraphicsLayoutWidget()
+        widget.resize(200, 300)
+        bar = colour_bar(levels, theme)
+        widget.addItem(bar)
+        style_colour_bar(bar, theme)
+        set_colour_bar(bar, levels, theme)
+        widget.show()
+        qapp.processEvents()
+        image = QImage(200, 300, QImage.Format.Format_ARGB32)
+        painter = QPainter(image)
+        try:
+            drawn = [text for _, _, text in bar.axis.generateDrawSpecs(painter)[2]]
+        finally:
+            painter.end()
+        widget.close()
+        assert sorted(drawn) == sorted([f"{lo:.2g}", "0", f"{hi:.2g}"][lo == 0:]), drawn
