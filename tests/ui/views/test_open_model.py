@@ -117,7 +117,15 @@ def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path
     cut.write_bytes((keras_folder / "lstm_sine.keras").read_bytes()[:2000])
     pickled = tmp_path / "model.pth"
     pickled.write_bytes(pickle.dumps(object(), protocol=2))
+    cut_onnx = tmp_path / "cut.onnx"
+    cut_onnx.write_bytes(_onnx_lstm(tmp_path / "whole.onnx").read_bytes()[:150])
+    with np.load(_torch_npz(tmp_path / "gru.npz")) as z:  # and an attention layer
+        arrays = {k: z[k] for k in z.files}
+    attention = tmp_path / "attention.npz"
+    np.savez(attention, **arrays, **{"attn.in_proj_weight": np.zeros((12, 4), np.float32)})
     bad = {cut: "not a .keras archive",
+           cut_onnx: "not an ONNX model",
+           attention: "unexpected key(s) attn.in_proj_weight (layers rnnviz does not show)",
            pickled: "not a PyTorch state_dict" if _has_torch() else "needs PyTorch",
            keras_folder / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
                                         "gives 1 and needs 1",
