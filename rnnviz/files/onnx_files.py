@@ -5,7 +5,9 @@ What rnnviz shows: an optional embedding (``Gather`` of a 2-D initializer by the
 one or more recurrent nodes of one op and width in a chain (forward or ``bidirectional``), an
 optional linear head (``MatMul`` by a ``(D*H, O)`` initializer and ``Add`` of an ``(O,)`` one,
 or one ``Gemm``). Reshaping between them (``Transpose``, ``Reshape``, ``Squeeze``, ...) is
-allowed; any other op is one line naming it.
+allowed; any other op is one line naming it. An initial state must be zero: absent, a stored
+zero tensor, or one broadcast by ``Expand`` to the batch's shape (``Shape``, ``Gather``,
+``Concat``, ...), as ``torch.onnx.export`` writes ``nn.RNN``/``LSTM``/``GRU``'s zero state.
 
 ONNX's layout (``D`` directions, ``G`` gate blocks, ``H`` units), onto PyTorch's names:
 
@@ -22,9 +24,10 @@ GRU      ``linear_before_reset=0`` (the default): the reset gate     ``gru_cho``
 =======  =========================================================  ===========================
 
 ``W[d]`` is ``weight_ih`` of direction ``d`` (0 forward, 1 reverse), ``R[d]`` ``weight_hh``,
-``B[d]`` splits into ``bias_ih`` and ``bias_hh``. Not shown, so refused: a ``reverse``-only
-direction, non-default activations (other than an RNN's ``Relu``), ``clip``, ``input_forget``,
-peepholes and a non-zero initial state.
+``B[d]`` splits into ``bias_ih`` and ``bias_hh``. Initializers stored as external data (as
+``torch.onnx.export`` writes them) are read from the model's folder (``onnx_external``). Not
+shown, so refused: a ``reverse``-only direction, non-default activations (other than an RNN's
+``Relu``), ``clip``, ``input_forget``, peepholes and a non-zero initial state.
 """
 
 from __future__ import annotations
@@ -36,13 +39,16 @@ import numpy as np
 from rnnviz.arrays import first_line
 from rnnviz.core.spec import ModelSpec
 from rnnviz.errors import RnnvizError
+from rnnviz.files.onnx_external import read_external
 from rnnviz.limits import MAX_FEATURES, MAX_HIDDEN, MAX_LAYERS, MAX_TOKENS, MAX_WEIGHTS_BYTES
 
 SHOWN = ("an optional Gather embedding, RNN/LSTM/GRU nodes of one op and width in a chain and "
          "an optional MatMul(+Add)/Gemm head")
 _RECURRENT = {"RNN": 1, "GRU": 3, "LSTM": 4}
 _RESHAPING = {"Transpose", "Reshape", "Squeeze", "Unsqueeze", "Identity", "Constant", "Shape",
-              "Cast", "Concat", "Slice", "Flatten"}
+              "Cast", "Concat", "Slice", "Flatten", "Expand"}
+# ops whose output is zero wherever their first input is (a zero state broadcast or reshaped)
+_KEEPS_ZERO = {"Expand", "Reshape", "Identity", "Cast", "Unsqueeze", "Squeeze", "Transpose"}
 # rows of ONNX's blocks in PyTorch's order
 _ORDER = {"RNN": [0], "LSTM": [0, 2, 3, 1], "GRU": [1, 0, 2]}
 _DEFAULT_ACTIVATIONS = {"RNN": ["Tanh"], "LSTM": ["Sigmoid", "Tanh", "Tanh"],
@@ -65,7 +71,7 @@ def read_onnx(path: Path, *, cell: str | None = None) -> tuple[ModelSpec, dict]:
     if size > MAX_WEIGHTS_BYTES:
         raise RnnvizError(f"{path}: {size} bytes; at most {MAX_WEIGHTS_BYTES} "
                           f"(limit MAX_WEIGHTS_BYTES)")
-    try:  # external data would be read from paths the file names: not followed
+    try:  # external data: read below, only from the model's own folder
         model = onnx.load(str(path), load_external_data=False)
     except Exception as exc:  # DecodeError and friends from protobuf
         raise RnnvizError(f"{path}: not an ONNX model ({first_line(exc)}); expected a graph "
@@ -78,15 +84,37 @@ def read_onnx(path: Path, *, cell: str | None = None) -> tuple[ModelSpec, dict]:
     def fail(why: str):
         raise RnnvizError(f"{path}: {why}; rnnviz shows {SHOWN}")
 
+    read_external([t for t in graph.initializer
+                   if t.data_location == onnx.TensorProto.EXTERNAL], path, fail)
     constants: dict[str, np.ndarray] = {}
     for tensor in graph.initializer:
-        if tensor.data_location == onnx.TensorProto.EXTERNAL:
-            fail(f"initializer {tensor.name!r} is stored outside the file (external data)")
-        constants[tensor.name] = numpy_helper.to_array(tensor)
+        try:
+            constants[tensor.name] = numpy_helper.to_array(tensor)
+        except Exception as exc:  # ValueError: bytes that do not fill the tensor's shape
+            fail(f"initializer {tensor.name!r} {tuple(tensor.dims)} does not read "
+                 f"({first_line(exc)})")
     for node in graph.node:
         if node.op_type == "Constant" and node.attribute and node.attribute[0].name == "value":
             constants[node.output[0]] = numpy_helper.to_array(node.attribute[0].t)
 
+    made_by = {out: node for node in graph.node for out in node.output}
+
+    def is_zero(name: str) -> bool:
+        """Whether the value ``name`` is a stored zero tensor, or one only reshaped or
+        broadcast (``Expand``, ...)."""
+        for _ in range(len(graph.node) + 1):  # a chain of nodes, never a cycle
+            if name in constants:
+                return not np.any(constants[name])
+            node = made_by.get(name)
+            if node is None or node.op_type not in _KEEPS_ZERO or not node.input:
+                return False
+            name = node.input[0]
+        return False
+
+    if not any(node.op_type in _RECURRENT for node in graph.node):
+        found = sorted({node.op_type for node in graph.node})
+        fail(f"no RNN, LSTM or GRU node (found {', '.join(found[:12])}: a loop unrolled "
+             f"into matmuls cannot be shown step by step)")
     recurrent, gathers, matmuls, adds, gemms = [], [], [], [], []
     for node in graph.node:
         op = node.op_type
@@ -103,8 +131,6 @@ def read_onnx(path: Path, *, cell: str | None = None) -> tuple[ModelSpec, dict]:
             gemms.append(node)
         elif op not in _RESHAPING and op != "Gather":
             fail(f"node {node.name or '(unnamed)'!r} is a {op}")
-    if not recurrent:
-        fail("no RNN, LSTM or GRU node")
     if len(recurrent) > MAX_LAYERS:
         fail(f"{len(recurrent)} recurrent nodes; at most {MAX_LAYERS} (limit MAX_LAYERS)")
     ops = {n.op_type for n in recurrent}
@@ -129,8 +155,7 @@ def read_onnx(path: Path, *, cell: str | None = None) -> tuple[ModelSpec, dict]:
         cell = cell_k
         inputs = list(node.input) + [""] * 8
         for index, what in ((5, "initial_h"), (6, "initial_c"), (7, "peepholes P")):
-            if inputs[index] and (inputs[index] not in constants
-                                  or np.any(constants[inputs[index]])):
+            if inputs[index] and not is_zero(inputs[index]):
                 fail(f"{name!r} has a non-zero or computed {what}")
         weights = []
         for index, what in ((1, "W"), (2, "R")):

@@ -181,3 +181,85 @@ def test_a_preset_column_can_load_an_onnx_model(tmp_path):
     with pytest.raises(RnnvizError, match=r"models\[0\]\.weights: expected gru, .* got "
                                           r"gru_cho, hidden 8"):
         check_weights(load_preset(preset))
+
+
+def _with_torch_zero_states(model, value=0.0):
+    """``model`` with each recurrent node's initial state made as ``torch.onnx.export``
+    makes it: a ``(D, 1, H)`` constant broadcast by ``Expand`` to a shape computed from the
+    node's input (``Shape``, ``Gather``, ``Unsqueeze``, ``Concat``)."""
+    nodes = []
+    for node in model.graph.node:
+        if node.op_type in ("RNN", "LSTM", "GRU"):
+            d = 2 if any(a.name == "direction" for a in node.attribute) else 1
+            h = next(a.i for a in node.attribute if a.name == "hidden_size")
+            p = node.name
+            nodes += [
+                helper.make_node("Constant", [], [f"{p}_zero"], value=numpy_helper.from_array(
+                    np.full((d, 1, h), value, np.float32))),
+                helper.make_node("Shape", [node.input[0]], [f"{p}_shape"]),
+                helper.make_node("Constant", [], [f"{p}_one"],
+                                 value=numpy_helper.from_array(np.array(1, np.int64))),
+                helper.make_node("Gather", [f"{p}_shape", f"{p}_one"], [f"{p}_batch"]),
+                helper.make_node("Constant", [], [f"{p}_ax"],
+                                 value=numpy_helper.from_array(np.array([0], np.int64))),
+                helper.make_node("Unsqueeze", [f"{p}_batch", f"{p}_ax"], [f"{p}_b1"]),
+                helper.make_node("Constant", [], [f"{p}_dh"],
+                                 value=numpy_helper.from_array(np.array([d, h], np.int64))),
+                helper.make_node("Concat", [f"{p}_dh", f"{p}_b1"], [f"{p}_dhb"], axis=0),
+                helper.make_node("Gather", [f"{p}_dhb", f"{p}_perm"], [f"{p}_to"]),
+                helper.make_node("Expand", [f"{p}_zero", f"{p}_to"], [f"{p}_h0"])]
+            model.graph.initializer.append(_const(f"{p}_perm", np.array([0, 2, 1], np.int64)))
+            node.input.extend(["", f"{p}_h0"])
+        nodes.append(node)
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    onnx.checker.check_model(model)
+    return model
+
+
+def test_a_zero_state_broadcast_as_torch_exports_it(tmp_path):
+    model = _with_torch_zero_states(build("GRU", layers=2, bidirectional=True, head="gemm",
+                                          attrs={"linear_before_reset": 1}))
+    loaded, xs, ref = _run_both(model, tmp_path)
+    trace = loaded.trace(xs)
+    np.testing.assert_allclose(trace["h_l1_reverse"], ref["Y1"][:, 1, 0], atol=ATOL, rtol=0)
+    np.testing.assert_allclose(trace["output"], ref["out"], atol=ATOL, rtol=0)
+    path = tmp_path / "warm.onnx"
+    onnx.save(_with_torch_zero_states(build("GRU"), value=0.5), str(path))
+    _one_line(path, r"'gru0' has a non-zero or computed initial_h")
+
+
+def test_external_data_beside_the_model_is_read(tmp_path):
+    """As ``torch.onnx.export`` saves a model: its tensors in ``model.onnx.data``."""
+    model = build("LSTM", vocab=11, head="matmul")
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path), save_as_external_data=True, location="model.onnx.data",
+              size_threshold=100)  # the weights; shape constants stay inline
+    assert (tmp_path / "model.onnx.data").stat().st_size > 0
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    ids = np.random.default_rng(2).integers(0, 11, size=T)
+    out = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"ids": ids}),
+                   strict=True))
+    trace = Model.load(path).trace(ids)
+    np.testing.assert_allclose(trace["h_l0"], out["Y0"][:, 0, 0], atol=ATOL, rtol=0)
+    np.testing.assert_allclose(trace["output"], out["out"], atol=ATOL, rtol=0)
+    (tmp_path / "model.onnx.data").write_bytes(b"\0" * 8)  # cut short
+    _one_line(path, r"initializer '\w+': bytes \d+\.\.\d+ of model.onnx.data \(8 bytes\); "
+                    r"expected a range inside it")
+
+
+def test_external_data_outside_the_models_folder_is_refused(tmp_path):
+    (tmp_path / "secret").write_bytes(b"\0" * 4096)
+    inner = tmp_path / "inner"
+    inner.mkdir()
+    model = build("GRU")
+    for tensor in model.graph.initializer:
+        if tensor.name == "W0":
+            tensor.ClearField("raw_data")
+            tensor.ClearField("float_data")
+            tensor.data_location = onnx.TensorProto.EXTERNAL
+            tensor.external_data.add(key="location", value="../secret")
+    path = inner / "m.onnx"
+    onnx.save(model, str(path))
+    _one_line(path, r"initializer 'W0' names external data '../secret'; expected a file in "
+                    r"the model's folder")

@@ -40,6 +40,17 @@ def _onnx_lstm(path):
     return path
 
 
+def _torch_npz(path):
+    """A PyTorch state_dict as ``numpy.savez`` writes it from a module holding ``rnn =
+    nn.GRU(1, 4)`` and ``fc = nn.Linear(4, 1)``: its names, no record of rnnviz's."""
+    rng = np.random.default_rng(1)
+    shapes = {"rnn.weight_ih_l0": (12, 1), "rnn.weight_hh_l0": (12, 4), "rnn.bias_ih_l0": (12,),
+              "rnn.bias_hh_l0": (12,), "fc.weight": (1, 4), "fc.bias": (1,)}
+    np.savez(path, **{k: (0.5 * rng.normal(size=s)).astype(np.float32)
+                      for k, s in shapes.items()})
+    return path
+
+
 def _check_column(window, wait_ready, tmp_path, name, cell):
     state = window.state
     column = state.columns[-1]
@@ -63,7 +74,8 @@ def test_open_each_format_through_the_menu(make_window, wait_ready, tmp_path, mo
     first_ids = [c.id for c in window.state.columns[:2]]
     files = [(_onnx_lstm(tmp_path / "mine.onnx"), "lstm"),
              (shutil.copy(keras_folder / "lstm_sine.keras", tmp_path), "lstm"),
-             (shutil.copy(keras_folder / "lstm_sine.weights.h5", tmp_path), "lstm")]
+             (shutil.copy(keras_folder / "lstm_sine.weights.h5", tmp_path), "lstm"),
+             (_torch_npz(tmp_path / "mine.npz"), "gru")]
     for path, cell in files:
         monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, p=path: (str(p), ""))
         window.open_model_action.trigger()
@@ -85,10 +97,12 @@ def test_open_a_pytorch_file_by_dropping_it(make_window, wait_ready, tmp_path):
     path = tmp_path / "mine.pt"
     torch.save(Net().state_dict(), path)
     window = make_window("sine")
+    last = window.views[window.state.columns[-1].id]  # three columns: dropped on the last one
     data = QMimeData()
     data.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, data,
-                       Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(QPointF(last.mapTo(window, last.rect().center())),
+                       Qt.DropAction.CopyAction, data, Qt.MouseButton.NoButton,
+                       Qt.KeyboardModifier.NoModifier)
     window.dropEvent(event)
     wait_ready(window)
     _check_column(window, wait_ready, tmp_path, "mine.pt", "gru")
@@ -103,7 +117,15 @@ def test_bad_model_files_are_one_line_and_keep_the_columns(make_window, tmp_path
     cut.write_bytes((keras_folder / "lstm_sine.keras").read_bytes()[:2000])
     pickled = tmp_path / "model.pth"
     pickled.write_bytes(pickle.dumps(object(), protocol=2))
+    cut_onnx = tmp_path / "cut.onnx"
+    cut_onnx.write_bytes(_onnx_lstm(tmp_path / "whole.onnx").read_bytes()[:150])
+    with np.load(_torch_npz(tmp_path / "gru.npz")) as z:  # and an attention layer
+        arrays = {k: z[k] for k in z.files}
+    attention = tmp_path / "attention.npz"
+    np.savez(attention, **arrays, **{"attn.in_proj_weight": np.zeros((12, 4), np.float32)})
     bad = {cut: "not a .keras archive",
+           cut_onnx: "not an ONNX model",
+           attention: "unexpected key(s) attn.in_proj_weight (layers rnnviz does not show)",
            pickled: "not a PyTorch state_dict" if _has_torch() else "needs PyTorch",
            keras_folder / "gru_after_1.keras": "the model reads 3 and writes 1 features; the task "
                                         "gives 1 and needs 1",
