@@ -4,6 +4,7 @@ histories, and what a new preset does to a run."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -231,3 +232,40 @@ def test_all_columns_train_at_once_to_the_weights_one_by_one_training_reaches(tm
         assert one.keys() == other.keys()
         for name in one:
             np.testing.assert_array_equal(one[name], other[name])
+
+
+def test_a_model_opened_from_a_file_trains_on_its_data_as_a_built_in_one_does(tiny, tmp_path):
+    """PyTorch's embedding, two bidirectional layers of a projected LSTM and a linear head,
+    read from its state_dict, fitted to a token sequence and its target, trained in place."""
+    from rnnviz.ui.state.model_files import show_data
+
+    from rnnviz.files.data_task import model_and_data
+
+    reference = Path(__file__).parents[2] / "files" / "reference" / "torch_models.npz"
+    with np.load(reference) as z:
+        ref = {k.split("/", 1)[1]: z[k] for k in z.files if k.startswith("emb_lstm_proj_2bi/")}
+    np.savez(tmp_path / "model.npz", **{k: v for k, v in ref.items()
+                                        if k.split(".")[0] in ("embed", "rnn", "head")})
+    np.save(tmp_path / "ids.npy", ref["x"])
+    np.save(tmp_path / "target.npy", ref["target"])
+    spec, task = model_and_data(tmp_path / "model.npz", tmp_path / "ids.npy",
+                                target=str(tmp_path / "target.npy"))
+    explorer = Explorer(jobs=InlineJobRunner())
+    training = Training(explorer, InlineJobRunner())
+    explorer.load_preset(tiny(steps=12))
+    explorer.jobs.run_pending()
+    column = explorer.state.columns[0]
+    assert show_data(explorer, task, (tmp_path / "model.npz", spec), column_id=column.id)
+    explorer.jobs.run_pending()
+    opened = column.model
+    assert opened.spec == spec and column.ready
+    np.testing.assert_allclose(column.trace["output"], ref["output"], atol=1e-5, rtol=0)
+    assert training.train([column.id])
+    training.runner.run_pending()
+    explorer.jobs.run_pending()
+    history = training.histories[column.id]
+    assert history.state == DONE and len(history.losses) == 12
+    assert np.all(np.isfinite(history.losses))
+    assert column.model.spec == spec  # the same model, trained: embedding, projection, head
+    for name, value in opened.params.items():
+        assert not np.array_equal(column.model.params[name], value), name
