@@ -170,3 +170,10 @@ def test_render_and_open_with_a_model_from_the_command_line(qapp, tmp_path, caps
     assert main(["open", str(keras_folder / "gru_after_1.keras"), "--data", str(few)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "few.csv: has 2 column(s) (a, b); the model reads 3" in err
+    data = tmp_path / "mine.csv"  # and with data that fits: the model's column on it
+    rows = np.random.default_rng(0).normal(size=(30, 4)).round(3)
+    data.write_text("a,b,c,y\n" + "\n".join(",".join(map(str, r)) for r in rows) + "\n")
+    assert main(["render", "--model", str(keras_folder / "gru_after_1.keras"), "--data",
+                 str(data), "--column", "c", "--column", "a", "--column", "b", "--target", "y",
+                 "--out", str(out), "--size", "1000x700"]) == 0
+    assert QImage(str(out)).width() == 1000
