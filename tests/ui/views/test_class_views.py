@@ -109,6 +109,10 @@ def test_short_rows_get_short_labels(make_window):
     room = row.plot.getViewBox().height()
     width = QFontMetricsF(window.theme.font()).horizontalAdvance(label)
     assert width <= room or label == "g"
+    for plot in (row.plot, lstm.means.plot, lstm.grad.plot):  # each label centred on its row
+        box = plot.getViewBox().sceneBoundingRect()
+        text = plot.getAxis("left").label.sceneBoundingRect()
+        assert abs(text.center().y() - box.center().y()) <= 2, plot.getAxis("left").labelText
 
 
 def test_overflow_and_layers_in_words():
