@@ -282,9 +282,9 @@ def claim_adding(preset, named_unit=True):
     (at_1, at_2), total = np.nonzero(marked)[0], x[marked, 0].sum()
     answers = by_cell(preset, [m.trace(x)["output"][-1, 0] for m in models])
     return [*between("lesson 4: MSE of always answering 1", always_one, 0.157, 0.177),
-            below("lesson 5: lstm MSE", loss["lstm"], 0.01),
-            below("lesson 5: gru MSE", loss["gru"], 0.01),
-            *between("lesson 5: rnn MSE", loss["rnn_tanh"], 0.14, 0.25),
+            below("lesson 4: lstm MSE", loss["lstm"], 0.01),
+            below("lesson 4: gru MSE", loss["gru"], 0.01),
+            *between("lesson 4: rnn MSE", loss["rnn_tanh"], 0.14, 0.25),
             above("lesson 3: lstm input gate: each marker - mean elsewhere",
                   gate_i[marked].min() - gate_i[~marked].mean(), 0.05),
             holds("lesson 1: two input rows, 50 steps", x.shape == (50, 2)),
@@ -294,9 +294,9 @@ def claim_adding(preset, named_unit=True):
             *between("lesson 2: the second marked value", x[at_2, 0], 0.385, 0.395),
             holds("lesson 3: 32 units", preset.models[1].hidden_size == 32),
             *between("lesson 4: the sum", total, 1.20, 1.22),  # "about 1.21"
-            *(below(f"lesson 5: {cell}'s answer - the sum, absolute",
+            *(below(f"lesson 4: {cell}'s answer - the sum, absolute",
                     abs(answers[cell] - total), 0.1) for cell in ("lstm", "gru")),
-            holds("lesson 6: 34 steps between the markers", at_2 - at_1 == 34)]
+            holds("lesson 5: 34 steps between the markers", at_2 - at_1 == 34)]
 
 
 def _counting(model, task, unit):

@@ -51,6 +51,7 @@ def test_shipped_preset_claim(name):
     # every lesson step that states a number has a check of it
     checked = _steps_checked(checks)
     assert 5 <= len(preset.lesson) <= 10
+    assert checked <= set(range(1, len(preset.lesson) + 1)), "a check names a step not there"
     for k, step in enumerate(preset.lesson, start=1):
         if re.search(r"\d", stated(step)):
             assert k in checked, f"lesson step {k} states a number no check measures"

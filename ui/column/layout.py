@@ -92,6 +92,9 @@ class PlotGrid:
         axis = plot.getAxis("left")
         if axis.labelText != text or not axis.label.isVisible():
             axis.setLabel(text)
+            # pyqtgraph centres the label only when the axis resizes: a longer form chosen
+            # after a resize stayed where the shorter one was centred, over the row above
+            axis.resizeEvent()
 
     def apply_theme(self, theme: Theme) -> None:
         self.theme = theme

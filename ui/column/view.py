@@ -33,6 +33,7 @@ from ..state.scales import SharedScales, reached_levels
 from ..style import theme as colours
 from ..style.styling import style_plot
 from ..style.theme import Theme
+from .elided_label import ElidedLabel
 from .gradient_row import GradientRow
 from .input_editor import InputEditor
 from .layout import PlotGrid
@@ -105,16 +106,18 @@ class ColumnView(QWidget):
         return self.state.find(self.column_id)
 
     def _build_header(self) -> None:
-        self.title = QLabel()
-        self.title.setToolTip("The column's model and its hidden size (units per layer)")
+        self.title = ElidedLabel()  # cut with "…" (whole in its tooltip) if the room is short
         self.unit_box = QComboBox()
         self.unit_box.setToolTip("Which layer and direction to show")
         self.unit_box.currentIndexChanged.connect(self._on_unit_chosen)
-        self.status = QLabel()
+        # the header never widens its column (three columns fit at 1280 px, none slides under
+        # the side panel): the trace time takes what room is left, then the title is cut;
+        # the memory figure, which the memory lesson points at, stays whole
+        self.status = ElidedLabel()
         self.status.setStyleSheet(f"color: {self.theme.muted};")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.memory = QLabel()  # what back-propagation through the sequence holds
         self.memory.setStyleSheet(f"color: {self.theme.muted};")
-        self.memory.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.edit_button = QToolButton(text="Edit…")
         self.edit_button.setToolTip("Change this column's cell, size, layers or initialisation")
         self.edit_button.clicked.connect(lambda: self.edit_requested.emit(self.column_id))
@@ -123,11 +126,11 @@ class ColumnView(QWidget):
         self.remove_button.clicked.connect(lambda: self.explorer.remove_column(self.column_id))
         self._header = QHBoxLayout()
         self._header.setContentsMargins(4, 0, 4, 0)
-        for w in (self.title, self.unit_box, self.status):
-            self._header.addWidget(w)
-        # the free space of the header, right-aligned: clipped rather than widen the column
+        self._header.addWidget(self.title)
+        self._header.addWidget(self.unit_box)
+        self._header.addWidget(self.status, 1)
         self.memory.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self._header.addWidget(self.memory, 1)
+        self._header.addWidget(self.memory)
         self._header.addWidget(self.edit_button)
         self._header.addWidget(self.remove_button)
 
@@ -335,6 +338,8 @@ class ColumnView(QWidget):
             return
         spec = column.model.spec if column.model else None
         self.title.setText(column_title(column))
+        self.title.setToolTip(f"{column_title(column)}: the column's model and its hidden size "
+                              f"(units per layer)")
         units = spec.units if spec else [column.unit]
         self.unit_box.blockSignals(True)
         self.unit_box.clear()

@@ -6,7 +6,8 @@ changes a column's settings and trains a column, as the step says; the narration
 window's to show. A step with a question holds there until it is answered (``answer``) or
 revealed (``next`` on an unanswered question reveals it, so that a clicker alone can run a
 lesson); then ``next`` moves on. Going back shows a step again without training or changing
-columns again. ``leave`` gives back the free explorer as it is; ``restart`` starts over.
+columns again. ``leave`` gives back the free explorer as it is; ``restart`` starts over, with the
+columns a step changes as the lesson found them.
 
 Authoring: ``record(text)`` adds a step after the current one from what is on screen now (the
 cursor, the selected unit, the framed panels, the side tab); ``move``, ``delete`` and
@@ -96,10 +97,21 @@ class LessonPlayer:
         self._left = False
         if not self.steps:
             return False
+        self._undo_changes()
         self.replies.clear()
         self._entered.clear()
         self._show(0)
         return True
+
+    def _undo_changes(self) -> None:
+        """The columns a step changes go back to how the lesson found them, so that starting
+        over shows what the first steps describe (not the 128 units a later step made)."""
+        columns = self.state.columns
+        if len(self.base) != len(columns):
+            return
+        for k in sorted({step.change[0] for step in self.steps if step.change is not None}):
+            if k < len(columns) and columns[k].config != self.base[k]:
+                self.explorer.configure_column(columns[k].id, self.base[k])
 
     def restart(self) -> bool:
         self.leave()

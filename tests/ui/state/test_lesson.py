@@ -68,6 +68,21 @@ def test_a_choice_question_and_restart(explorer):
     assert lesson.restart() and lesson.index == 0 and lesson.replies == {}
 
 
+def test_starting_over_undoes_what_the_steps_changed(explorer):
+    s, lesson = explorer.state, explorer.lesson
+    before = s.columns[0].config
+    lesson.start()
+    lesson.next()  # step 2 changes column 0's spectral radius
+    settle(explorer)
+    assert s.columns[0].config.init.spectral_radius == 2.0
+    assert lesson.restart() and lesson.index == 0
+    settle(explorer)
+    assert s.columns[0].config == before and s.columns[0].ready
+    lesson.next()  # and step 2 changes it again
+    settle(explorer)
+    assert s.columns[0].config.init.spectral_radius == 2.0
+
+
 def test_record_move_delete_and_save(explorer, tmp_path):
     import tomli_w
 

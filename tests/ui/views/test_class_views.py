@@ -109,6 +109,10 @@ def test_short_rows_get_short_labels(make_window):
     room = row.plot.getViewBox().height()
     width = QFontMetricsF(window.theme.font()).horizontalAdvance(label)
     assert width <= room or label == "g"
+    for plot in (row.plot, lstm.means.plot, lstm.grad.plot):  # each label centred on its row
+        box = plot.getViewBox().sceneBoundingRect()
+        text = plot.getAxis("left").label.sceneBoundingRect()
+        assert abs(text.center().y() - box.center().y()) <= 2, plot.getAxis("left").labelText
 
 
 def test_overflow_and_layers_in_words():
@@ -129,3 +133,17 @@ def test_a_short_window_scrolls_the_columns_instead_of_squashing_them(make_windo
     qtbot.waitUntil(lambda: window.columns_scroll.verticalScrollBar().maximum() > 0,
                     timeout=5_000)
     assert view.states["gate3"].plot.geometry().height() >= 2 * line
+
+
+def test_three_columns_fit_beside_the_side_panel_at_1280(make_window, qtbot):
+    window = make_window("exploding")  # long titles, a trace time and a memory figure each
+    window.resize(1280, 720)
+    QApplication.processEvents()
+    scroll = window.columns_scroll
+    qtbot.waitUntil(lambda: window.columns_area.width() <= scroll.viewport().width(),
+                    timeout=5_000)  # no column slides under the side panel
+    for view in window.views.values():
+        assert view.memory.text().startswith("BPTT")
+        assert view.memory.width() >= view.memory.sizeHint().width()  # the figure stays whole
+        assert view.title.text() in view.title.toolTip()  # whole, where the title is cut
+        assert view.edit_button.geometry().right() <= view.width()

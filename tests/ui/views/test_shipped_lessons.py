@@ -116,6 +116,9 @@ def test_a_clicker_walks_the_shipped_lesson(name, make_window, qtbot):
         selected = (now.column, now.name, now.index) if now else None
         _clicker(qtbot, window, Qt.Key.Key_F5)   # starts (again) at the first step
         assert lesson.index == 0 and lesson.replies == {}
+        # starting over shows the columns the first steps describe (memory_cost's step 5
+        # makes a column 128 units wide)
+        assert [c.config for c in window.state.columns] == lesson.base
         for index, step in enumerate(steps):
             assert lesson.index == index and bar.counter.text() == f"{index + 1} of {len(steps)}"
             selected = _check_step(window, qtbot, step, selected)
