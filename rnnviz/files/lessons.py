@@ -11,6 +11,7 @@ A lesson lives in its preset's TOML as an array of ``[[lesson]]`` tables, one pe
     highlight = ["grad", { panel = "c", models = [1] }]   # frame panels (all columns, or some)
     tab = "trajectory"                         # unit | trajectory | weights | flow map
     change = { model = 0, spectral_radius = 2.0 }   # a column's init settings, re-drawn
+                                               # (several columns: a list of such tables)
     train = { model = 2, steps = 100 }         # train one column for this many steps
     [lesson.question]                          # asked before the step's answer is shown
     ask = "Which column forgets first?"
@@ -86,7 +87,7 @@ class LessonStep:
     clear: bool = False
     highlight: tuple[Highlight, ...] = ()
     tab: str | None = None
-    change: tuple[int, dict[str, Any]] | None = None
+    changes: tuple[tuple[int, dict[str, Any]], ...] = ()   # (model, settings) per column
     train: tuple[int, int] | None = None
     question: Question | None = None
 
@@ -195,20 +196,28 @@ class _Step:
             out.append(Highlight(self.panel(item["panel"], f"{key}.panel"), models))
         return tuple(out)
 
-    def change(self, value) -> tuple[int, dict[str, Any]]:
-        if not isinstance(value, dict) or "model" not in value or len(value) < 2:
-            raise self.fail("change", "a table like { model = 0, spectral_radius = 2.0 }",
-                            value)
-        k = self.model(value["model"], "change.model")
-        settings = {key: v for key, v in value.items() if key != "model"}
-        for key in settings:
-            if key not in CHANGES:
-                raise self.fail(f"change.{key}", f"one of {', '.join(CHANGES)}")
-        try:  # checked by building the column's new config
-            changed_config(self.models[k], settings)
-        except (RnnvizError, ValueError, TypeError) as exc:
-            raise self.fail("change", f"settings a column takes ({exc})") from None
-        return k, settings
+    def changes(self, value) -> tuple[tuple[int, dict[str, Any]], ...]:
+        """``change``: one table, or a list of tables for several columns (each once)."""
+        tables = value if isinstance(value, list) and value else [value]
+        out: list[tuple[int, dict[str, Any]]] = []
+        for n, table in enumerate(tables):
+            key = "change" if tables is not value else f"change[{n}]"
+            if not isinstance(table, dict) or "model" not in table or len(table) < 2:
+                raise self.fail(key, "a table like { model = 0, spectral_radius = 2.0 }, or "
+                                "a list of such tables", table)
+            k = self.model(table["model"], f"{key}.model")
+            if any(k == done for done, _ in out):
+                raise self.fail(f"{key}.model", "each column changed once in a step", k)
+            settings = {name: v for name, v in table.items() if name != "model"}
+            for name in settings:
+                if name not in CHANGES:
+                    raise self.fail(f"{key}.{name}", f"one of {', '.join(CHANGES)}")
+            try:  # checked by building the column's new config
+                changed_config(self.models[k], settings)
+            except (RnnvizError, ValueError, TypeError) as exc:
+                raise self.fail(key, f"settings a column takes ({exc})") from None
+            out.append((k, settings))
+        return tuple(out)
 
     def question(self, value) -> Question:
         if not isinstance(value, dict):
@@ -277,7 +286,7 @@ class _Step:
         tab = table.get("tab")
         if tab is not None and tab not in TABS:
             raise self.fail("tab", f"one of {', '.join(TABS)}", tab)
-        change = self.change(table["change"]) if "change" in table else None
+        changes = self.changes(table["change"]) if "change" in table else ()
         train = None
         if "train" in table:
             value = table["train"]
@@ -286,7 +295,7 @@ class _Step:
             train = (self.model(value["model"], "train.model"),
                      self.integer(value["steps"], "train.steps", 1, MAX_TRAIN_STEPS))
         question = self.question(table["question"]) if "question" in table else None
-        return LessonStep(text, step, play, select, clear, highlight, tab, change, train,
+        return LessonStep(text, step, play, select, clear, highlight, tab, changes, train,
                           question)
 
 
@@ -316,9 +325,9 @@ def configs_after(configs, steps) -> list:
     """The columns' configs once ``steps`` have made their changes, from ``configs``."""
     configs = list(configs)
     for step in steps:
-        if step.change is not None and step.change[0] < len(configs):
-            k, settings = step.change
-            configs[k] = changed_config(configs[k], settings)
+        for k, settings in step.changes:
+            if k < len(configs):
+                configs[k] = changed_config(configs[k], settings)
     return configs
 
 
@@ -358,8 +367,9 @@ def lesson_to_tables(steps, models) -> list[dict[str, Any]]:
                                   for h in s.highlight]
         if s.tab is not None:
             table["tab"] = s.tab
-        if s.change is not None:
-            table["change"] = {"model": s.change[0], **s.change[1]}
+        if s.changes:
+            changes = [{"model": k, **settings} for k, settings in s.changes]
+            table["change"] = changes[0] if len(changes) == 1 else changes
         if s.train is not None:
             table["train"] = {"model": s.train[0], "steps": s.train[1]}
         if s.question is not None:

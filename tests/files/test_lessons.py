@@ -55,7 +55,7 @@ def test_a_lesson_reads_and_writes_back_the_same():
     assert first.step == 5 and first.select == (1, "c", 2, "l0") and first.tab == "trajectory"
     assert first.highlight == (Highlight("h"), Highlight("grad", (1,)), Highlight("f"))
     assert second.play == (5, 30) and second.cursor == 30 and second.clear
-    assert second.change == (0, {"spectral_radius": 2.0}) and second.train == (1, 20)
+    assert second.changes == ((0, {"spectral_radius": 2.0}),) and second.train == (1, 20)
     assert second.question == Question("Which forgets first?", ("RNN", "LSTM"), 0,
                                        why="It has no gate.")
     assert third.question.steps == (10, 14) and third.question.is_right(12)
@@ -92,6 +92,9 @@ def test_narration_marks_name_panels():
     ('text = "x"\nchange = { model = 0, spectral_radius = -1.0 }',
      "lesson[0].change: expected settings a column takes"),
     ('text = "x"\nchange = { model = 0, colour = 1 }', "lesson[0].change.colour: expected one of"),
+    ('text = "x"\nchange = [{ model = 0, seed = 1 }, { model = 0, seed = 2 }]',
+     "lesson[0].change[1].model: expected each column changed once in a step"),
+    ('text = "x"\nchange = [{ model = 1, seed = 1 }, 3]', "lesson[0].change[1]: expected a table"),
     ('text = "x"\ntrain = { model = 0 }', "lesson[0].train: expected a table like"),
     ('text = "x"\nnarration = "y"', "lesson[0].narration: expected one of"),
     ('text = "x"\nstep = 3\nplay = [1, 2]', "lesson[0].play: expected either step or play"),

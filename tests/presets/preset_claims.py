@@ -471,7 +471,7 @@ def claim_memory_cost(preset, named_unit=True):
 
     spec = models[0].spec
     wide = replace(spec, hidden_size=128)
-    change = preset.lesson[4].change
+    changes = preset.lesson[4].changes
     return [holds("lesson 1: a batch of 32 sequences of 1000 steps, 64 units",
                   spec.hidden_size == 64),  # batch and length asserted above
             holds("lesson 2: h, c and four gates kept: 6 numbers per unit and step",
@@ -483,7 +483,7 @@ def claim_memory_cost(preset, named_unit=True):
                      mb(models[1].spec, 2 * T, k=1), 2.3, 2.7),
             *between("lesson 4: chunks of 32, MB", mb(models[2].spec, k=2), 1.9, 2.3),
             holds("lesson 5: the step makes the first LSTM 128 units",
-                  change == (0, {"hidden_size": 128})),
+                  changes == ((0, {"hidden_size": 128}),)),
             *between("lesson 5: whole sequence with 128 units, MB", mb(wide), 94, 102)]
 
 

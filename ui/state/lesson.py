@@ -109,7 +109,7 @@ class LessonPlayer:
         columns = self.state.columns
         if len(self.base) != len(columns):
             return
-        for k in sorted({step.change[0] for step in self.steps if step.change is not None}):
+        for k in sorted({k for step in self.steps for k, _ in step.changes}):
             if k < len(columns) and columns[k].config != self.base[k]:
                 self.explorer.configure_column(columns[k].id, self.base[k])
 
@@ -180,9 +180,9 @@ class LessonPlayer:
         columns = s.columns
         first_time = index not in self._entered
         self._entered.add(index)
-        if first_time and step.change is not None and step.change[0] < len(columns):
-            k, settings = step.change
-            ex.configure_column(columns[k].id, changed_config(columns[k].config, settings))
+        for k, settings in step.changes if first_time else ():
+            if k < len(columns):
+                ex.configure_column(columns[k].id, changed_config(columns[k].config, settings))
         if (first_time and step.train is not None and step.train[0] < len(columns)
                 and self.training is not None):
             k, steps = step.train
@@ -220,8 +220,8 @@ class LessonPlayer:
     # -- authoring ---------------------------------------------------------------------------
     def record(self, text: str) -> LessonStep:
         """A new step after the current one (or at the end), from what is on screen now: the
-        cursor, the selected unit, the framed panels, the side tab and the first column whose
-        settings differ from what the steps before it leave. The player shows it."""
+        cursor, the selected unit, the framed panels, the side tab and the settings of every
+        column that differ from what the steps before it leave. The player shows it."""
         s = self.state
         select = None
         if s.selection is not None and s.find(s.selection.column) is not None:
@@ -231,14 +231,10 @@ class LessonPlayer:
         if not self.steps or len(self.base) != len(s.columns):
             self.base = [c.config for c in s.columns]   # a lesson starts from what is shown
         expected = configs_after(self.base, self.steps[:at])
-        change = None
-        for k, column in enumerate(s.columns):
-            settings = config_changes(expected[k], column.config)
-            if settings:
-                change = (k, settings)
-                break
+        changes = tuple((k, settings) for k, column in enumerate(s.columns)
+                        if (settings := config_changes(expected[k], column.config)))
         step = LessonStep(text=text, step=s.t, select=select, clear=select is None,
-                          highlight=s.highlights, tab=self.tab, change=change)
+                          highlight=s.highlights, tab=self.tab, changes=changes)
         self.steps.insert(at, step)
         self._entered.add(at)  # what it shows is on screen already
         self.replies = {i + (i >= at): r for i, r in self.replies.items()}
@@ -249,7 +245,7 @@ class LessonPlayer:
     def start_configs(self) -> list | None:
         """The columns' configs to save with the lesson: those it starts from when a step
         changes a column (the changes are the steps'), else None (save what is shown)."""
-        if any(step.change for step in self.steps) and len(self.base) == len(self.state.columns):
+        if any(step.changes for step in self.steps) and len(self.base) == len(self.state.columns):
             return list(self.base)
         return None
 

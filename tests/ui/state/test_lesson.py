@@ -129,18 +129,40 @@ def test_a_recorded_step_keeps_a_column_change_and_the_lesson_saves_its_start(ex
     lstm = s.columns[1]
     explorer.configure_column(lstm.id, changed_config(lstm.config, {"forget_bias": 3.0}))
     step = lesson.record("A forget bias of 3 keeps the cell state.")
-    assert step.change == (1, {"forget_bias": 3.0})
+    assert step.changes == ((1, {"forget_bias": 3.0}),)
     lesson.go(2)  # the step after it changes column 0's spectral radius
     settle(explorer)
     saved = explorer.preset_now()
     # the columns are saved as the lesson starts; its steps make the changes
     assert saved.models[0].init.spectral_radius is None
     assert saved.models[1].init.forget_bias != 3.0
-    assert saved.lesson[1].change == (1, {"forget_bias": 3.0})
-    assert saved.lesson[2].change == (0, {"spectral_radius": 2.0})
+    assert saved.lesson[1].changes == ((1, {"forget_bias": 3.0}),)
+    assert saved.lesson[2].changes == ((0, {"spectral_radius": 2.0}),)
     # recorded again with nothing changed since, a step changes nothing
-    assert lesson.record("Nothing new.").change is None
+    assert lesson.record("Nothing new.").changes == ()
     assert s.columns[1].config.init.forget_bias == 3.0  # what is shown stays as it is
+
+
+def test_a_recorded_step_keeps_every_column_changed_and_replays_them(explorer):
+    from rnnviz.files.lessons import changed_config
+
+    s, lesson = explorer.state, explorer.lesson
+    lesson.start()
+    rnn, lstm = s.columns[0], s.columns[1]
+    explorer.configure_column(lstm.id, changed_config(lstm.config, {"forget_bias": 3.0}))
+    explorer.configure_column(rnn.id, changed_config(rnn.config, {"seed": 7}))
+    step = lesson.record("Both columns drawn again.")
+    assert step.changes == ((0, {"seed": 7}), (1, {"forget_bias": 3.0}))
+    settle(explorer)
+    saved = explorer.preset_now()
+    assert saved.lesson[1].changes == step.changes  # written as a list of tables, read back
+    assert saved.models[0].seed != 7 and saved.models[1].init.forget_bias != 3.0
+    lesson.restart()  # starting over puts both back, then the step makes both changes again
+    settle(explorer)
+    assert s.columns[0].config.seed != 7 and s.columns[1].config.init.forget_bias != 3.0
+    lesson.go(1)
+    settle(explorer)
+    assert s.columns[0].config.seed == 7 and s.columns[1].config.init.forget_bias == 3.0
 
 
 def test_a_session_reopens_at_the_lesson_step(explorer, tmp_path):
