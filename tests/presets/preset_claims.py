@@ -493,11 +493,41 @@ def _beat_contrasts(model, xs, on_beat) -> np.ndarray:
     return c[on_beat].mean(axis=0) - c[~on_beat].mean(axis=0)
 
 
+def _last_moves(xs) -> np.ndarray:
+    """Per step of a piano roll ``(B, T, P + 2)``: +1 where the melody's last move (between
+    two sounding notes, rests skipped) went up, -1 down, 0 before its first move."""
+    pitch = np.argmax(xs[..., :-1], axis=-1)
+    rest = xs.shape[-1] - 2
+    moves = np.zeros(pitch.shape)
+    for b, line in enumerate(pitch):
+        last, move = None, 0.0
+        for t, p in enumerate(line):
+            if p != rest:
+                if last is not None and p != last:
+                    move = float(np.sign(p - last))
+                last = p
+            moves[b, t] = move
+    return moves
+
+
+def _contour_correlations(model, xs) -> np.ndarray:
+    """Per unit of c and of h: |correlation| with the last move's direction (steps after the
+    first move)."""
+    moves = _last_moves(xs)
+    moved = moves != 0
+    traces = [model.trace(x) for x in xs]
+    values = np.concatenate([np.stack([tr["c_l0"] for tr in traces]),
+                             np.stack([tr["h_l0"] for tr in traces])], axis=-1)[moved]
+    d = moves[moved]
+    return np.abs([np.corrcoef(values[:, k], d)[0, 1] for k in range(values.shape[1])])
+
+
 def claim_melody(preset, named_unit=True):
     """In the shipped chorales notes start on most beats and few off-beat eighths; the trained
     LSTM predicts the next eighth better than repeating the current note; its cell unit the
     description names (or, retrained, the unit that does it best) is higher on the beats than
-    between them by more than 0.5; no unit of the untrained LSTM comes near."""
+    between them by more than 0.5; no unit of the untrained LSTM comes near; no unit of the
+    trained one follows the direction of the melody's last move (|r| < 0.4)."""
     from rnnviz.tasks.music import shipped_chorales
 
     data = shipped_chorales()
@@ -521,7 +551,9 @@ def claim_melody(preset, named_unit=True):
             above("trained accuracy - repeating the note", accuracy - repeat, 0.08),
             above(f"lesson 4, 5: trained {name}: c on beats - between", contrasts[unit], 0.5),
             below("lesson 5: untrained: largest |c on beats - between|",
-                  np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2)]
+                  np.abs(_beat_contrasts(untrained, xs, on_beat)).max(), 0.2),
+            below("lesson 6: trained: largest |r| of a unit's c or h with the last move",
+                  _contour_correlations(trained, xs).max(), 0.4)]
 
 
 
