@@ -143,3 +143,20 @@ def test_chosen_flow_rows(files, capsys):
     assert main(_trace_args(path, "--flow-rows", "3-12")) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "3-12 is not within the steps 0..11" in err
+
+
+def test_flow_rows_are_bounded_before_anything_is_allocated(files, capsys, monkeypatch):
+    """Rows x steps x units within MAX_MATRIX_VALUES (here lowered to 12 * 12): repeated
+    ranges are refused while parsing, and two units' rows by the engine, one line each."""
+    import rnnviz.cli.maps
+    import rnnviz.core.gradient_maps
+
+    monkeypatch.setattr(rnnviz.cli.maps, "MAX_MATRIX_VALUES", 12 * 12)
+    monkeypatch.setattr(rnnviz.core.gradient_maps, "MAX_MATRIX_VALUES", 12 * 12)
+    path, _ = files
+    for rows, message in [("0-11,0-11", "more than 12 rows over 12 steps"),
+                          ("0-6", "7 rows over 12 steps for 2 unit(s) would hold 168 values")]:
+        assert main(_trace_args(path, "--flow-rows", rows, "--no-flow")) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and message in err and "MAX_MATRIX_VALUES" in err
+    assert not (path / "t.npz").exists()
