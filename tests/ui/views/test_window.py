@@ -155,10 +155,11 @@ def test_the_seed_boxes_show_every_seed_a_preset_may_hold(qtbot):
     """A preset's seeds reach MAX_SEED, which the window's 32-bit seed boxes must show (a
     larger one raised OverflowError on opening these dialogs; the training panel's: in
     test_training_panel.py)."""
-    from rnnviz.limits import MAX_SEED
-    from rnnviz.tasks import make_task
     from rnnviz.ui.dialogs.column_editor import ColumnEditor
     from rnnviz.ui.dialogs.task_dialog import TaskDialog
+
+    from rnnviz.limits import MAX_SEED
+    from rnnviz.tasks import make_task
 
     editor = ColumnEditor(ModelConfig(cell="gru", hidden_size=4, seed=MAX_SEED))
     dialog = TaskDialog(make_task("sine", length=12), MAX_SEED)
