@@ -45,6 +45,10 @@ def main(argv: list[str] | None = None, *, model: str | None = None,
         from .render import render_to_file
 
         try:
+            if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):
+                read_session(preset_arg)  # a damaged one says so first
+                raise RnnvizError(f"{preset_arg}: a session opens in the window, and there is "
+                                  f"no display here (DISPLAY is not set)")
             render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model,
                            data=data)
         except RnnvizError as exc:  # said alone: one line

@@ -82,3 +82,16 @@ def test_no_display_and_a_bad_preset_is_one_line(tmp_path, capsys, monkeypatch):
     assert rnnviz.ui.app.main(["missing.toml"]) == 2
     assert capsys.readouterr().err == "rnnviz: error: missing.toml: no such file\n"
     assert list(tmp_path.iterdir()) == []
+    # a session (a zip) is not read as a preset's TOML: it needs the window
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "s.rnnviz", "w") as zf:
+        zf.writestr("state.json", "{}")
+    assert main(["render", "s.rnnviz", "--out", "x.png"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnviz: error: s.rnnviz: a zip file (a saved session?), not a preset's TOML; a "
+        "session opens in the window: rnnviz FILE.rnnviz\n")
+    assert rnnviz.ui.app.main(["s.rnnviz"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnviz: error: s.rnnviz: ") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.rnnviz"]
