@@ -27,10 +27,13 @@ limit                      value            what it bounds
 ``MAX_STEPS``              1 000 000        training steps of one run
 ``MAX_CHUNK_STEPS``        1 000            ``chunk_steps`` of training
 ``MAX_MATRIX_VALUES``      2**28            values of a trace's ``(T, T)`` gradient-flow and
-                                            Jacobian arrays and its chosen flow rows
-                                            together
-``MAX_SEED``               2**63 - 1        every seed (model, task, training); seeds are
-                                            ``>= 0``; ``jax.random.key`` takes at most this
+                                            Jacobian arrays together, and of chosen rows
+                                            ``(R, T)`` of them
+``MAX_SEED``               2**31 - 1        every seed (model, task, training); seeds are
+                                            ``>= 0``; what the window's seed boxes (Qt's
+                                            32-bit ``QSpinBox``) can show
+``MAX_BATCH_SEED``         2**63 - 1        the seed of one batch of a task (``Task.batch``);
+                                            training draws one per step from its seed
 ``MAX_PRESET_BYTES``       1 MiB            a preset ``.toml``; a session's ``state.json``
                                             and ``preset.toml``
 ``MAX_DATA_BYTES``         64 MiB           a CSV series, a text corpus, an input or target
@@ -65,7 +68,8 @@ MAX_BATCH_VALUES = 2**28
 MAX_STEPS = 1_000_000
 MAX_CHUNK_STEPS = 1000
 MAX_MATRIX_VALUES = 2**28
-MAX_SEED = 2**63 - 1
+MAX_SEED = 2**31 - 1
+MAX_BATCH_SEED = 2**63 - 1
 MAX_PRESET_BYTES = 1 << 20
 MAX_DATA_BYTES = 64 << 20
 MAX_WEIGHTS_BYTES = 2 << 30

@@ -42,17 +42,20 @@ def main(argv: list[str] | None = None, *, model: str | None = None,
     preset_arg = argv[0] if argv else None
     if not _has_display():
         out = "rnnviz-window.png"
-        print(f"rnnviz: no display here (DISPLAY is not set): drawing the window offscreen to "
-              f"{out} instead; on a desktop, `rnnviz` opens it", file=sys.stderr)
         from .render import render_to_file
 
         try:
+            if preset_arg and preset_arg.lower().endswith(SESSION_SUFFIX):
+                read_session(preset_arg)  # a damaged one says so first
+                raise RnnvizError(f"{preset_arg}: a session opens in the window, and there is "
+                                  f"no display here (DISPLAY is not set)")
             render_to_file(preset_arg or DEFAULT_PRESET, None, out, (1600, 1000), model=model,
                            data=data)
-        except RnnvizError as exc:
+        except RnnvizError as exc:  # said alone: one line
             print(f"rnnviz: error: {exc}", file=sys.stderr)
             return 2
-        print(f"wrote {out}", file=sys.stderr)
+        print(f"rnnviz: no display here (DISPLAY is not set): drew the window offscreen to "
+              f"{out} instead; on a desktop, `rnnviz` opens it", file=sys.stderr)
         return 0
 
     try:

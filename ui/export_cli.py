@@ -43,25 +43,27 @@ def export_to_files(preset_arg, gif, mp4, start: int, stop: int | None, fps: flo
     from PySide6.QtWidgets import QApplication
 
     from .export.writers import export_animation
+    from .qt_messages import platform_notes_dropped
     from .render import close_window, wait_until_ready
     from .window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["rnnviz"])
-    window = MainWindow()
-    try:
-        window.resize(*size)
-        window.load(preset)
-        window.show()
-        wait_until_ready(app, window)
+    with platform_notes_dropped():  # the offscreen platform's note per window
+        window = MainWindow()
+        try:
+            window.resize(*size)
+            window.load(preset)
+            window.show()
+            wait_until_ready(app, window)
 
-        def progress(done: int, total: int) -> bool:
-            if done == total or done % 10 == 0:
-                print(f"frame {done}/{total}", file=sys.stderr, flush=True)
-            return True
+            def progress(done: int, total: int) -> bool:
+                if done == total or done % 10 == 0:
+                    print(f"frame {done}/{total}", file=sys.stderr, flush=True)
+                return True
 
-        return export_animation(window, paths, start, stop, fps, progress)
-    finally:
-        close_window(window)
+            return export_animation(window, paths, start, stop, fps, progress)
+        finally:
+            close_window(window)
 
 
 def main(args) -> int:

@@ -16,6 +16,8 @@ from rnnviz.files.presets import Preset, load_preset
 from rnnviz.paths import check_destination, write_bytes_atomic
 
 from .export.pictures import png_bytes
+from .panels.side_tabs import TAB_NAMES
+from .qt_messages import platform_notes_dropped
 from .state.model_files import show_data
 
 TIMEOUT_S = 900.0
@@ -67,13 +69,19 @@ def show_lesson_step(app, window, lesson_step: int) -> None:
         if cursor is not None:
             window.explorer.set_cursor(cursor)
         wait_until_ready(app, window)
+
+
+def check_tab(name: str | None) -> None:
+    """One line unless ``name`` (any case) is a side tab's name: checked before any window."""
+    if name is not None and name.lower() not in [n.lower() for n in TAB_NAMES]:
+        raise RnnvizError(f"--tab {name!r}: the side tabs are {', '.join(TAB_NAMES)}")
+
+
 def show_tab(window, name: str) -> None:
     """Bring the side tab called ``name`` (any case) to the front."""
+    check_tab(name)
     tabs = window.side
-    names = [tabs.tabText(i) for i in range(tabs.count())]
-    lowered = [n.lower() for n in names]
-    if name.lower() not in lowered:
-        raise RnnvizError(f"--tab {name!r}: the side tabs are {', '.join(names)}")
+    lowered = [tabs.tabText(i).lower() for i in range(tabs.count())]
     tabs.setCurrentIndex(lowered.index(name.lower()))
 
 
@@ -113,6 +121,7 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
     if own is None:
         step = check_step(preset, step)
     check_lesson_step(preset, lesson_step)
+    check_tab(tab)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     compile_cache.enable()
     from PySide6.QtWidgets import QApplication
@@ -120,26 +129,27 @@ def render_to_file(preset_arg, step: int | None, out, size: tuple[int, int], *,
     from .window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(["rnnviz"])
-    window = MainWindow()
-    try:
-        window.view_modes.set_dark(theme == "dark")
-        window.view_modes.set_presentation(presentation, full_screen=False)
-        window.resize(*size)
-        window.load(preset)
-        if own is not None:
-            show_data(window.explorer, own[1], (model, own[0]))
-        window.show()
-        if tab is not None:
-            show_tab(window, tab)
-        wait_until_ready(app, window)
-        if lesson_step is None:
-            window.explorer.set_cursor(step)
+    with platform_notes_dropped():  # the offscreen platform's note per window
+        window = MainWindow()
+        try:
+            window.view_modes.set_dark(theme == "dark")
+            window.view_modes.set_presentation(presentation, full_screen=False)
+            window.resize(*size)
+            window.load(preset)
+            if own is not None:
+                show_data(window.explorer, own[1], (model, own[0]))
+            window.show()
+            if tab is not None:
+                show_tab(window, tab)
             wait_until_ready(app, window)
-        else:
-            show_lesson_step(app, window, lesson_step)
-        picture = png_bytes(window.grab())
-    finally:
-        close_window(window)
+            if lesson_step is None:
+                window.explorer.set_cursor(step)
+                wait_until_ready(app, window)
+            else:
+                show_lesson_step(app, window, lesson_step)
+            picture = png_bytes(window.grab())
+        finally:
+            close_window(window)
     write_bytes_atomic(out, picture)
 
 

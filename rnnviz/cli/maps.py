@@ -37,6 +37,7 @@ def parse_rows(text: str, steps: int) -> np.ndarray:
     """``"0,99,500-509"`` as the steps ``[0, 99, 500, ..., 509]``; one line for anything that
     is not a step in ``0..steps-1``."""
     rows: list[int] = []
+    most = max(1, MAX_MATRIX_VALUES // max(1, steps))  # rows of one unit's (R, T) array
     for part in text.split(","):
         first, _, last = part.strip().partition("-")
         try:
@@ -48,6 +49,10 @@ def parse_rows(text: str, steps: int) -> np.ndarray:
         if not 0 <= lo <= hi < steps:
             raise RnnvizError(f"--flow-rows {text!r}: {part.strip()} is not within the "
                               f"steps 0..{steps - 1}")
+        if len(rows) + hi - lo + 1 > most:
+            raise RnnvizError(f"--flow-rows {text[:60]!r}: more than {most} rows over {steps} "
+                              f"steps; at most {MAX_MATRIX_VALUES} values (limit "
+                              f"MAX_MATRIX_VALUES)")
         rows.extend(range(lo, hi + 1))
     return np.asarray(rows, np.int32)
 

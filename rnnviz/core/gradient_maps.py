@@ -49,6 +49,7 @@ from rnnviz.core.forward import readout, run, state_key
 from rnnviz.core.losses import step_losses
 from rnnviz.core.spec import ModelSpec, unit_params
 from rnnviz.errors import RnnvizError
+from rnnviz.limits import MAX_MATRIX_VALUES
 
 FLOW_ROWS_PER_CHUNK = 128     # rows swept together: a (128, C H) @ (C H, H) product per step
 MEMORY_BATCH = 512            # cotangents swept together for memory rows (rows x H)
@@ -372,7 +373,15 @@ def _whole_chunk(spec: ModelSpec, params: dict, xs, values, mask, rows, *, kind:
 
 
 # -- the public functions ----------------------------------------------------------------------
-def _rows(rows: Sequence[int] | None, steps: int) -> np.ndarray:
+def _rows(rows: Sequence[int] | None, steps: int, units: int) -> np.ndarray:
+    """The steps ``rows`` (default: every step) checked: within ``0..steps-1``, and the
+    ``(len(rows), T)`` arrays of ``units`` units within ``MAX_MATRIX_VALUES`` values (refused
+    before anything is allocated)."""
+    count = steps if rows is None else np.size(rows)
+    if count * steps * units > MAX_MATRIX_VALUES:
+        raise RnnvizError(f"{count} rows over {steps} steps for {units} unit(s) would hold "
+                          f"{count * steps * units} values; at most {MAX_MATRIX_VALUES} "
+                          f"(limit MAX_MATRIX_VALUES): ask for fewer rows or steps")
     if rows is None:
         return np.arange(steps, dtype=np.int32)
     out = np.asarray(rows, np.int64).reshape(-1)
@@ -389,7 +398,7 @@ def flow_map(spec: ModelSpec, params: dict, xs, values, mask, kind: str,
     ``progress(fraction)`` is called after each chunk; ``should_stop()`` is asked before each
     and raises ``Cancelled`` when true."""
     steps = xs.shape[0]
-    wanted = _rows(rows, steps)
+    wanted = _rows(rows, steps, len(spec.units))
     order = np.unique(wanted)
     method = flow_method(spec)
     if method == "sweep":
@@ -447,7 +456,7 @@ def memory_map(spec: ModelSpec, params: dict, xs, unit: str,
     """``||dh_t / dh_k||_F`` within ``unit`` for rows ``rows`` (default: every step) and
     every k, ``(len(rows), T)``; ``progress`` and ``should_stop`` as in ``flow_map``."""
     steps = xs.shape[0]
-    wanted = _rows(rows, steps)
+    wanted = _rows(rows, steps, 1)
     order = np.unique(wanted)
     if memory_method(spec) == "sweep":
         out = _sweep(spec, params, xs, unit, order, None, progress, should_stop)

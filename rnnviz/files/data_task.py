@@ -126,7 +126,7 @@ def _check_finite(values: np.ndarray, source: str, what: str) -> None:
         at = tuple(int(i) for i in np.argwhere(bad)[0])
         raise RnnvizError(f"{source}: {what} at step {at[0]}"
                           + (f", column {at[1]}" if len(at) > 1 else "")
-                          + f" is {values[at]!r}; expected finite numbers (float32)")
+                          + f" is {values[at].item()!r}; expected finite numbers (float32)")
 
 
 def fit_target(y: np.ndarray, spec: ModelSpec, steps: int, source: str

@@ -412,6 +412,9 @@ def load_preset(path_or_name: str | Path, *, require_weights: bool = True) -> Pr
                               f"{', '.join(shipped)}")
         path = shipped[str(path_or_name)]
     data = read_limited(path, MAX_PRESET_BYTES, "MAX_PRESET_BYTES")
+    if data.startswith(b"PK\x03\x04"):
+        raise RnnvizError(f"{path}: a zip file (a saved session?), not a preset's TOML; a "
+                          f"session opens in the window: rnnviz FILE.rnnviz")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

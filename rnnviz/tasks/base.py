@@ -11,7 +11,7 @@ import numpy as np
 from rnnviz.checks import integer
 from rnnviz.core.losses import Target
 from rnnviz.errors import RnnvizError
-from rnnviz.limits import MAX_DATA_BYTES, MAX_SEED
+from rnnviz.limits import MAX_BATCH_SEED, MAX_DATA_BYTES
 from rnnviz.paths import read_limited
 
 
@@ -110,7 +110,7 @@ class Task:
         """``n`` sequences: inputs ``(n, T, I)``, targets ``(n, T, O)``/``(n, T)``, mask
         ``(n, T)``. The same ``seed`` always gives the same arrays."""
         n = integer("n", n, 1)
-        seed = integer("seed", seed, 0, MAX_SEED, limit="MAX_SEED")
+        seed = integer("seed", seed, 0, MAX_BATCH_SEED, limit="MAX_BATCH_SEED")
         xs, ys, mask = self._generate(np.random.default_rng(seed), n)
         ys = ys.astype(np.int32 if self.loss == "xent" else np.float32)
         return xs.astype(np.float32), ys, mask.astype(np.float32)

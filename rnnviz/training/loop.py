@@ -108,7 +108,7 @@ class TrainOptions:
         set_("batch_size", integer("batch_size", self.batch_size, 1, MAX_BATCH,
                                     limit="MAX_BATCH"))
         set_("steps", integer("steps", self.steps, 0, MAX_STEPS, limit="MAX_STEPS"))
-        # the validation batch is seeded seed + 1, which numpy takes up to any size
+        # seed + 1 (the validation batch's) and step_seed's are within MAX_BATCH_SEED
         set_("seed", integer("seed", self.seed, 0, MAX_SEED, limit="MAX_SEED"))
         set_("eval_every", integer("eval_every", self.eval_every, 1))
         set_("eval_batch", integer("eval_batch", self.eval_batch, 1, MAX_BATCH,

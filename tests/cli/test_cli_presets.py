@@ -95,6 +95,12 @@ def test_check_a_good_preset(tmp_path, capsys):
     (GOOD.replace("steps = 30", "steps = 30\nlearning_rate = -1"),
      "training.learning_rate: expected a number in (0, 1000], got -1"),
     (GOOD.replace('name = "sine"', 'name = "sinus"'), "task.name: expected one of"),
+    # seeds: what the window's seed boxes (32-bit) can show, no more
+    (GOOD.replace("hidden_size = 4", "hidden_size = 4\nseed = 2147483648"),
+     "models[0].seed: expected an integer in 0..2147483647, got 2147483648 (limit MAX_SEED)"),
+    (GOOD.replace("steps = 30", "steps = 30\nseed = 9223372036854775807"),
+     "training.seed: expected an integer in 0..2147483647, got 9223372036854775807 "
+     "(limit MAX_SEED)"),
     (GOOD.replace('cell = "gru"', 'cell = "transformer"'),
      "models[0].cell: expected one of rnn_tanh, rnn_relu, lstm, gru, lstm_proj, gru_cho, "
      "mingru, minlstm, lru, mamba, mamba_signed, got 'transformer'"),

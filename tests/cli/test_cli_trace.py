@@ -167,6 +167,9 @@ def test_arrays_over_the_size_limit_are_refused_before_the_trace(files, capsys, 
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--flow-rows: 24 rows of 12 steps" in err
     assert "ask for fewer rows" in err
+    assert main(_trace_args(path, "--flow-rows", "0-11,0-11,0-11")) == 2  # bounded as listed
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "more than 24 rows over 12 steps" in err
     assert main(_trace_args(path, "--full", "--no-memory", "--flow-rows", "0")) == 2
     err = capsys.readouterr().err
     assert "beside the --full maps' 288" in err and "memory" not in err

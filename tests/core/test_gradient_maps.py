@@ -138,3 +138,15 @@ def test_the_windows_memory_row_is_the_swept_one(small_chunks):
     for unit, t in (("l1", 36), ("l0", 20)):
         expected = np.asarray(gradients.memory_row(spec, params, xs, unit, t))
         _close(model.memory(xs, t, unit), expected)
+
+
+def test_maps_over_the_limit_are_refused_before_allocating():
+    """A (20000, 20000) map (4e8 values > MAX_MATRIX_VALUES) is refused at once, not computed
+    nor allocated (NumPy would ask for 1.6 GB)."""
+    spec = ModelSpec("rnn_tanh", 1, 2, output_size=1)
+    params: dict = {}  # never reached
+    xs = np.zeros((20_000, 1), np.float32)
+    with pytest.raises(RnnvizError, match="20000 rows over 20000 steps.*MAX_MATRIX_VALUES"):
+        gradient_maps.flow_map(spec, params, xs, xs, np.ones(20_000, np.float32), "mse")
+    with pytest.raises(RnnvizError, match="13500 rows .*MAX_MATRIX_VALUES"):
+        gradient_maps.memory_map(spec, params, xs, "l0", rows=range(13_500))

@@ -76,7 +76,7 @@ def test_mismatches_are_one_line_naming_the_file_and_where(tmp_path, weather):
                                   "wide.npy: holds (5, 4); the model reads (T, 3) values")
     np.save(tmp_path / "inf.npy", np.array([[0, 1, 2], [3, np.inf, 5]]))
     bad[tmp_path / "inf.npy"] = (lambda: fit_data(GRU3, tmp_path / "inf.npy"),
-                                 "inf.npy: the input at step 1, column 1 is")
+                                 "inf.npy: the input at step 1, column 1 is inf; expected finite")
     np.save(tmp_path / "short.npy", np.zeros(4))
     bad[tmp_path / "short.npy"] = (
         lambda: fit_data(GRU3, weather, columns=["temp", "wind", "rain"],

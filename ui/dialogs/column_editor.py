@@ -24,7 +24,7 @@ from rnnviz.core.cells import CELLS, get_cell
 from rnnviz.core.init import InitOptions
 from rnnviz.errors import RnnvizError
 from rnnviz.files.presets import ModelConfig
-from rnnviz.limits import MAX_HIDDEN, MAX_LAYERS
+from rnnviz.limits import MAX_HIDDEN, MAX_LAYERS, MAX_SEED
 
 
 class ColumnEditor(QDialog):
@@ -45,7 +45,7 @@ class ColumnEditor(QDialog):
         self.radius = QDoubleSpinBox(minimum=0.01, maximum=100.0, singleStep=0.1, decimals=2)
         self.use_forget = QCheckBox("set forget-gate bias")
         self.forget = QDoubleSpinBox(minimum=-20.0, maximum=20.0, singleStep=0.5, decimals=2)
-        self.seed = QSpinBox(minimum=0, maximum=2**31 - 1)
+        self.seed = QSpinBox(minimum=0, maximum=MAX_SEED)
         form.addRow("Cell", self.cell)
         form.addRow("Hidden size", self.hidden)
         form.addRow("Layers", self.layers)

@@ -35,10 +35,9 @@ from PySide6.QtWidgets import (
 )
 
 from rnnviz.errors import RnnvizError
-from rnnviz.limits import MAX_LENGTH
+from rnnviz.limits import MAX_LENGTH, MAX_SEED
 from rnnviz.tasks import TASKS, Task, csv_header, make_task, read_csv_column, task_settings
 
-MAX_SEED = 2**31 - 1
 MAX_TYPED = 2**31 - 1  # a number box takes what is typed; the task says what it allows
 LIMIT_TEXT = f"at most {MAX_LENGTH:,} steps".replace(",", " ")
 

@@ -13,6 +13,7 @@ from .inspector import Inspector
 from .trajectory_view import TrajectoryView
 from .weights_view import WeightsView
 
+TAB_NAMES = ("Unit", "Trajectory", "Weights", "Flow map")  # in this order
 MIN_WIDTHS = {"Trajectory": 300, "Weights": 480, "Flow map": 360}  # pixels each tab wants
 
 
@@ -22,11 +23,10 @@ class SideTabs(QTabWidget):
         self.inspector = Inspector(explorer)
         self.trajectory = TrajectoryView(explorer, theme)
         self.weights = WeightsView(explorer, theme)
-        self.addTab(self.inspector, "Unit")
-        self.addTab(self.trajectory, "Trajectory")
         self.flow_map = FlowMapView(explorer, theme)
-        self.addTab(self.weights, "Weights")
-        self.addTab(self.flow_map, "Flow map")
+        for tab, name in zip((self.inspector, self.trajectory, self.weights, self.flow_map),
+                             TAB_NAMES, strict=True):
+            self.addTab(tab, name)
         self.setTabToolTip(0, "The selected unit's values and equations at step t")
         self.setTabToolTip(1, "h_t as a path in the plane of its two principal components")
         self.setTabToolTip(2, "W_hh as a heatmap and its eigenvalues with the unit circle")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rnnviz.limits import MAX_BATCH, MAX_LENGTH, MAX_STEPS
+from rnnviz.limits import MAX_BATCH, MAX_LENGTH, MAX_SEED, MAX_STEPS
 from rnnviz.training.history import COMPILING, DIVERGED, QUEUED, RUNNING, History
 from rnnviz.training.loop import OPTIMIZERS
 
@@ -198,7 +198,7 @@ class TrainingPanel(QWidget):
         self.batch_size = self._int(1, MAX_BATCH, "batch_size")
         self.steps = self._int(1, MAX_STEPS, "steps")
         self.steps.setSingleStep(100)
-        self.seed = self._int(0, 2**31 - 1, "seed")
+        self.seed = self._int(0, MAX_SEED, "seed")
         self.seed.setToolTip("Seeds the training batches: the same seed and starting weights "
                              "give the same losses")
         for label, widget in (("optimizer", self.optimizer), ("learning rate",

@@ -8,7 +8,9 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QToolBar, QToolButton
 
-from ..dialogs.task_dialog import MAX_SEED, TaskDialog
+from rnnviz.limits import MAX_SEED
+
+from ..dialogs.task_dialog import TaskDialog
 
 
 class SequenceTools(QObject):

@@ -49,3 +49,49 @@ def test_a_failure_after_the_window_opened_stops_its_threads(tmp_path, capsys, m
     assert main(["render", "sine", "--out", str(out)]) == 2
     assert capsys.readouterr().err == "rnnviz: error: the window was not ready after 0 s\n"
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_unknown_tab_is_refused_before_any_window(tmp_path, capsys, monkeypatch):
+    import rnnviz.ui.window.main_window
+
+    def no_window(*args, **kwargs):
+        raise AssertionError("a window was made")
+
+    monkeypatch.setattr(rnnviz.ui.window.main_window, "MainWindow", no_window)
+    assert main(["render", "sine", "--tab", "nope", "--out", str(tmp_path / "x.png")]) == 2
+    assert capsys.readouterr().err == ("rnnviz: error: --tab 'nope': the side tabs are Unit, "
+                                       "Trajectory, Weights, Flow map\n")
+
+
+def test_the_offscreen_platform_note_is_dropped_and_other_messages_kept(qapp, capsys):
+    """Qt's "does not support propagateSizeHints()" would stand before render's one line."""
+    from PySide6.QtCore import qWarning
+    from rnnviz.ui.qt_messages import PLATFORM_NOTES, platform_notes_dropped
+
+    with platform_notes_dropped():
+        qWarning(PLATFORM_NOTES[0])
+        qWarning("something else")
+    assert capsys.readouterr().err == "something else\n"
+
+
+def test_no_display_and_a_bad_preset_is_one_line(tmp_path, capsys, monkeypatch):
+    import rnnviz.ui.app
+
+    monkeypatch.setattr(rnnviz.ui.app, "_has_display", lambda: False)
+    monkeypatch.chdir(tmp_path)
+    assert rnnviz.ui.app.main(["missing.toml"]) == 2
+    assert capsys.readouterr().err == "rnnviz: error: missing.toml: no such file\n"
+    assert list(tmp_path.iterdir()) == []
+    # a session (a zip) is not read as a preset's TOML: it needs the window
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "s.rnnviz", "w") as zf:
+        zf.writestr("state.json", "{}")
+    assert main(["render", "s.rnnviz", "--out", "x.png"]) == 2
+    assert capsys.readouterr().err == (
+        "rnnviz: error: s.rnnviz: a zip file (a saved session?), not a preset's TOML; a "
+        "session opens in the window: rnnviz FILE.rnnviz\n")
+    assert rnnviz.ui.app.main(["s.rnnviz"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rnnviz: error: s.rnnviz: ") and err.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.rnnviz"]

@@ -410,12 +410,14 @@ def test_a_run_cancelled_while_compiling_never_speaks_for_the_next(make_window, 
 
 
 def test_truncation_is_set_per_column_and_shown_from_the_preset(make_window, tiny, qtbot):
-    window = make_window(tiny(SECOND.replace("seed = 7", "seed = 7, bptt_window = 6, "
+    """... and the largest seed a preset may hold (MAX_SEED) fits the seed box."""
+    window = make_window(tiny(SECOND.replace("seed = 7", "seed = 2147483647, bptt_window = 6, "
                                              "bptt_carry = false")))
     panel, training = window.training.panel, window.training.model
     first, second = (c.id for c in window.state.columns)
     panel.target.setCurrentIndex(panel.target.findData(second))
     assert panel.truncate.isChecked() and panel.window.value() == 6
+    assert panel.seed.value() == training.options[second].seed == 2147483647
     assert not panel.carry.isChecked() and panel.carry.isEnabled()
     panel.target.setCurrentIndex(panel.target.findData(first))
     assert not panel.truncate.isChecked() and not panel.window.isEnabled()

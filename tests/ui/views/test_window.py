@@ -151,6 +151,25 @@ def test_column_editor_builds_the_config(qtbot):
     assert editor.options == {} and config.options == ()  # a GRU declares no sizes of its own
 
 
+def test_the_seed_boxes_show_every_seed_a_preset_may_hold(qtbot):
+    """A preset's seeds reach MAX_SEED, which the window's 32-bit seed boxes must show (a
+    larger one raised OverflowError on opening these dialogs; the training panel's: in
+    test_training_panel.py)."""
+    from rnnviz.ui.dialogs.column_editor import ColumnEditor
+    from rnnviz.ui.dialogs.task_dialog import TaskDialog
+
+    from rnnviz.limits import MAX_SEED
+    from rnnviz.tasks import make_task
+
+    editor = ColumnEditor(ModelConfig(cell="gru", hidden_size=4, seed=MAX_SEED))
+    dialog = TaskDialog(make_task("sine", length=12), MAX_SEED)
+    qtbot.addWidget(editor)
+    qtbot.addWidget(dialog)
+    assert editor.seed.value() == dialog.seed_box.value() == MAX_SEED
+    assert editor.config().seed == MAX_SEED
+    assert editor.seed.maximum() == dialog.seed_box.maximum() == MAX_SEED
+
+
 def test_column_editor_offers_the_sizes_each_cell_declares(qtbot):
     """Mamba's d_inner, d_state, d_conv and dt_rank, the LRU's state size: a spin box each,
     from the cell module's CellOptions, checked together with one line in red."""
