@@ -11,6 +11,7 @@ from PySide6.QtGui import QFontMetricsF
 
 from ..style.theme import Theme
 
+MIN_LABEL_SCALE = 0.6  # of the theme's font size, for a row label in a very short row
 SHORT_LABELS = {"gate mean": "mean", "(no gates)": "", "p(y)": "p", "gradient": "grad"}
 
 
@@ -89,9 +90,14 @@ class PlotGrid:
         room = plot.getViewBox().height() - 4
         width = QFontMetricsF(font).horizontalAdvance
         text = next((form for form in forms if width(form) <= room), forms[-1])
+        # a row shorter than even the shortest form: that form in a smaller font (down to
+        # MIN_LABEL_SCALE), rather than running into the next row's label
+        scale = max(MIN_LABEL_SCALE, min(1.0, room / max(width(text), 1.0)))
+        size = f"{self.theme.font_size * scale:.1f}pt"
         axis = plot.getAxis("left")
-        if axis.labelText != text or not axis.label.isVisible():
-            axis.setLabel(text)
+        if (axis.labelText != text or not axis.label.isVisible()
+                or axis.labelStyle.get("font-size") != size):
+            axis.setLabel(text, **{"color": self.theme.foreground, "font-size": size})
             # pyqtgraph centres the label only when the axis resizes: a longer form chosen
             # after a resize stayed where the shorter one was centred, over the row above
             axis.resizeEvent()

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QApplication
-from rnnviz.ui.column.layout import label_forms
+from rnnviz.ui.column.layout import MIN_LABEL_SCALE, label_forms
 from rnnviz.ui.column.view import unit_words
 from rnnviz.ui.state.controller import overflow_words
 
@@ -109,6 +109,15 @@ def test_short_rows_get_short_labels(make_window):
     room = row.plot.getViewBox().height()
     width = QFontMetricsF(window.theme.font()).horizontalAdvance(label)
     assert width <= room or label == "g"
+    # a row shorter than its shortest label draws it smaller, so that it stays in its row
+    plot = lstm.means.plot
+    axis = plot.getAxis("left")
+    room = plot.getViewBox().height() - 4
+    size = float(axis.labelStyle["font-size"].removesuffix("pt"))
+    assert size < window.theme.font_size  # this row is shorter than "mean" at full size
+    font = window.theme.font(size / window.theme.font_size)
+    assert QFontMetricsF(font).horizontalAdvance(axis.labelText) <= room + 1 or (
+        size == round(window.theme.font_size * MIN_LABEL_SCALE, 1))
     for plot in (row.plot, lstm.means.plot, lstm.grad.plot):  # each label centred on its row
         box = plot.getViewBox().sceneBoundingRect()
         text = plot.getAxis("left").label.sceneBoundingRect()
