@@ -29,7 +29,7 @@ from rnnviz.core.spec import ModelSpec
 from rnnviz.core.trace import check_token_ids
 from rnnviz.errors import RnnvizError
 from rnnviz.files.model_data import read_inputs, read_target, read_vocabulary
-from rnnviz.limits import MAX_LENGTH
+from rnnviz.limits import MAX_FEATURES, MAX_LENGTH, MAX_TOKENS
 from rnnviz.paths import existing_file
 from rnnviz.tasks import csv_header
 from rnnviz.tasks.base import Batch, Task
@@ -110,6 +110,52 @@ class DataTask(Task):
             return self.values, None
         return self.values, Target(self.target_values, np.ones(len(self.values), np.float32),
                                    self.kind)
+
+
+def data_settings(task: DataTask) -> dict:
+    """What a session file keeps of ``task`` beside its arrays (the ``[task]`` table of its
+    ``preset.toml``, read back by ``data_from_settings``)."""
+    settings: dict = {"name": task.name, "source": task.source, "kind": task.kind,
+                      "outputs": task.outputs}
+    if task.tokens is not None:
+        settings["tokens"] = list(task.tokens)
+    if task.channels is not None:
+        settings["channels"] = list(task.channels)
+    return settings
+
+
+def data_from_settings(settings: dict, inputs: np.ndarray, target: np.ndarray | None,
+                       where: str) -> DataTask:
+    """The ``DataTask`` of a session's ``[task]`` table ``settings`` (``data_settings``) and
+    its arrays; one line naming ``where`` and the key for anything else."""
+    def fail(key: str, expected: str) -> RnnvizError:
+        return RnnvizError(f"{where}: task.{key}: expected {expected}, got "
+                           f"{settings.get(key)!r:.60}")
+
+    allowed = {"name", "source", "kind", "outputs", "tokens", "channels"}
+    unknown = sorted(set(settings) - allowed)
+    if unknown:
+        raise RnnvizError(f"{where}: task.{unknown[0]}: expected one of "
+                          f"{', '.join(sorted(allowed))}")
+    source = settings.get("source")
+    if not isinstance(source, str) or len(source) > 255:
+        raise fail("source", "the data file's name")
+    kind = settings.get("kind")
+    if kind not in ("mse", "xent"):
+        raise fail("kind", '"mse" or "xent"')
+    outputs = settings.get("outputs")
+    if not isinstance(outputs, int) or isinstance(outputs, bool) \
+            or not 1 <= outputs <= MAX_FEATURES:
+        raise fail("outputs", f"an integer in 1..{MAX_FEATURES}")
+    names: dict[str, tuple[str, ...] | None] = {}
+    for key, most in (("tokens", MAX_TOKENS), ("channels", inputs.shape[1])):
+        value = settings.get(key)
+        if value is not None and (not isinstance(value, list) or not 1 <= len(value) <= most
+                                  or not all(isinstance(v, str) for v in value)):
+            raise fail(key, f"a list of 1 to {most} strings")
+        names[key] = None if value is None else tuple(value)
+    return DataTask(source=source, values=inputs, target_values=target, kind=kind,
+                    outputs=outputs, tokens=names["tokens"], channels=names["channels"])
 
 
 def _token_names(vocab: dict[str, int], vocab_size: int) -> tuple[str, ...]:

@@ -142,6 +142,8 @@ class Preset:
     # (model index, row, unit, layer) selected at the start, the column showing that layer
     select: tuple[int, str, int, str] | None = None
     lesson: tuple[LessonStep, ...] = ()     # its steps, when the preset is a guided lesson
+    # the task itself, where no name and settings make it (a user's data in a session)
+    data: Any = None
 
     @property
     def name(self) -> str:
@@ -168,9 +170,11 @@ class Preset:
         return tuple(Highlight(p) for p in panels)
 
     def make_task(self):
-        """The preset's task with its settings (``rnnviz.tasks.make_task``)."""
+        """The preset's task with its settings (``rnnviz.tasks.make_task``), or its ``data``."""
         from rnnviz.tasks import make_task
 
+        if self.data is not None:
+            return self.data
         return make_task(self.task, **self.task_settings)
 
     def train_options(self, index: int):
@@ -233,11 +237,12 @@ class _Checker:
 
 
 def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
-                 require_weights: bool = True) -> Preset:
+                 require_weights: bool = True, task_data=None) -> Preset:
     """Check and read a preset's TOML text; ``base`` resolves relative weight paths.
 
     ``require_weights=False`` accepts weight files that do not exist yet (``rnnviz train``
-    writes them)."""
+    writes them). ``task_data``: the task, read elsewhere (a session's user data, see
+    ``rnnviz.files.session``), in place of the ``[task]`` table's."""
     data = parse_toml(text, source)
     c = _Checker(source)
     c.unknown(data, ("title", "description", "start_step", "highlight", "task", "models",
@@ -249,13 +254,17 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
     highlight = c.get(data, "highlight", str, "", default=None,
                       check=lambda v: v in HIGHLIGHTS, expected=f"one of {', '.join(HIGHLIGHTS)}")
 
-    task = c.get(data, "task", dict, "", expected="a [task] table")
-    task_name = c.get(task, "name", str, "task")
-    example_seed = c.seed(task, "task")
-    settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
-    if isinstance(settings.get("path"), str) and base is not None:  # csv/text: like weights,
-        settings["path"] = str(base / settings["path"])              # beside the preset
-    length = _check_task(c, task_name, settings).length
+    given = task_data
+    if given is not None:
+        task_name, example_seed, settings, length = given.name, 0, {}, given.length
+    else:
+        task = c.get(data, "task", dict, "", expected="a [task] table")
+        task_name = c.get(task, "name", str, "task")
+        example_seed = c.seed(task, "task")
+        settings = {k: v for k, v in task.items() if k not in ("name", "seed")}
+        if isinstance(settings.get("path"), str) and base is not None:  # csv/text: like
+            settings["path"] = str(base / settings["path"])  # weights, beside the preset
+        length = _check_task(c, task_name, settings).length
     if start >= length:
         c.fail("start_step", f"an integer in 0..{length - 1} (the task has {length} steps)",
                start)
@@ -279,7 +288,7 @@ def parse_preset(text: str, *, source: str = "preset", base: Path | None = None,
     lesson = (parse_lesson(data["lesson"], source=source, models=models, length=length)
               if "lesson" in data else ())
     return Preset(title, description, task_name, settings, models, example_seed, start,
-                  highlight, training, select=select, lesson=lesson)
+                  highlight, training, select=select, lesson=lesson, data=given)
 
 
 def _parse_select(c: _Checker, table, config: ModelConfig,

@@ -16,6 +16,10 @@ A session file (``.rnnviz``, a zip) holds::
     data/<name>                 the task's data file (a CSV series, a text corpus), when its
                                 settings name one; task.path then names it inside the zip
 
+A user's own data (``rnnviz.files.data_task``) has no task of its own: preset.toml's
+``[task]`` is then ``{name = "data", source, kind, outputs, tokens?, channels?}`` and the
+sequence is input.npy and target.npz.
+
 Opened elsewhere, such a data file is copied out to the user's cache folder
 (``RNNVIZ_CACHE_DIR`` or platformdirs), under the hash of its bytes, for the task to read.
 
@@ -40,6 +44,7 @@ from rnnviz.arrays import READ_ERRORS, finite_as, first_line, npy_from_bytes, re
 from rnnviz.core.losses import Target
 from rnnviz.core.model import Model
 from rnnviz.errors import RnnvizError
+from rnnviz.files.data_task import DataTask, data_from_settings, data_settings
 from rnnviz.files.presets import Preset, parse_preset, parse_toml, preset_to_dict
 from rnnviz.limits import (
     MAX_ARRAY_VALUES,
@@ -142,6 +147,8 @@ def write_session(path: str | os.PathLike, session: Session) -> None:
     data_file = _task_data_file(session.preset)
     if data_file is not None:
         data["task"]["path"] = data_member(data_file)
+    if isinstance(session.preset.data, DataTask):  # a user's data: its arrays are the input
+        data["task"] = data_settings(session.preset.data)  # and target below
     with atomic_file(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(STATE, json.dumps(state, indent=2))
         if data_file is not None:
@@ -243,7 +250,7 @@ def _read(r: _Reader) -> Session:
         r.fail(f"session format version {version} is newer than this rnnviz reads "
                f"({VERSION}); update rnnviz to open it")
 
-    preset = _read_preset(r)
+    preset = _read_preset(r, state)
 
     task = preset.make_task()
     inputs = _read_inputs(r, task)
@@ -265,9 +272,13 @@ def _read(r: _Reader) -> Session:
                    lesson_step)
 
 
-def _read_preset(r: _Reader) -> Preset:
+def _read_preset(r: _Reader, state: dict) -> Preset:
     source = f"{r.path}:{PRESET}"
     data = parse_toml(r.text(PRESET), source)
+    task = data.get("task")
+    given = None
+    if isinstance(task, dict) and task.get("name") == DataTask.name:
+        given = _read_data_task(r, state, task)
     models = data.get("models")
     if not isinstance(models, list):
         r.fail(f"{PRESET}: models: expected a list of [[models]] tables")
@@ -280,7 +291,27 @@ def _read_preset(r: _Reader) -> Preset:
     import tomli_w
 
     # the weights come from the zip, so the preset is checked without weight files
-    return parse_preset(tomli_w.dumps(data), source=source)
+    return parse_preset(tomli_w.dumps(data), source=source, task_data=given)
+
+
+def _read_data_task(r: _Reader, state: dict, settings: dict) -> DataTask:
+    """A user's data (``rnnviz.files.data_task``): the ``[task]`` table's names and sizes,
+    the input and the target the session holds."""
+    inputs = r.array(INPUT)
+    if inputs.ndim != 2 or not 1 <= len(inputs) <= MAX_LENGTH or inputs.shape[1] == 0:
+        r.fail(f"{INPUT} is {inputs.shape}, expected (T, I) with 1 <= T <= {MAX_LENGTH} "
+               f"(limit MAX_LENGTH)")
+    if not np.issubdtype(inputs.dtype, np.floating):
+        r.fail(f"{INPUT}: expected floats, got {inputs.dtype}")
+    inputs = finite_as(inputs, np.float32, f"{r.path}:{INPUT}")
+    task = data_from_settings(settings, inputs, None, f"{r.path}:{PRESET}")
+    target = _read_target(r, state, task, len(inputs))
+    if target is None:
+        return task
+    if target.kind != task.kind:
+        r.fail(f"{STATE}: target: expected {task.kind!r} as {PRESET}'s task.kind says, got "
+               f"{target.kind!r}")
+    return replace(task, target_values=target.values)
 
 
 def _extract_data(r: _Reader, member: str) -> Path:

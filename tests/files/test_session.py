@@ -208,3 +208,39 @@ def test_a_csv_task_travels_with_its_data(tmp_path, monkeypatch):
     with zipfile.ZipFile(path) as zf:
         assert "data/series.csv" in zf.namelist()
         assert 'path = "data/series.csv"' in zf.read("preset.toml").decode()
+
+
+def test_a_users_data_travels_as_its_arrays_names_and_sizes(tmp_path):
+    """A sequence read from a user's file (``DataTask``) has no task name to save: the
+    session keeps its arrays and what the window shows of it, and refuses a damaged table."""
+    from rnnviz.core.losses import Target
+    from rnnviz.files.data_task import DataTask
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(25, 3)).astype(np.float32)
+    labels = rng.integers(0, 4, 25).astype(np.int32)
+    task = DataTask(source="mine.csv", values=values, target_values=labels, kind="xent",
+                    outputs=4, channels=("a", "b", "c"))
+    config = ModelConfig("gru", 6, label="mine.keras")
+    preset = Preset(task.title, task.description, task.name, {}, (config,), data=task)
+    model = config.build(3, 4)
+    path = tmp_path / "s.rnnviz"
+    write_session(path, Session(preset, values, Target(labels, kind="xent"), [model], t=4))
+    back = read_session(path)
+    got = back.preset.make_task()
+    assert isinstance(got, DataTask) and got == task and back.t == 4
+    np.testing.assert_array_equal(got.values, values)
+    np.testing.assert_array_equal(got.target_values, labels)
+    np.testing.assert_array_equal(back.target.values, labels)
+    assert back.preset.models[0].label == "mine.keras"
+
+    for old, new, message in [
+            ('kind = "xent"', 'kind = "mae"', 'task.kind: expected "mse" or "xent", got \'mae\''),
+            ("outputs = 4", "outputs = 0", "task.outputs: expected an integer in 1..4096"),
+            ("outputs = 4", "outputs = 3", "class targets must lie in [0, 3)"),
+            ('"c",', '"c", "d",', "task.channels: expected a list of 1 to 3 strings"),
+            ('name = "data"', 'name = "data"\ncolour = 1', "task.colour: expected one of")]:
+        bad = tmp_path / "bad.rnnviz"
+        _rewrite(path, bad, lambda name, data, old=old, new=new: data.replace(
+            old.encode(), new.encode()) if name == "preset.toml" else data)
+        assert message in _one_line_error(bad), message

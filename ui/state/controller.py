@@ -136,26 +136,36 @@ class Explorer:
         index, row, unit = select
         return Selection(self.state.columns[index].id, row, unit)
 
-    def preset_now(self, *, as_shown: bool = False) -> Preset | None:
+    def preset_now(self, *, as_shown: bool = False, data: bool = False) -> Preset | None:
         """The current setup as a preset (columns as configured now, the cursor as its start
         step, the selected unit, in the layer its column shows, as its ``select``). With a
         lesson whose steps change columns, the columns are those the lesson starts from,
-        unless ``as_shown``."""
+        unless ``as_shown``. A user's data is kept as the preset's ``data`` (for a session)
+        only when ``data``: a preset names its task instead, and a data file has none."""
         s = self.state
         if s.preset is None:
             return None
         if isinstance(s.task, DataTask):
-            raise RnnvizError(f"the sequence is read from {s.task.source}, which presets and "
-                              f"sessions do not keep yet: export the trace or a picture "
-                              f"instead")
-        select = None
-        if s.selection is not None:
-            index = s.index_of(s.selection.column)
-            select = (index, s.selection.name, s.selection.index, s.columns[index].unit)
+            if not data:
+                raise RnnvizError(f"the sequence is read from {s.task.source}, which a preset "
+                                  f"cannot name: save a session instead (File > Save "
+                                  f"session…), or export the trace")
+            return replace(s.preset, task=s.task.name, task_settings={}, example_seed=0,
+                           start_step=s.t, select=self._select_now(), lesson=(),
+                           data=s.task, path=None).with_models(c.config for c in s.columns)
+        select = self._select_now()
         start = None if as_shown else self.lesson.start_configs()
         models = tuple(start or (c.config for c in s.columns))
         return replace(s.preset.with_models(models), start_step=s.t, select=select,
                        lesson=self._lesson_for(models))
+
+    def _select_now(self) -> tuple[int, str, int, str] | None:
+        """The selected unit as a preset's ``select``: ``(column index, row, unit, layer)``."""
+        s = self.state
+        if s.selection is None:
+            return None
+        index = s.index_of(s.selection.column)
+        return (index, s.selection.name, s.selection.index, s.columns[index].unit)
 
     def _lesson_for(self, models) -> tuple:
         """The lesson's steps, if they still fit the columns and the sequence shown (a column
@@ -176,7 +186,7 @@ class Explorer:
         from rnnviz.files.session import Session
 
         s = self.state
-        preset = self.preset_now(as_shown=True)  # the weights saved are those shown
+        preset = self.preset_now(as_shown=True, data=True)  # the weights saved are those shown
         if preset is None:
             raise RnnvizError("nothing to save: no preset is open")
         for column in s.columns:

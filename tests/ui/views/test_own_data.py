@@ -5,6 +5,7 @@ line and the window keeps its columns and sequence. The file dialogs are answere
 the model files are written here (PyTorch-named safetensors state_dicts)."""
 
 import numpy as np
+import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QFileDialog
@@ -13,8 +14,10 @@ from rnnviz.ui.dialogs.data_columns import DataColumnsDialog
 import rnnviz
 from rnnviz.core.init import init_params
 from rnnviz.core.spec import ModelSpec
+from rnnviz.errors import RnnvizError
 from rnnviz.files.data_task import DataTask
 from rnnviz.files.weights import save_weights
+from rnnviz.tasks import make_task
 
 
 def _preset(folder, columns: int) -> str:
@@ -88,10 +91,23 @@ def test_a_csv_through_the_column_dialog(make_window, wait_ready, tmp_path, monk
                                rnnviz.trace(model, state.inputs)["output"], atol=1e-6)
     assert column.row("flow", state.t) is not None  # the target gives the gradient views
     assert window.share.trace_to(column.id, tmp_path / "trace.npz")
-    assert not window.share.save_session_to(tmp_path / "s.rnnviz")  # not kept yet: one line
-    _one_line(window, "the sequence is read from weather.csv, which presets and sessions do "
-                      "not keep yet")
-    assert not (tmp_path / "s.rnnviz").exists()
+    # a session keeps the data (its arrays, names and sizes) and the model; a preset cannot
+    window.explorer.select(column.id, "h", 2)
+    window.explorer.set_cursor(17)
+    assert window.share.save_session_to(tmp_path / "s.rnnviz")
+    shown = (state.inputs.copy(), state.target.values.copy(), column.trace["output"].copy())
+    window.explorer.set_task(make_task("sine"), 0)
+    wait_ready(window)
+    assert window.share.open_session(tmp_path / "s.rnnviz")
+    wait_ready(window)
+    assert isinstance(state.task, DataTask) and state.task.channels == ("temp", "wind", "rain")
+    assert state.t == 17 and state.selection is not None and state.selection.index == 2
+    np.testing.assert_array_equal(state.inputs, shown[0])
+    np.testing.assert_array_equal(state.target.values, shown[1])
+    np.testing.assert_array_equal(state.columns[-1].trace["output"], shown[2])
+    np.testing.assert_array_equal(state.task.target_values, shown[1])  # to train on
+    with pytest.raises(RnnvizError, match="weather.csv, which a preset cannot name"):
+        window.explorer.preset_now()
 
     before = _kept(window)
     few, nan = tmp_path / "few.csv", tmp_path / "nan.csv"
