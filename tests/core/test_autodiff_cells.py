@@ -57,7 +57,7 @@ def test_sequence_scan_and_its_gradient_equal_the_reference_scan(cell, reverse):
     xs, _ = _data(steps=9)
     xp = model.spec.cell_type.project_input(p, jnp.asarray(xs, jnp.float32))
     carry0 = model.spec.cell_type.zero_carry(5, jnp.float32, options=model.spec.options)
-    eps = 0.1 * jax.random.normal(jax.random.key(2), (9, model.spec.h_size))
+    eps = 0.1 * jax.random.normal(jax.random.key(2), (9, model.spec.h_size), jnp.float32)
 
     def loss(p, eps, scan):
         _, rec = scan(model.spec.cell_type, p, xp, carry0, reverse=reverse, eps=eps)
