@@ -117,11 +117,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
         target = Target(values, mask, args.loss)
         _prefixed(args.target, lambda: check_target(model.spec, target, len(xs)))
     rows = None if args.flow_rows is None else parse_rows(args.flow_rows, len(xs))
-    if rows is not None and target is None:
-        raise RnnvizError("--flow-rows: expected --target too (the rows are gradients of the "
-                          "loss)")
     _prefixed(args.input, lambda: check_asked(
-        model.spec, len(xs), flow=target is not None and not args.no_flow,
+        model.spec, len(xs), target=target is not None, flow=not args.no_flow,
         memory=not args.no_memory, full=args.full, rows=None if rows is None else len(rows)))
     trace = _prefixed(args.input, lambda: add_maps(
         model, xs, target, model.trace(xs, target), flow=not args.no_flow,

@@ -57,11 +57,16 @@ def parse_rows(text: str, steps: int) -> np.ndarray:
     return np.asarray(rows, np.int32)
 
 
-def check_asked(spec, steps: int, *, flow: bool, memory: bool, full: bool,
+def check_asked(spec, steps: int, *, target: bool, flow: bool, memory: bool, full: bool,
                 rows: int | None) -> None:
-    """One-line ``RnnvizError`` before anything is computed when the arrays asked for
-    outright, the full maps with ``full`` (``flow`` only with a target) and ``rows`` flow rows
-    ``(R, T)``, one of each per unit, would hold more than ``MAX_MATRIX_VALUES`` values."""
+    """One-line ``RnnvizError`` before anything is computed (``add_maps`` relies on it): flow
+    rows asked for without a ``target``, or arrays asked for outright, the full maps with
+    ``full`` (``flow`` only with a target) and ``rows`` flow rows ``(R, T)``, one of each per
+    unit, holding more than ``MAX_MATRIX_VALUES`` values."""
+    if rows is not None and not target:
+        raise RnnvizError("--flow-rows: expected --target too (the rows are gradients of the "
+                          "loss)")
+    flow = flow and target
     if full:
         check_matrices(spec, steps, flow=flow, memory=memory)
     units = len(spec.units)
@@ -99,7 +104,8 @@ def add_maps(model: Model, xs, target: Target | None, trace: Trace, *, flow: boo
              stream: TextIO | None = None) -> Trace:
     """``trace`` with the flow map (with a target and ``flow``), the memory maps (with
     ``memory``) and the chosen flow rows added, each full map only within the budget unless
-    ``full``; what is left out is said on ``stream`` (default: stderr)."""
+    ``full``; what is left out is said on ``stream`` (default: stderr). What was asked for is
+    checked by ``check_asked`` first, before the trace."""
     stream = sys.stderr if stream is None else stream
     spec, steps = model.spec, trace.steps
     arrays = dict(trace.arrays)
@@ -125,10 +131,7 @@ def add_maps(model: Model, xs, target: Target | None, trace: Trace, *, flow: boo
             for unit in spec.units:
                 arrays[f"memory_{unit}"] = model.memory_map(xs, unit, progress=report)
     if flow_rows is not None:
-        if target is None:
-            raise RnnvizError("--flow-rows: expected --target too (the rows are gradients of "
-                              "the loss)")
-        check_asked(spec, steps, flow=False, memory=False, full=False, rows=len(flow_rows))
+        assert target is not None  # check_asked said so before the trace
         cost = gradient_maps.map_cost(spec, steps, "flow", rows=len(flow_rows))
         assert rate is not None
         maps = model.flow_map(xs, target, flow_rows,

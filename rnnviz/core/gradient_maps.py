@@ -282,7 +282,6 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, targe
     def compute(item):
         first, chunk = item
         last = int(chunk.max()) // block
-        rows_in = chunk
         # numpy zeros: jit moves them in its C++ path, where eager jnp.zeros dispatched one
         # program each (most of the Python around a small model's memory row)
         d = tuple(np.zeros((batch, spec.hidden_size), np.dtype(spec.dtype))
@@ -291,7 +290,7 @@ def _sweep(spec: ModelSpec, params: dict, xs, unit: str, rows: np.ndarray, targe
         for top in range(last, -1, -segment):  # the sweep in segments, stoppable between
             if top != last and should_stop is not None and should_stop():
                 raise Cancelled
-            d, squares = _sweep_chunk(spec, params, records, carry_prev, inject, rows_in, top,
+            d, squares = _sweep_chunk(spec, params, records, carry_prev, inject, chunk, top,
                                       max(top - segment + 1, 0), d, squares, unit=unit,
                                       block=block, memory=memory)
             squares.block_until_ready()  # JAX returns at once: wait, to stop between segments

@@ -183,6 +183,7 @@ class _Reader:
             self.fail(f"holds {len(infos)} members; at most {MAX_MEMBERS} (limit MAX_MEMBERS)")
         self.infos = {info.filename: info for info in infos}
         self.names = set(self.infos)
+        self._read: dict[str, bytes] = {}  # a member asked for twice is read once
 
     def fail(self, why: str) -> NoReturn:
         raise RnnvizError(f"{self.path}: {why}")
@@ -197,10 +198,12 @@ class _Reader:
                            (_ARRAY_BYTES, "MAX_ARRAY_VALUES"))
         if info.file_size > limit:
             self.fail(f"{member} is {info.file_size} bytes; at most {limit} (limit {name})")
-        try:
-            return self.zf.read(info)
-        except READ_ERRORS as exc:  # bad CRC, bad deflate data, odd compression
-            self.fail(f"{member} is damaged ({first_line(exc)})")
+        if member not in self._read:
+            try:
+                self._read[member] = self.zf.read(info)
+            except READ_ERRORS as exc:  # bad CRC, bad deflate data, odd compression
+                self.fail(f"{member} is damaged ({first_line(exc)})")
+        return self._read[member]
 
     def array(self, member: str) -> np.ndarray:
         return npy_from_bytes(self.bytes(member), f"{self.path}:{member}")
@@ -297,13 +300,7 @@ def _read_preset(r: _Reader, state: dict) -> Preset:
 def _read_data_task(r: _Reader, state: dict, settings: dict) -> DataTask:
     """A user's data (``rnnviz.files.data_task``): the ``[task]`` table's names and sizes,
     the input and the target the session holds."""
-    inputs = r.array(INPUT)
-    if inputs.ndim != 2 or not 1 <= len(inputs) <= MAX_LENGTH or inputs.shape[1] == 0:
-        r.fail(f"{INPUT} is {inputs.shape}, expected (T, I) with 1 <= T <= {MAX_LENGTH} "
-               f"(limit MAX_LENGTH)")
-    if not np.issubdtype(inputs.dtype, np.floating):
-        r.fail(f"{INPUT}: expected floats, got {inputs.dtype}")
-    inputs = finite_as(inputs, np.float32, f"{r.path}:{INPUT}")
+    inputs = _read_inputs(r, None)  # its width is the task's
     task = data_from_settings(settings, inputs, None, f"{r.path}:{PRESET}")
     target = _read_target(r, state, task, len(inputs))
     if target is None:
@@ -337,10 +334,14 @@ def _extract_data(r: _Reader, member: str) -> Path:
 
 
 def _read_inputs(r: _Reader, task) -> np.ndarray:
+    """``input.npy`` as float32 ``(T, I)``: ``I`` the ``task``'s input size (any, without
+    one)."""
     inputs = r.array(INPUT)
-    if inputs.ndim != 2 or inputs.shape[1] != task.input_size or len(inputs) == 0:
-        r.fail(f"{INPUT} is {inputs.shape}, expected (T, {task.input_size}) for task "
-               f"{task.name}")
+    if inputs.ndim != 2 or 0 in inputs.shape or (task is not None
+                                                 and inputs.shape[1] != task.input_size):
+        r.fail(f"{INPUT} is {inputs.shape}, expected "
+               + ("(T, I)" if task is None
+                  else f"(T, {task.input_size}) for task {task.name}"))
     if len(inputs) > MAX_LENGTH:
         r.fail(f"{INPUT} has {len(inputs)} steps; at most {MAX_LENGTH} (limit MAX_LENGTH)")
     if not np.issubdtype(inputs.dtype, np.floating):

@@ -16,8 +16,31 @@ from rnnviz.tasks.base import Batch, Task, one_hot, round_half_up
 
 
 # -- symbol tasks ------------------------------------------------------------------------------
+class SymbolsBlankMarker(Task):
+    """A task whose input is one-hot over ``symbols`` letters, a blank and a marker, and whose
+    output is one of the letters (the copy tasks). The subclass holds ``symbols``."""
+
+    symbols: int
+
+    @property
+    def input_size(self) -> int:
+        return self.symbols + 2
+
+    @property
+    def output_size(self) -> int:
+        return self.symbols
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        return tuple(string.ascii_uppercase[: self.symbols])
+
+    @property
+    def alphabet(self) -> tuple[str, ...]:
+        return (*self.classes, "_", ">")
+
+
 @dataclass(frozen=True)
-class CopyTask(Task):
+class CopyTask(SymbolsBlankMarker):
     """Copy memory: remember ``memory`` symbols over ``delay`` blank steps.
 
     Steps ``0..M-1`` show random symbols (of ``symbols`` classes), then ``delay`` blanks, then
@@ -47,22 +70,6 @@ class CopyTask(Task):
     @property
     def length(self) -> int:
         return 2 * self.memory + self.delay + 1
-
-    @property
-    def input_size(self) -> int:
-        return self.symbols + 2
-
-    @property
-    def output_size(self) -> int:
-        return self.symbols
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(string.ascii_uppercase[: self.symbols])
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        return (*self.classes, "_", ">")
 
     def retarget(self, inputs, target, k):
         """The recall steps repeat the symbols of the first ``memory`` steps."""
@@ -347,7 +354,7 @@ class DelayTask(SymbolAtOffset):
 
 
 @dataclass(frozen=True)
-class SelectiveCopyTask(Task):
+class SelectiveCopyTask(SymbolsBlankMarker):
     """Selective copying (Gu & Dao 2023, arXiv 2312.00752, section 3.1 and Fig. 2).
 
     ``memory`` data symbols (of ``symbols`` classes) stand at random steps, in order, among
@@ -378,22 +385,6 @@ class SelectiveCopyTask(Task):
     @property
     def length(self) -> int:
         return self.span + self.memory
-
-    @property
-    def input_size(self) -> int:
-        return self.symbols + 2
-
-    @property
-    def output_size(self) -> int:
-        return self.symbols
-
-    @property
-    def classes(self) -> tuple[str, ...]:
-        return tuple(string.ascii_uppercase[: self.symbols])
-
-    @property
-    def alphabet(self) -> tuple[str, ...]:
-        return (*self.classes, "_", ">")
 
     def data_steps(self, inputs) -> np.ndarray:
         """The steps of one sequence ``(T, I)`` before the markers that show a data symbol."""
